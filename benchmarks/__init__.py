@@ -1,0 +1,1 @@
+"""benchmarks: speed and memory of the training engine against a naive baseline (same process)."""

@@ -1,0 +1,1 @@
+"""reports: bound-vs-measured reports (Markdown, figures, JSON) and the ``resnet-ode`` CLI."""

@@ -1,0 +1,132 @@
+"""The ``resnet-ode`` command line (DESIGN.md, "Contract").
+
+::
+
+    resnet-ode constants --activation tanh --n 100 --q 32 --d 16 --d-out 16 [--m M] [--L L] [--json]
+    resnet-ode report [--quick | --paper] [--out DIR] [--device cpu|cuda] [--seed S] [--only ID,...]
+    resnet-ode check ID [--config FILE] [--json]
+
+Exit status: 0 when every applicable check holds, 1 when one does not, 2 for bad input (one line on
+stderr naming the field, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from theory.errors import ConfigError
+
+EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``resnet-ode: error: ...`` and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be a positive integer")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be a non-negative integer")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="resnet-ode", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    c = sub.add_parser("constants", help="every constant of the paper for one configuration")
+    c.add_argument("--activation", required=True, help="a name (tanh, gelu, ...) or a sympy "
+                   "expression in x")
+    c.add_argument("--n", type=_positive_int, required=True, help="sample size n")
+    c.add_argument("--q", type=_positive_int, required=True, help="hidden dimension q")
+    c.add_argument("--d", type=_positive_int, required=True, help="input dimension d")
+    c.add_argument("--d-out", type=_positive_int, required=True, help="output dimension d'")
+    c.add_argument("--m", type=_positive_int, help="width m (needed for delta)")
+    c.add_argument("--L", type=_positive_int, help="depth L")
+    c.add_argument("--r", type=_positive_int, help="Hermite index r >= 2 (default: the smallest "
+                   "with eta_r != 0)")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+
+    r = sub.add_parser("report", help="bound-vs-measured report (Markdown, JSON, figures)")
+    scale = r.add_mutually_exclusive_group()
+    scale.add_argument("--quick", action="store_true", help="reduced scale (default)")
+    scale.add_argument("--paper", action="store_true", help="the paper's settings (resumable)")
+    r.add_argument("--out", default="reports/out", help="output folder (default reports/out)")
+    r.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    r.add_argument("--seed", type=_nonnegative_int, default=0)
+    r.add_argument("--only", help="comma-separated statement ids")
+    r.add_argument("--data-dir", help="local CIFAR-10 folder (python-pickle format) for Table 1")
+
+    k = sub.add_parser("check", help="run one statement's check for one configuration")
+    k.add_argument("id", help="statement id, e.g. prop3.successive")
+    k.add_argument("--config", help="a JSON or TOML file of Config fields")
+    k.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "constants":
+            return _constants(args)
+        if args.command == "check":
+            return _check(args)
+        from reports.build import run_report
+
+        return run_report(args)
+    except ConfigError as exc:
+        print(f"resnet-ode: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("resnet-ode: interrupted", file=sys.stderr)
+        return 130
+
+
+def _constants(args: argparse.Namespace) -> int:
+    from theory.constants import constants, format_table
+
+    values = constants(activation=args.activation, n=args.n, q=args.q, d=args.d,
+                       d_out=args.d_out, m=args.m, L=args.L, r=args.r)
+    print(json.dumps(values, allow_nan=False) if args.json else format_table(values))
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from numerics.checks import run_check
+    from theory.catalog import catalog
+    from theory.config import Config, load_config
+
+    statement = catalog[args.id]
+    config = load_config(args.config) if args.config else Config()
+    result = run_check(statement.id, config)
+    if args.json:
+        print(json.dumps(result.to_dict(), default=str))
+    else:
+        from reports.text import format_result
+
+        print(format_result(result))
+    return EXIT_VIOLATION if result.holds is False else EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
