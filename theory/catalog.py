@@ -45,6 +45,7 @@ class Statement:
     kind: Kind
     assumptions_path: str  # "module:function", Config -> list of failed assumption names
     rate_window: tuple[float, float] | None = None
+    relation: Literal["<=", ">="] = "<="  # measured <= bound, or measured >= bound (a PL ratio)
 
     def assumptions(self, config: Config) -> list[str]:
         """Names of the assumptions of this statement that ``config`` fails (empty: applies)."""
@@ -94,7 +95,7 @@ _STATEMENTS = (
         "around its initialization with probability >= 1 - delta.",
         "G = ||dl/dA||^2 + L sum_k ||dl/dZ_k||^2 + ||dl/dB||^2 >= mu l on the M-ball, "
         "M = c3/sqrt(nq), mu = c4/(n sqrt(nq))",
-        "bound", "theory.pl:assumptions"),
+        "bound", "theory.pl:assumptions", relation=">="),
     Statement(
         "thm6.decay", "S6", "Theorem 6 (eq. 10) and Proposition 8",
         "Under Proposition 5's assumptions and small labels, the unclipped flow's loss decays "
@@ -178,12 +179,15 @@ class Catalog(Mapping[str, Statement]):
 catalog = Catalog(_STATEMENTS)
 
 
-def _slack_log10(bound: float, measured: float) -> float | None:
+def slack_log10(bound: float | None, measured: float | None, relation: str = "<=") -> float | None:
+    """log10 of the room between measured and bound: log10(bound/measured) for "<=", its
+    negative for ">="; positive when the check holds with room to spare."""
     if bound is None or measured is None or not (bound > 0 and measured > 0):
         return None
-    if math.isinf(bound):
-        return math.inf
-    return math.log10(bound) - math.log10(measured)
+    if math.isinf(bound) or math.isinf(measured):
+        return None
+    gap = math.log10(bound) - math.log10(measured)
+    return gap if relation == "<=" else -gap
 
 
 @dataclasses.dataclass
@@ -218,8 +222,6 @@ class CheckResult:
             self.holds = None
         elif self.holds is None:
             raise ValueError(f"{self.id}: applicable result without a verdict")
-        if self.slack_log10 is None and self.bound is not None and self.measured is not None:
-            self.slack_log10 = _slack_log10(self.bound, self.measured)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,0 +1,58 @@
+"""The JSON schema of ``results.json`` (schema version 1, DESIGN.md "Contract")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+
+CHECK: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "paper_ref", "claim", "config", "applicable", "failed_assumptions",
+                 "bound", "measured", "holds", "slack_log10", "rate_slope", "notes"],
+    "properties": {
+        "id": {"type": "string"},
+        "paper_ref": {"type": "string"},
+        "claim": {"type": "string"},
+        "config": {"type": "object"},
+        "applicable": {"type": "boolean"},
+        "failed_assumptions": {"type": "array", "items": {"type": "string"}},
+        "bound": _NUMBER_OR_NULL,
+        "measured": _NUMBER_OR_NULL,
+        "holds": {"type": ["boolean", "null"]},
+        "slack_log10": _NUMBER_OR_NULL,
+        "rate_slope": _NUMBER_OR_NULL,
+        "notes": {"type": "string"},
+        "extra": {"type": "object"},
+    },
+    # holds is a boolean exactly where applicable is true; a non-applicable check names a reason.
+    "allOf": [
+        {"if": {"properties": {"applicable": {"const": True}}},
+         "then": {"properties": {"holds": {"type": "boolean"},
+                                 "failed_assumptions": {"maxItems": 0}}}},
+        {"if": {"properties": {"applicable": {"const": False}}},
+         "then": {"properties": {"holds": {"type": "null"},
+                                 "failed_assumptions": {"minItems": 1}}}},
+    ],
+}
+
+RESULTS: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["schema", "environment", "checks", "findings"],
+    "properties": {
+        "schema": {"const": 1},
+        "environment": {
+            "type": "object",
+            "required": ["python", "torch", "device", "seed"],
+        },
+        "checks": {"type": "array", "items": CHECK},
+        "findings": {
+            "type": "array",
+            "items": {"type": "object", "required": ["id", "text"],
+                      "properties": {"id": {"type": "string"}, "text": {"type": "string"},
+                                     "command": {"type": "string"}}},
+        },
+        "sections": {"type": "array", "items": {"type": "object"}},
+    },
+}

@@ -1,0 +1,43 @@
+"""Plain-text rendering of check results for the terminal."""
+
+from __future__ import annotations
+
+import math
+
+from theory.catalog import CheckResult
+
+
+def fmt(value: float | None, digits: int = 4) -> str:
+    """A number for humans: ``n/a`` for None, ``inf`` for infinities, 4 significant digits."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.{digits}g}"
+
+
+def verdict(result: CheckResult) -> str:
+    if not result.applicable:
+        return "not applicable (" + "; ".join(result.failed_assumptions) + ")"
+    return "holds" if result.holds else "VIOLATED"
+
+
+def format_result(result: CheckResult) -> str:
+    """Several lines: statement, verdict, bound, measured, slack, slope and notes."""
+    lines = [f"{result.id} [{result.paper_ref}]: {verdict(result)}",
+             f"  claim:    {result.claim}",
+             f"  bound:    {fmt(result.bound)}",
+             f"  measured: {fmt(result.measured)}"]
+    if result.slack_log10 is not None:
+        lines.append(f"  slack:    log10(bound/measured) = {fmt(result.slack_log10, 3)}")
+    if result.rate_slope is not None:
+        lines.append(f"  slope:    {fmt(result.rate_slope, 3)}")
+    if result.notes:
+        lines.append(f"  notes:    {result.notes}")
+    return "\n".join(lines)
