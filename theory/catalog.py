@@ -224,4 +224,24 @@ class CheckResult:
             raise ValueError(f"{self.id}: applicable result without a verdict")
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """A JSON-ready dict: tuples become lists and, inside ``extra``, non-finite floats become
+        the strings "inf", "-inf", "nan" (JSON has no such numbers)."""
+        out = dataclasses.asdict(self)
+        out["extra"] = jsonable(out["extra"])
+        return out
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` with tuples as lists, numpy/torch scalars as Python numbers, and non-finite floats
+    as strings, recursively."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, bool | int | str) or obj is None:
+        return obj
+    if hasattr(obj, "item"):  # numpy / torch scalars
+        obj = obj.item()
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else str(obj)
+    return obj if isinstance(obj, int | bool) else str(obj)

@@ -170,3 +170,16 @@ def assumptions(config: Config) -> list[str]:
     out += [SPHERE] if config.data != "sphere" else []
     out += [TIED] if config.init != "tied" else []
     return out + ([MODEL3] if config.scaling != "paper" else [])
+
+
+def local_constants(config: Config) -> dict[str, float] | None:
+    """{"M": c3 / sqrt(nq), "mu": c4 / (n sqrt(nq))} of Proposition 5 for ``config``, whether or
+    not its assumptions hold (a measurement needs the ball to sample); None when they are undefined
+    (no r >= 2 with eta_r != 0, or sigma not Lipschitz)."""
+    sig = activation(config.activation)
+    r, eta_r = hermite(sig, config.r)
+    K_sigma = sigma_mp(sig)["K_sigma"]
+    if eta_r is None or not mpmath.isfinite(K_sigma):
+        return None
+    sizes = {"K_sigma": K_sigma, "eta_r": eta_r, "n": config.n, "q": config.q}
+    return {"M": float(evaluate(M_expr, **sizes)), "mu": float(evaluate(mu_expr, **sizes))}

@@ -1,0 +1,466 @@
+"""One measurement per catalog statement: what the networks actually do, with its configuration.
+
+``measure(statement_id, config)`` returns a :class:`Measurement`: named measured numbers
+(``values``), the data-dependent inputs a bound needs (``inputs``: M_X, M_Y, M0, the initial
+neighbour gap, ...), named series for figures (``series``, JSON-ready lists) and notes.  It never
+decides a verdict: :mod:`numerics.checks` compares with :mod:`theory`.  Statements that share a
+training run (S1 and S3) share it through a small in-process cache keyed by the (frozen) config.
+
+Norms are the paper's: ||Z_k|| = ||V_k||_F + ||W_k||_F, ||A||_F, ||B||_F (THEORY.md §0).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from numerics import appd, node, realdata, sampling
+from numerics.data import make_data
+from numerics.flow import Flow, TrainResult, step_halving, train
+from numerics.gradients import loss_and_grads
+from numerics.init import init_params
+from numerics.limit import depth_study
+from numerics.metrics import frobenius, layer_norms, successive_gaps
+from numerics.model import MLP, Conv, Params, forward
+from theory.catalog import catalog
+from theory.config import Config
+
+
+@dataclasses.dataclass
+class Measurement:
+    """Measured numbers for one statement and one configuration (no verdict)."""
+
+    id: str
+    config: Config
+    values: dict[str, float]
+    inputs: dict[str, float] = dataclasses.field(default_factory=dict)
+    series: dict[str, list[Any]] = dataclasses.field(default_factory=dict)
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- shared runs
+
+
+@functools.lru_cache(maxsize=4)
+def data(config: Config) -> tuple[torch.Tensor, torch.Tensor]:
+    """The synthetic sample (X, Y) of ``config`` (drawn with ``config.seed``)."""
+    return make_data(config.data, n=config.n, d=config.d, d_out=config.d_out, q=config.q,
+                     seed=config.seed, y_scale=config.y_scale, dtype=config.dtype,
+                     device=config.device)
+
+
+def initial(config: Config, seeds: Sequence[int] | None = None, L: int | None = None) -> Params:
+    """Model (3)'s parameters at initialization, one network per seed (default ``config.seed``)."""
+    return init_params(config.init, d=config.d, d_out=config.d_out, q=config.q, m=config.m,
+                       L=config.L if L is None else L,
+                       seeds=(config.seed,) if seeds is None else tuple(seeds), ell=config.ell,
+                       dtype=config.dtype, device=config.device)
+
+
+@functools.lru_cache(maxsize=4)
+def run(config: Config) -> TrainResult:
+    """Gradient descent on flow (4)/(5) for ``config`` (one network, seed ``config.seed``),
+    recording the series at about 200 flow times and the PL ratio at 0, T/2 and T."""
+    X, Y = data(config)
+    flow = Flow.from_config(config)
+    return train(initial(config), X, Y, flow, MLP(config.activation, config.scaling),
+                 record_every=max(1, flow.iterations // 200),
+                 record_times=(0.0, config.T / 2, config.T))
+
+
+def _data_inputs(config: Config) -> dict[str, float]:
+    X, Y = data(config)
+    return {"M_X": float(X.norm(dim=-1).max()), "M_Y": float(Y.norm(dim=-1).max()),
+            "l0_labels": float((Y * Y).sum(-1).mean())}
+
+
+def _norms(p: Params) -> dict[str, float]:
+    """||A||_F, sup_k ||Z_k||, ||B||_F and max_k ||Z_{k+1} - Z_k|| of network 0."""
+    gaps = successive_gaps(p.Z)
+    return {"A": float(frobenius(p.A)[0]), "Z": float(layer_norms(p.Z).amax(1)[0]),
+            "B": float(frobenius(p.B)[0]),
+            "gap": float(gaps.amax(1)[0]) if gaps.shape[1] else 0.0}
+
+
+def _series(result: TrainResult, *names: str) -> dict[str, list[float]]:
+    out = {"t": [float(t) for t in result.times]}
+    out.update({name: [float(v) for v in result.series[name][:, 0]] for name in names})
+    return out
+
+
+def _max(result: TrainResult, name: str) -> float:
+    return float(result.maxima[name][0])
+
+
+# --------------------------------------------------------------------------- S1, S3
+
+
+def measure_prop1(config: Config) -> Measurement:
+    """S1: the clipped run stays finite and bounded; step halving shows GD converging to the flow
+    (the final-weight distances between eta, eta/2, eta/4 shrink by a factor about 2)."""
+    m = measure_prop3_bounded(config)
+    X, Y = data(config)
+    halving = step_halving(initial(config), X, Y, Flow.from_config(config),
+                           MLP(config.activation, config.scaling), halvings=2)
+    diffs = [float(d[0]) for d in halving.differences]
+    m.id = "prop1.wellposed"
+    m.values["halving_ratio"] = diffs[0] / diffs[1] if diffs[1] > 0 else math.inf
+    m.series["halving"] = diffs
+    return m
+
+
+def measure_prop3_bounded(config: Config) -> Measurement:
+    """S3: max over t of ||A(t)||_F, sup_k ||Z_k(t)||, ||B(t)||_F, with M0 and the observed M_pi."""
+    result = run(config)
+    init = _norms(result.params0)
+    values = {"max_A": _max(result, "a_norm"), "max_Z": _max(result, "z_norm"),
+              "max_B": _max(result, "b_norm"),
+              "M_pi_observed": max(_max(result, k) for k in ("rhs_a", "rhs_z", "rhs_b")),
+              "final_loss": float(result.series["loss"][-1, 0])}
+    values["max_norm"] = max(values["max_A"], values["max_Z"], values["max_B"])
+    inputs = {"M0": max(init["A"], init["Z"], init["B"]), **_data_inputs(config)}
+    return Measurement("prop3.bounded", config, values, inputs,
+                       _series(result, "loss", "z_norm", "a_norm", "b_norm"))
+
+
+def measure_prop3_successive(config: Config) -> Measurement:
+    """S3 / eq. (7): max_{k,t} ||Z_{k+1}(t) - Z_k(t)||, K_emp = L x that maximum, the initial gap,
+    and the same maximum for every depth of ``config.depths`` and seed of ``config.seeds``."""
+    result = run(config)
+    init = _norms(result.params0)
+    values = {"max_gap": _max(result, "gap"), "K_emp": config.L * _max(result, "gap"),
+              "max_norm": max(_max(result, k) for k in ("a_norm", "z_norm", "b_norm"))}
+    inputs = {"init_gap": init["gap"], "M0": max(init["A"], init["Z"], init["B"]),
+              **_data_inputs(config)}
+    series = _series(result, "gap", "loss")
+    series.update(depth_sweep(config, lambda r: r.maxima["gap"]))
+    return Measurement("prop3.successive", config, values, inputs, series)
+
+
+def depth_sweep(config: Config, quantity: Callable[[TrainResult], torch.Tensor],
+                residual: Any = None) -> dict[str, list[Any]]:
+    """``quantity`` (b,) of a run for every depth in ``config.depths``, the seeds of
+    ``config.seeds`` batched as independent networks: {"L": [...], "values": [[per seed]...]}."""
+    X, Y = data(config)
+    flow = Flow.from_config(config)
+    rows = []
+    for L in config.depths:
+        params = init_params(config.init, d=config.d, d_out=config.d_out, q=config.q,
+                             m=config.m, L=L, seeds=config.seeds, ell=config.ell,
+                             residual=residual, dtype=config.dtype, device=config.device)
+        result = train(params, X, Y, flow, residual or MLP(config.activation, config.scaling),
+                       record_every=flow.iterations)
+        rows.append([float(v) for v in quantity(result)])
+    return {"L": list(config.depths), "values": rows}
+
+
+# --------------------------------------------------------------------------- S2, S4, S12
+
+
+def measure_prop2(config: Config) -> Measurement:
+    """S2: sup_x ||F(x) - F^L(x)|| for V_k = V(k/L), W_k = W(k/L) with the smooth paths
+    V(s) = V0 + sin(2 pi s) V1 / 2, W(s) = W0 + sin(2 pi s) W1 / 2 (V0, V1, W0, W1 standard
+    Gaussian, drawn with ``config.seed``) against an accurate solve of the neural ODE (6), at
+    ``config.L`` and every depth of ``config.depths``.  ``inputs`` are the exact constants of these
+    paths: sup_s ||V(s)||_F <= ||V0||_F + ||V1||_F / 2, Lipschitz constant pi ||V1||_F, ...."""
+    gen = torch.Generator().manual_seed(config.seed)
+    q, m = config.q, config.m
+    V0, V1 = (torch.randn(q, m, generator=gen, dtype=torch.float64) for _ in range(2))
+    W0, W1 = (torch.randn(m, q, generator=gen, dtype=torch.float64) for _ in range(2))
+    V = node.sin_modulated(V0, V1 / 2)
+    W = node.sin_modulated(W0, W1 / 2)
+    X, _ = data(config)
+    A, B = (p[0].to("cpu", torch.float64) for p in (initial(config, L=1).A,
+                                                    initial(config, L=1).B))
+    depths = sorted(set(config.depths) | {config.L})
+    gap = node.resnet_ode_gap(A, V, W, B, X.to("cpu", torch.float64), config.activation, depths,
+                              scaling=config.scaling)
+    at_L = gap.gaps[depths.index(config.L)]
+    values = {"gap": at_L, "L_times_gap": config.L * at_L, "slope": gap.slope}
+    fro = torch.linalg.matrix_norm
+    inputs = {"sup_V": float(fro(V0) + fro(V1) / 2), "sup_W": float(fro(W0) + fro(W1) / 2),
+              "lip_V": float(math.pi * fro(V1)), "lip_W": float(math.pi * fro(W1)),
+              "norm_A": float(torch.linalg.matrix_norm(A, 2)),
+              "norm_B": float(torch.linalg.matrix_norm(B, 2)), **_data_inputs(config)}
+    return Measurement("prop2.euler", config, values, inputs,
+                       {"L": list(gap.depths), "gap": list(gap.gaps)})
+
+
+def measure_thm4(config: Config) -> Measurement:
+    """S4: distances of depth-L networks to the limit dynamics solved on an s-grid (Appendix A.5),
+    for every depth of ``config.depths`` and seed of ``config.seeds`` (each seed its own
+    initialization and limit), with a Richardson check for the first seed."""
+    studies = [depth_study(dataclasses.replace(config, seed=seed)) for seed in config.seeds]
+    first = studies[0]
+    values = {f"slope_{k}": v for k, v in first.slopes.items()}
+    series: dict[str, list[Any]] = {"L": [g.L for g in first.gaps]}
+    for name in ("z_sup", "z_l2", "h_sup", "out_sup", "a_sup", "b_sup"):
+        series[name] = [[getattr(study.gaps[j], name) for study in studies]
+                        for j in range(len(first.gaps))]
+    if first.richardson is not None:
+        r = first.richardson
+        values.update(richardson_z=r.z_extrapolated, deepest_z=r.z_deepest,
+                      richardson_out=r.out_extrapolated, deepest_out=r.out_deepest)
+    limit = first.limit
+    series["limit_t"] = list(limit.times)
+    series["limit_loss"] = [float(v) for v in limit.loss[:, 0]]
+    return Measurement("thm4.limit", config, values, {}, series)
+
+
+def measure_sec43(config: Config) -> Measurement:
+    """S12: max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| against L for a convolutional residual (a 1-D
+    signal of q / C positions and C = 2 channels (1 when q is odd), 2 hidden channels, kernel 3;
+    C^2 with f(0, .) = 0) and for model (3) from a smooth Gaussian-process initialization."""
+    channels = 2 if config.q % 2 == 0 else 1
+    conv = Conv(channels=channels, hidden_channels=2, spatial=(config.q // channels,),
+                activation=config.activation)
+    conv_series = depth_sweep(dataclasses.replace(config, init="tied"),
+                              lambda r: r.maxima["gap"], residual=conv)
+    smooth_series = depth_sweep(dataclasses.replace(config, init="smooth"),
+                                lambda r: r.maxima["gap"])
+    return Measurement("sec43.general", config, {}, {},
+                       {"L": conv_series["L"], "conv": conv_series["values"],
+                        "smooth": smooth_series["values"]})
+
+
+# --------------------------------------------------------------------------- S5, S6
+
+
+def pl_ratio(params: Params, X: torch.Tensor, Y: torch.Tensor, residual: MLP) -> torch.Tensor:
+    """G / l of Definition 1, G = ||dl/dA||_F^2 + L sum_k ||dl/dZ_k||_F^2 + ||dl/dB||_F^2 (b,)."""
+    loss, g = loss_and_grads(params, X, Y, residual)
+    G = (frobenius(g.A) ** 2 + frobenius(g.B) ** 2
+         + params.L * sum((z.flatten(1) ** 2).sum(1) for z in g.Z))
+    return G / loss
+
+
+def ball_points(p0: Params, radius: float, count: int, seed: int) -> Params:
+    """``count`` parameter sets in the M-ball of Definition 1 around network 0 of ``p0``:
+    ||A - A0||_F <= M, ||Z_k - Z0_k|| = ||V_k - V0_k||_F + ||W_k - W0_k||_F <= M for every k,
+    ||B - B0||_F <= M.  Directions are uniform; each block's (each layer's) radius is uniform in
+    [0, M] for half of the points and exactly M (the boundary, where G/l tends to be smallest) for
+    the other half; a layer's radius is split between V and W by a uniform share."""
+    gen = torch.Generator().manual_seed(seed)
+    dtype = p0.A.dtype
+
+    def unit(*shape: int, lead: int) -> torch.Tensor:
+        u = torch.randn(count, *shape, generator=gen, dtype=dtype)
+        return u / torch.linalg.vector_norm(u.flatten(lead), dim=-1).reshape(
+            u.shape[:lead] + (1,) * (u.ndim - lead))
+
+    def radii(*shape: int) -> torch.Tensor:
+        rho = radius * torch.rand(count, *shape, generator=gen, dtype=dtype)
+        rho[: count // 2] = radius
+        return rho
+
+    c = {name: getattr(p0, name)[:1].cpu() for name in ("A", "B")}
+    V0, W0 = (z[:1].cpu() for z in p0.Z)
+    rho_z = radii(p0.L)
+    share = torch.rand(count, p0.L, generator=gen, dtype=dtype)
+    A = c["A"] + radii()[:, None, None] * unit(*p0.A.shape[1:], lead=1)
+    B = c["B"] + radii()[:, None, None] * unit(*p0.B.shape[1:], lead=1)
+    V = V0 + (share * rho_z)[..., None, None] * unit(*p0.Z[0].shape[1:], lead=2)
+    W = W0 + ((1 - share) * rho_z)[..., None, None] * unit(*p0.Z[1].shape[1:], lead=2)
+    return Params(A, (V, W), B).to(p0.A.device)
+
+
+def measure_prop5(config: Config) -> Measurement:
+    """S5: the PL ratio G/l at initialization, at up to 64 points of the M-ball of Proposition 5
+    (M = c3 / sqrt(nq); seeded, :func:`ball_points`) and along training (t = 0, T/2, T)."""
+    from theory import pl
+
+    X, Y = data(config)
+    residual = MLP(config.activation, config.scaling)
+    p0 = initial(config)
+    values = {"pl_init": float(pl_ratio(p0, X, Y, residual)[0])}
+    series: dict[str, list[Any]] = {}
+    local = pl.local_constants(config)
+    notes = []
+    if local is not None:
+        points = ball_points(p0, local["M"], min(config.trials, 64), config.seed + 1)
+        ratios = pl_ratio(points, X, Y, residual)
+        values["pl_ball_min"] = float(ratios.min())
+        series["pl_ball"] = [float(v) for v in ratios]
+        notes.append(f"M-ball radius M = {local['M']:.6g}")
+    else:
+        notes.append("Proposition 5's M is undefined for this sigma: no ball sampled")
+    result = run(config)
+    values["pl_train_min"] = float(result.pl[:, 0].min())
+    series["pl_train_t"] = [float(t) for t in result.record_times]
+    series["pl_train"] = [float(v) for v in result.pl[:, 0]]
+    values["pl_min"] = min(values.values())
+    if result.smin is not None:
+        values["smin_first_layer"] = float(result.smin[0, 0, 0])
+    return Measurement("prop5.pl", config, values, _data_inputs(config), series, notes)
+
+
+def measure_thm6(config: Config) -> Measurement:
+    """S6: the loss curve l(t) of the unclipped flow, the distances from initialization, and the
+    final residuals max_i ||F(x_i) - y_i||."""
+    result = run(config)
+    X, Y = data(config)
+    F = forward(result.params, X, MLP(config.activation, config.scaling))
+    residual = float(torch.linalg.vector_norm(F[0] - Y, dim=-1).max())
+    loss = result.series["loss"][:, 0]
+    t = result.times
+    positive = loss > 0
+    rate = -float(np.polyfit(t[positive].double().numpy(), np.log(loss[positive].double()
+                                                                    .numpy()), 1)[0])
+    values = {"l0": float(loss[0]), "l_T": float(loss[-1]), "max_residual": residual,
+              "empirical_rate": rate,
+              "max_dist": max(_max(result, k) for k in ("dist_a", "dist_z", "dist_b"))}
+    return Measurement("thm6.decay", config, values, _data_inputs(config),
+                       _series(result, "loss", "dist_z"))
+
+
+# --------------------------------------------------------------------------- S7-S10
+
+
+def measure_lemma18(config: Config) -> Measurement:
+    """S7: the three inequalities of Lemma 18 on ``config.trials`` drawn matrices A, A' (m x r),
+    B (r x n) with r = q, m = config.m, n = config.n (Gaussian, A' scaled by a random factor);
+    each value is the largest relative violation (rhs - lhs) / max(|lhs|, |rhs|)."""
+    gen = torch.Generator().manual_seed(config.seed)
+    trials = min(config.trials, 256)
+    mm, r, n = config.m, config.q, config.n
+    A = torch.randn(trials, mm, r, generator=gen, dtype=torch.float64)
+    Ap = torch.randn(trials, mm, r, generator=gen, dtype=torch.float64) * torch.rand(
+        trials, 1, 1, generator=gen, dtype=torch.float64)
+    B = torch.randn(trials, r, n, generator=gen, dtype=torch.float64)
+
+    def smin(M: torch.Tensor) -> torch.Tensor:
+        return torch.linalg.svdvals(M)[:, -1]
+
+    fro = torch.linalg.matrix_norm
+    pairs = {"sum": (smin(A + Ap), smin(A) - fro(Ap))}
+    if mm >= r:
+        pairs["left"] = (fro(A @ B), smin(A) * fro(B))
+    if n >= r:
+        pairs["right"] = (fro(A @ B), fro(A) * smin(B))
+    values = {}
+    for name, (lhs, rhs) in pairs.items():
+        scale = torch.maximum(lhs.abs(), rhs.abs()).clamp_min(1e-300)
+        values[f"violation_{name}"] = float(((rhs - lhs) / scale).max())
+    return Measurement("lemma18.linalg", config, values, {"trials": trials})
+
+
+def measure_lemma20(config: Config) -> Measurement:
+    """S8: the exact chi-square tail P(||W||_F > M_W sqrt(qm)) (mpmath) and a Monte Carlo
+    frequency with its Clopper-Pearson interval (``config.trials`` draws)."""
+    from theory import lemmas
+
+    q, m, M_W = config.q, config.m, config.M_W
+    samples = sampling.sample_frobenius_sq(q, m, config.trials, config.seed)
+    ex = sampling.exceedance(samples, M_W**2 * q * m)
+    values = {"exact_tail": float(lemmas.lemma20_exact_tail(q, m, M_W)), "mc_freq": ex.freq,
+              "mc_lo": ex.lo, "mc_hi": ex.hi}
+    return Measurement("lemma20.gaussian_norm", config, values, {"trials": config.trials})
+
+
+def measure_lemma21(config: Config) -> Measurement:
+    """S9: Monte Carlo of smin(sigma(W X)) (W m x d Gaussian, X d x n unit columns): the frequency
+    of falling below sqrt(m) |eta_r| / 4, with its Clopper-Pearson interval."""
+    from theory import hermite, lemmas
+
+    r = hermite.index(config.activation, config.r)
+    trials = min(config.trials, 500)
+    samples = sampling.sample_smin_features(config.activation, config.m, config.d, config.n,
+                                            trials, config.seed)
+    values: dict[str, float] = {"smin_median": float(np.median(samples))}
+    if r is not None:
+        threshold = float(lemmas.lemma21_threshold(config.activation, r, config.m))
+        below = sampling.exceedance(-samples, -threshold)  # smin < threshold
+        values.update(threshold=threshold, fail_freq=below.freq, fail_lo=below.lo,
+                      fail_hi=below.hi, min_ratio=float(samples.min() / threshold))
+    return Measurement("lemma21.smin", config, values, {"trials": trials, "r": r or 0},
+                       {"smin": [float(v) for v in np.sort(samples)]})
+
+
+def measure_hermite(config: Config) -> Measurement:
+    """S10: E[sigma(Z)^2] - sum_{r<=R} eta_r^2 (Bessel gap) for R = 7, 15, 31, and the
+    orthonormality defect of h_0..h_8 computed through eta (eta_r(h_s) = delta_rs)."""
+    import mpmath
+
+    from theory import hermite
+
+    values: dict[str, float] = {}
+    with mpmath.workdps(40):
+        for R in (7, 15, 31):
+            partial, second = hermite.parseval_partial(config.activation, R)
+            values[f"bessel_gap_{R}"] = float((second - partial) / second) if second else 0.0
+        values["second_moment"] = float(second)
+    etas = [float(hermite.eta(config.activation, r)) for r in range(12)]
+    return Measurement("hermite.coefficients", config, values, {}, {"eta": etas})
+
+
+# --------------------------------------------------------------------------- S11, S13
+
+
+def measure_appd(config: Config) -> Measurement:
+    """S11: the scalar network of Appendix D (depth 2L): the final even weight against w*, the
+    movement of the odd weights, the spread of the even ones, and the neighbour gap; plus the gap
+    against L for ``config.depths``."""
+    res = appd.train_appd(config.L, config.appd_C, config.appd_x, config.activation, config.T,
+                          config.eta)
+    values = {"w_even": res.w_even, "w_star": res.w_star, "w_error": abs(res.w_even - res.w_star),
+              "odd_max_move": res.odd_max_move, "even_spread": res.even_spread, "gap": res.gap,
+              "gap_limit": res.gap_relu, "L_times_gap": config.L * res.gap}
+    gaps = [appd.train_appd(L, config.appd_C, config.appd_x, config.activation, config.T,
+                            config.eta).gap for L in config.depths]
+    return Measurement("appD.relu", config, values, {},
+                       {"t": list(res.times), "w_even": list(res.w_even_path),
+                        "L": list(config.depths), "gap_vs_L": gaps})
+
+
+def measure_table1(config: Config) -> Measurement:
+    """S13: the convolutional ResNet of Section 5.2 on ``config.data`` (digits by default),
+    tied and i.i.d., with ``config.activation``: accuracies and the Figure 4 smoothness."""
+    data_name = "digits" if config.data in ("gaussian", "sphere") else config.data
+    values: dict[str, float] = {}
+    series: dict[str, list[Any]] = {}
+    for init in ("tied", "iid"):
+        out = realdata.run_table1(config.activation, init, L=config.L, epochs=config.epochs,
+                                  subset=config.subset, seed=config.seed, device=config.device,
+                                  data=data_name, data_dir=config.data_dir)
+        values[f"{init}_train_acc"] = out["train_acc"]
+        values[f"{init}_test_acc"] = out["test_acc"]
+        for key, v in out["smoothness"].items():
+            values[f"{init}_{key}"] = float(v)
+        for name, rows in out["trajectories"].items():
+            series[f"{init}_{name}"] = rows
+    return Measurement("table1.realdata", config, values, {"data": 0.0}, series,
+                       [f"data: {data_name}"])
+
+
+MEASURES: dict[str, Callable[[Config], Measurement]] = {
+    "prop1.wellposed": measure_prop1,
+    "prop2.euler": measure_prop2,
+    "prop3.bounded": measure_prop3_bounded,
+    "prop3.successive": measure_prop3_successive,
+    "thm4.limit": measure_thm4,
+    "prop5.pl": measure_prop5,
+    "thm6.decay": measure_thm6,
+    "thm6.interpolation": measure_thm6,
+    "lemma18.linalg": measure_lemma18,
+    "lemma20.gaussian_norm": measure_lemma20,
+    "lemma21.smin": measure_lemma21,
+    "hermite.coefficients": measure_hermite,
+    "appD.relu": measure_appd,
+    "sec43.general": measure_sec43,
+    "table1.realdata": measure_table1,
+}
+assert set(MEASURES) == set(catalog), "every catalog statement needs a measurement"
+
+
+def measure(statement_id: str, config: Config) -> Measurement:
+    """The measurement of ``statement_id`` (a catalog id) for ``config``."""
+    statement = catalog[statement_id]
+    m = MEASURES[statement.id](config)
+    m.id = statement.id
+    return m

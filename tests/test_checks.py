@@ -1,0 +1,35 @@
+"""Every catalog statement runs end to end on a tiny configuration and yields a valid record."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from numerics.checks import run_check
+from reports.schema import CHECK
+from theory.catalog import catalog
+from theory.config import Config
+
+TINY = Config(n=6, d=2, d_out=2, q=4, m=3, L=4, T=0.2, eta=0.05, activation="tanh",
+              clip="coord", depths=(4, 8, 16, 32), seeds=(0, 1), trials=50, epochs=1, subset=32,
+              data="sphere")
+
+
+@pytest.mark.parametrize("statement_id", list(catalog))
+def test_every_statement_checks(statement_id: str) -> None:
+    result = run_check(statement_id, TINY)
+    record = json.loads(json.dumps(result.to_dict(), allow_nan=False, default=str))
+    jsonschema.validate(record, CHECK)
+    assert result.applicable == (not result.failed_assumptions)
+    assert (result.holds is None) == (not result.applicable)
+    assert result.failed_assumptions == catalog[statement_id].assumptions(TINY)
+
+
+def test_non_applicable_statement_names_its_assumption() -> None:
+    result = run_check("prop3.bounded", Config(n=6, d=2, d_out=2, q=4, m=3, L=4, T=0.2,
+                                               eta=0.05, clip="none"))
+    assert not result.applicable
+    assert "clipped flow (clip != none)" in result.failed_assumptions
+    assert result.holds is None
