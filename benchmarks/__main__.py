@@ -1,0 +1,159 @@
+"""``python -m benchmarks``: the training engine against the naive baseline, in one process.
+
+::
+
+    python -m benchmarks [--json] [--device cpu|cuda] [--dtype float32|float64]
+                         [--depths 64,256,1024,4096] [--fig1-sweep] [--limit-iterations K]
+
+For each depth L: time per layer-step of the baseline (:mod:`benchmarks.baseline`, the
+released scripts' way: per-layer autograd, SGD, every iterate stored; timed with one intra-op
+thread, its fastest setting: with torch's default two threads on a shared 2-core machine every
+tiny product pays an OpenMP fork-join, measured 100x slower) and of the engine
+(:func:`numerics.flow.train` with its streamed metrics), their ratio, the engine's GFLOP/s
+(12 n q m flops per layer-step) for one network and for 16 batched networks, and the peak memory
+of one engine run for two horizons T (a fresh process each).  The same-run GFLOP/s of a 2048^3
+product (8192^3 on CUDA) in the same dtype is the reference.
+``--fig1-sweep`` adds the paper-scale Figure 1 sweep (L = 2..1024, 500 iterations) and the limit
+network L = 2^14 (``--limit-iterations`` steps, extrapolated to 500; all of them when omitted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from collections.abc import Sequence
+
+import torch
+
+from benchmarks import workload
+from numerics.device import resolve
+from theory.errors import ConfigError
+
+
+def run(depths: Sequence[int], *, dtype: str = "float32", device: str = "cpu",
+        baseline_work: int = 2048, engine_work: int = 8192, batched_work: int = 1024,
+        memory_iterations: tuple[int, int] = (4, 16), fig1: bool = False,
+        limit_iterations: int | None = 3, fig1_depths: Sequence[int] | None = None,
+        fig1_iterations: int = 500, limit_L: int = 2**14,
+        matmul_size: int | None = None) -> dict[str, object]:
+    """Every measurement as one JSON-ready dict (``*_work``: layer-steps per timed run)."""
+    resolve(device, dtype)
+    out: dict[str, object] = {
+        "workload": {"n": workload.N, "d": workload.D, "q": workload.D, "d_out": workload.D,
+                     "m": workload.M, "activation": "gelu", "eta": workload.ETA,
+                     "init": "tied", "train_outer": False},
+        "device": device, "dtype": dtype, "torch": torch.__version__,
+        "machine": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "flops_per_layer_step": workload.FLOPS_PER_LAYER_STEP,
+        "flop_count": "12 n q m: forward W h and V a, backward P V and G W, weight gradients "
+                      "P^T a and G^T h (2 n q m each)",
+        "matmul_gflops": workload.matmul_gflops(dtype, device, matmul_size),
+        "matmul_gflops_one_thread": workload.matmul_gflops(dtype, device, matmul_size,
+                                                           one_thread=True),
+        "baseline_agreement": workload.agreement(dtype=dtype, device=device),
+        "depths": {},
+    }
+    T = [k * workload.ETA for k in memory_iterations]
+    least = 2 if device == "cpu" else 8  # on CUDA, steps 3.. replay the captured graph
+    for L in depths:
+        base = workload.baseline_seconds(L, max(1, baseline_work // L), dtype=dtype,
+                                         device=device, threads=1)
+        engine = workload.engine_seconds(L, max(least, engine_work // L), dtype=dtype,
+                                         device=device)
+        batched = workload.engine_seconds(L, max(least, batched_work // L), b=16, dtype=dtype,
+                                          device=device)
+        row = {
+            "baseline_us_per_layer_step": base / L * 1e6,
+            "engine_us_per_layer_step": engine / L * 1e6,
+            "ratio": base / engine,
+            "engine_gflops": workload.FLOPS_PER_LAYER_STEP * L / engine / 1e9,
+            "batched16_gflops": workload.FLOPS_PER_LAYER_STEP * L * 16 / batched / 1e9,
+            "peak_mb": {f"{t:g}": workload.peak_memory_mb(L, k, dtype=dtype, device=device)
+                        for t, k in zip(T, memory_iterations, strict=True)},
+        }
+        row["batched16_fraction_of_matmul"] = row["batched16_gflops"] / out["matmul_gflops"]
+        out["depths"][str(L)] = row  # type: ignore[index]
+    out["peak_mb_idle_process"] = workload.peak_memory_mb(1, 1, which="idle", dtype=dtype,
+                                                          device=device)
+    if fig1:
+        depths_fig1 = tuple(fig1_depths or (2**k for k in range(1, 11)))
+        out["fig1_sweep"] = workload.fig1_sweep(depths_fig1, iterations=fig1_iterations,
+                                                dtype=dtype, device=device, limit_L=limit_L,
+                                                limit_iterations=limit_iterations)
+    return out
+
+
+def format_table(result: dict[str, object]) -> str:
+    """The human-readable report of :func:`run`."""
+    w = result["workload"]
+    lines = [
+        f"Figure 1 workload: n={w['n']} d=q=d'={w['d']} m={w['m']} GELU, A and B fixed, "  # type: ignore[index]
+        f"tied init; {result['dtype']} on {result['device']} (torch {result['torch']}, "
+        f"{result['threads']} threads)",
+        f"flops per layer-step: {result['flops_per_layer_step']} = {result['flop_count']}",
+        f"large matmul ({result['dtype']}): {result['matmul_gflops']:.1f} GFLOP/s, "
+        f"{result['matmul_gflops_one_thread']:.1f} on one thread",
+        f"engine vs baseline weights after 5 steps (L=16): relative difference "
+        f"{result['baseline_agreement']:.1e}",
+        "",
+    ]
+    T = list(next(iter(result["depths"].values()))["peak_mb"]) if result["depths"] else []  # type: ignore[attr-defined]
+    header = (f"{'L':>6} {'baseline us':>12} {'engine us':>10} {'speedup':>8} {'GFLOP/s':>8} "
+              f"{'batched16':>10} {'% matmul':>9} " + " ".join(f"{'MB T=' + t:>11}" for t in T))
+    lines += [header, "-" * len(header)]
+    for L, row in result["depths"].items():  # type: ignore[attr-defined]
+        lines.append(
+            f"{L:>6} {row['baseline_us_per_layer_step']:>12.1f} "
+            f"{row['engine_us_per_layer_step']:>10.1f} {row['ratio']:>8.1f} "
+            f"{row['engine_gflops']:>8.2f} {row['batched16_gflops']:>10.2f} "
+            f"{100 * row['batched16_fraction_of_matmul']:>8.1f}% "
+            + " ".join(f"{row['peak_mb'][t]:>11.0f}" for t in T))
+    lines.append(f"(us = microseconds per layer-step; baseline on one thread, its fastest "
+                 f"setting; peak MB: process RSS high-water mark, an idle process with torch "
+                 f"loaded: {result['peak_mb_idle_process']:.0f} MB)")
+    sweep = result.get("fig1_sweep")
+    if isinstance(sweep, dict):
+        lines += ["", f"Figure 1 sweep, L = {sweep['depths'][0]}..{sweep['depths'][-1]}, "
+                      f"{sweep['iterations']} iterations: {sweep['sweep_seconds']:.1f} s wall"]
+        if "limit_L" in sweep:
+            lines.append(
+                f"limit network L = {sweep['limit_L']}: {sweep['limit_seconds']:.1f} s for "
+                f"{sweep['limit_iterations']} iterations, "
+                f"{sweep['limit_seconds_for_all_iterations']:.0f} s for all {sweep['iterations']}"
+                + (" (extrapolated)" if sweep['limit_iterations'] < sweep['iterations'] else ""))
+        gaps = sweep["max_gap"]
+        lines.append("max_{k,t} ||Z_{k+1} - Z_k||: " + ", ".join(
+            f"L={L}: {g:.3g}" for L, g in gaps.items()))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split(
+        "\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    parser.add_argument("--depths", default="64,256,1024,4096")
+    parser.add_argument("--fig1-sweep", action="store_true")
+    parser.add_argument("--limit-iterations", type=int, default=None,
+                        help="steps of the L = 2^14 limit network (default: all 500)")
+    args = parser.parse_args(argv)
+    try:
+        depths = [int(x) for x in args.depths.split(",") if x]
+        if not depths or min(depths) < 1:
+            raise ValueError
+    except ValueError:
+        parser.error(f"--depths {args.depths!r}: must be positive integers separated by commas")
+    try:
+        result = run(depths, dtype=args.dtype, device=args.device, fig1=args.fig1_sweep,
+                     limit_iterations=args.limit_iterations)
+    except ConfigError as exc:
+        parser.exit(2, f"python -m benchmarks: {exc}\n")
+    print(json.dumps(result, indent=1) if args.json else format_table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""The Figure 1 workload, timed for the baseline and the engine, and its memory and sweep.
+
+Workload (paper Section 5.1, Figure 1): n = 100, d = q = d' = 16, m = 32, GELU, x and y standard
+Gaussian, tied initialization, A and B fixed, gradient descent with eta = 0.01 in flow time.
+
+Flop count of one layer-step (one layer, one iteration, one network), matrix products only:
+forward u = W h and V sigma(u) (2 n q m each), backward P V and G W (2 n q m each), weight
+gradients P^T a and G^T h (2 n q m each): 12 n q m.  Elementwise work and the O(n q d) products of
+A and B are not counted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+import torch
+
+from benchmarks.baseline import train_baseline
+from numerics.data import make_data
+from numerics.device import resolve
+from numerics.flow import Flow, param_distance, single_thread, train
+from numerics.init import init_params
+from numerics.model import MLP, Params
+
+N, D, M = 100, 16, 32
+ETA = 0.01
+FLOPS_PER_LAYER_STEP = 12 * N * D * M
+
+
+def problem(L: int, b: int = 1, dtype: str = "float32",
+            device: str = "cpu") -> tuple[Params, torch.Tensor, torch.Tensor]:
+    """The Figure 1 problem: b tied-initialized networks (seeds 0..b-1) and data of seed 0."""
+    params = init_params("tied", d=D, d_out=D, q=D, m=M, L=L, seeds=tuple(range(b)), dtype=dtype,
+                         device=device)
+    X, Y = make_data("gaussian", n=N, d=D, d_out=D, seed=0, dtype=dtype, device=device)
+    return params, X, Y
+
+
+def _sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def engine_seconds(L: int, iterations: int, *, b: int = 1, dtype: str = "float32",
+                   device: str = "cpu") -> float:
+    """Wall seconds per iteration of :func:`numerics.flow.train` (metrics included)."""
+    params, X, Y = problem(L, b, dtype, device)
+    flow = Flow(ETA, ETA * iterations, train_outer=False)
+    train(params, X, Y, Flow(ETA, ETA, train_outer=False), MLP("gelu"))  # warm-up
+    _sync(device)
+    start = time.perf_counter()
+    train(params, X, Y, flow, MLP("gelu"))
+    _sync(device)
+    return (time.perf_counter() - start) / (iterations + 1)  # N steps + the final evaluation
+
+
+def baseline_seconds(L: int, iterations: int, *, dtype: str = "float32", device: str = "cpu",
+                     threads: int | None = None) -> float:
+    """Wall seconds per iteration of the naive baseline (``threads``: torch's intra-op threads)."""
+    params, X, Y = problem(L, 1, dtype, device)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or before)
+    try:
+        train_baseline(params, X, Y, eta=ETA, iterations=1)  # warm-up
+        _sync(device)
+        start = time.perf_counter()
+        train_baseline(params, X, Y, eta=ETA, iterations=iterations)
+        _sync(device)
+        return (time.perf_counter() - start) / iterations
+    finally:
+        torch.set_num_threads(before)
+
+
+def agreement(L: int = 16, iterations: int = 5, dtype: str = "float32",
+              device: str = "cpu") -> float:
+    """Relative distance of the engine's and the baseline's weights after the same steps."""
+    params, X, Y = problem(L, 1, dtype, device)
+    engine = train(params, X, Y, Flow(ETA, ETA * iterations, train_outer=False)).params
+    base, _ = train_baseline(params, X, Y, eta=ETA, iterations=iterations)
+    scale = param_distance(base, Params(0 * base.A, tuple(0 * z for z in base.Z), 0 * base.B))
+    return float((param_distance(engine.to("cpu"), base.to("cpu")) / scale).max())
+
+
+def matmul_gflops(dtype: str = "float32", device: str = "cpu", size: int | None = None,
+                  one_thread: bool = False) -> float:
+    """GFLOP/s of a size^3 matrix product (best of 3; size 2048 on the CPU, 8192 on CUDA), all
+    threads or one."""
+    dev, dt = resolve(device, dtype)
+    size = size or (8192 if device == "cuda" else 2048)
+    g = torch.Generator().manual_seed(0)
+    a, b = (torch.randn(size, size, generator=g, dtype=dt).to(dev) for _ in range(2))
+    best = math.inf
+    context = single_thread(dev) if one_thread else _nothing()
+    with context:
+        a @ b
+        for _ in range(3):
+            _sync(device)
+            start = time.perf_counter()
+            a @ b
+            _sync(device)
+            best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+def peak_memory_mb(L: int, iterations: int, *, which: str = "engine", dtype: str = "float32",
+                   device: str = "cpu") -> float:
+    """Peak memory of one training run in a fresh process (:mod:`benchmarks.memory`): RSS
+    high-water mark on the CPU (interpreter and torch included), allocated bytes on CUDA."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.memory", "--L", str(L), "--iterations",
+         str(iterations), "--which", which, "--dtype", dtype, "--device", device],
+        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["peak_mb"])
+
+
+def fig1_sweep(depths: Sequence[int] = tuple(2**k for k in range(1, 11)), *,
+               iterations: int = 500, dtype: str = "float32", device: str = "cpu",
+               limit_L: int | None = 2**14,
+               limit_iterations: int | None = None) -> dict[str, object]:
+    """The paper-scale Figure 1 sweep: one network per depth, ``iterations`` steps of eta = 0.01.
+
+    Returns the wall time of the sweep, max_{k,t} ||Z_{k+1} - Z_k|| per depth, and for the limit
+    network L = ``limit_L`` its time for ``limit_iterations`` steps (all ``iterations`` when None)
+    and the time extrapolated to ``iterations``.
+    """
+    gaps: dict[str, float] = {}
+    start = time.perf_counter()
+    for L in depths:
+        params, X, Y = problem(L, 1, dtype, device)
+        result = train(params, X, Y, Flow(ETA, ETA * iterations, train_outer=False))
+        gaps[str(L)] = float(result.max_gap[0])
+    _sync(device)
+    out: dict[str, object] = {"depths": list(depths), "iterations": iterations,
+                              "sweep_seconds": time.perf_counter() - start, "max_gap": gaps}
+    if limit_L is not None:
+        steps = iterations if limit_iterations is None else min(limit_iterations, iterations)
+        params, X, Y = problem(limit_L, 1, dtype, device)
+        start = time.perf_counter()
+        result = train(params, X, Y, Flow(ETA, ETA * steps, train_outer=False))
+        _sync(device)
+        seconds = time.perf_counter() - start
+        out.update({"limit_L": limit_L, "limit_iterations": steps, "limit_seconds": seconds,
+                    "limit_seconds_for_all_iterations": seconds * (iterations + 1) / (steps + 1),
+                    "limit_max_gap": float(result.max_gap[0]) if steps == iterations else None})
+    return out

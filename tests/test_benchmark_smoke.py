@@ -1,0 +1,43 @@
+"""The benchmark machinery at toy size (no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.__main__ import format_table, main, run
+from benchmarks.baseline import train_baseline
+from benchmarks.workload import problem
+from numerics.flow import Flow, param_distance, train
+
+
+def test_benchmark_runs_at_toy_size_and_reports_every_field() -> None:
+    out = run([4], dtype="float64", baseline_work=8, engine_work=8, batched_work=4,
+              memory_iterations=(1, 2), fig1=True, fig1_depths=(2, 4), fig1_iterations=3,
+              limit_L=8, limit_iterations=1, matmul_size=128)
+    json.dumps(out)  # JSON-ready
+    assert out["matmul_gflops"] > 0 and out["baseline_agreement"] < 1e-12  # float64
+    row = out["depths"]["4"]
+    for key in ("baseline_us_per_layer_step", "engine_us_per_layer_step", "ratio",
+                "batched16_gflops"):
+        assert row[key] > 0, key
+    assert len(row["peak_mb"]) == 2 and min(row["peak_mb"].values()) > 0
+    sweep = out["fig1_sweep"]
+    assert sweep["depths"] == [2, 4] and sweep["limit_L"] == 8 and sweep["limit_iterations"] == 1
+    table = format_table(out)
+    assert "speedup" in table and "Figure 1 sweep" in table
+
+
+def test_baseline_trains_the_same_network_as_the_engine() -> None:
+    params, X, Y = problem(6, dtype="float64")
+    base, trajectory = train_baseline(params, X, Y, eta=0.01, iterations=4)
+    engine = train(params, X, Y, Flow(0.01, 0.04, train_outer=False)).params
+    assert len(trajectory) == 4 and len(trajectory[0]) == 12  # every iterate, V_k and W_k
+    assert param_distance(base, engine).item() < 1e-12
+
+
+def test_bad_depths_exit_with_status_2() -> None:
+    with pytest.raises(SystemExit) as err:
+        main(["--depths", "0,x"])
+    assert err.value.code == 2
