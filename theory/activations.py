@@ -36,9 +36,12 @@ profile and :func:`pieces` the analytic pieces (used by :mod:`theory.hermite`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
-from collections.abc import Mapping
+import signal
+import threading
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 
 import sympy as sp
@@ -46,6 +49,8 @@ from sympy.core.function import AppliedUndef
 
 from theory.errors import ConfigError
 from theory.symbols import x
+
+ANALYSIS_SECONDS = 20.0  # time allowed to sympy for a user expression (parse and profile)
 
 NAMES: tuple[str, ...] = ("tanh", "gelu", "relu", "identity", "sigmoid", "softplus", "sin", "erf")
 
@@ -120,7 +125,11 @@ def get(name_or_expr: str) -> Activation:
     expression, one with a symbol other than x, or one sympy finds undefined or discontinuous
     somewhere on the real line.
     """
-    return _profile(*lookup(name_or_expr))
+    name, expr = lookup(name_or_expr)
+    if name in _DEFINITIONS:
+        return _profile(name, expr)
+    with _user_expression(name):
+        return _profile(name, expr)
 
 
 @functools.lru_cache(maxsize=128)
@@ -132,7 +141,43 @@ def lookup(name_or_expr: str) -> tuple[str, sp.Expr]:
     if key in _DEFINITIONS:
         return key, _DEFINITIONS[key]
     text = name_or_expr.strip()
-    return text, _parse(text)
+    with _user_expression(text):
+        return text, _parse(text)
+
+
+class _Timeout(BaseException):
+    """sympy ran past :data:`ANALYSIS_SECONDS` on a user expression (a BaseException, so that
+    the broad ``except Exception`` inside sympy cannot swallow it)."""
+
+
+@contextlib.contextmanager
+def _user_expression(text: str) -> Iterator[None]:
+    """Turn what sympy does with a user's expression into one-line errors: past
+    :data:`ANALYSIS_SECONDS` (e.g. ``9**9**9**9`` evaluates a gigantic integer) or on any
+    internal failure (e.g. ``x**x``, complex on x < 0).  The time limit uses SIGALRM, so it
+    applies in the main thread only (elsewhere sympy runs unbounded)."""
+    timed = threading.current_thread() is threading.main_thread() and hasattr(signal,
+                                                                                "setitimer")
+    if timed:
+        def alarm(signum: int, frame: object) -> None:
+            raise _Timeout
+
+        previous = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, ANALYSIS_SECONDS)
+    try:
+        yield
+    except _Timeout:
+        raise ConfigError("activation", text, f"sympy could not analyse it within "
+                          f"{ANALYSIS_SECONDS:g} s") from None
+    except ConfigError:
+        raise
+    except Exception as exc:  # sympy/mpmath failing on the user's expression
+        raise ConfigError("activation", text, f"sympy could not analyse it "
+                          f"({type(exc).__name__})") from None
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 _PARSE_NAMES = (
@@ -169,6 +214,9 @@ def _parse(text: str) -> sp.Expr:
 # --------------------------------------------------------------------------- the profile
 
 
+_PROBES = tuple(sp.Rational(k, 7) for k in (-23, -9, -2, 3, 10, 24))
+
+
 class _Undetermined(Exception):
     """sympy could not settle a step of the bounded strategy."""
 
@@ -178,6 +226,11 @@ Piece = tuple[sp.Expr, sp.Interval]
 
 @functools.lru_cache(maxsize=128)
 def _profile(name: str, expr: sp.Expr) -> Activation:
+    for probe in _PROBES:  # e.g. x**x or sqrt(x) are complex for x < 0
+        value = sp.N(expr.subs(x, probe), 15)
+        if not value.is_real:
+            raise ConfigError("activation", name, f"must be real on the whole real line "
+                              f"(sigma({probe}) = {value})")
     parts = pieces(expr)
     rule = "must be defined and continuous on the whole real line"
     if parts == [] or _continuous(expr, parts, 0) is False:

@@ -76,13 +76,20 @@ def _moments(sigma_name: str, r_max: int, dps: int) -> tuple[tuple[mpmath.mpf, .
     at distance delta from the real axis give an error of order rho^{-96}, rho = 2 delta +
     sqrt(4 delta^2 + 1) (Bernstein ellipse): 1e-78 for tanh (delta = pi/2).
     """
-    _, expr = activations.lookup(sigma_name)
-    parts = activations.pieces(expr)
+    profile = activations.get(sigma_name)
+    growth = 1  # |sigma(t)| = O(|t|^growth) for the tail cut-off
+    if profile.expr.is_polynomial(x):
+        growth = max(1, int(sp.degree(profile.expr, x)))
+    elif profile.flags["lipschitz"] is not True:
+        raise ConfigError("activation", sigma_name, "the Hermite quadrature needs sigma of "
+                          "polynomial growth (Lipschitz or a polynomial), which sympy did not "
+                          "establish")
+    parts = activations.pieces(profile.expr)
     if not parts:
         raise ConfigError("activation", sigma_name, "sympy cannot split sigma into pieces")
     with mpmath.workdps(dps + 10):
         nodes = _legendre(dps + 10)
-        cut = _cutoff(r_max, dps + 10)
+        cut = _cutoff(r_max + growth - 1, dps + 10)
         sums = [mpmath.mpf(0)] * (r_max + 1)
         square = mpmath.mpf(0)
         for e, interval in parts:
