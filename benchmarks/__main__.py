@@ -20,13 +20,16 @@ network L = 2^14 (``--limit-iterations`` steps, extrapolated to 500; all of them
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import platform
 from collections.abc import Sequence
 
 import torch
 
 from benchmarks import workload
+from numerics import native
 from numerics.device import resolve
 from theory.errors import ConfigError
 
@@ -46,6 +49,8 @@ def run(depths: Sequence[int], *, dtype: str = "float32", device: str = "cpu",
         "device": device, "dtype": dtype, "torch": torch.__version__,
         "machine": platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
+        "engine": native.status("gelu", workload.D, workload.M, resolve(device, dtype)[1],
+                                resolve(device, dtype)[0]),
         "flops_per_layer_step": workload.FLOPS_PER_LAYER_STEP,
         "flop_count": "12 n q m: forward W h and V a, backward P V and G W, weight gradients "
                       "P^T a and G^T h (2 n q m each)",
@@ -62,11 +67,15 @@ def run(depths: Sequence[int], *, dtype: str = "float32", device: str = "cpu",
                                          device=device, threads=1)
         engine = workload.engine_seconds(L, max(least, engine_work // L), dtype=dtype,
                                          device=device)
+        with _torch_sweeps():
+            engine_torch = workload.engine_seconds(L, max(least, engine_work // L), dtype=dtype,
+                                                   device=device)
         batched = workload.engine_seconds(L, max(least, batched_work // L), b=16, dtype=dtype,
                                           device=device)
         row = {
             "baseline_us_per_layer_step": base / L * 1e6,
             "engine_us_per_layer_step": engine / L * 1e6,
+            "engine_torch_sweeps_us_per_layer_step": engine_torch / L * 1e6,
             "ratio": base / engine,
             "engine_gflops": workload.FLOPS_PER_LAYER_STEP * L / engine / 1e9,
             "batched16_gflops": workload.FLOPS_PER_LAYER_STEP * L * 16 / batched / 1e9,
@@ -85,13 +94,27 @@ def run(depths: Sequence[int], *, dtype: str = "float32", device: str = "cpu",
     return out
 
 
+@contextlib.contextmanager
+def _torch_sweeps():
+    """The engine with its torch sweeps instead of the compiled ones (numerics.native)."""
+    before = os.environ.get("RESNET_ODE_NATIVE")
+    os.environ["RESNET_ODE_NATIVE"] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["RESNET_ODE_NATIVE"]
+        else:
+            os.environ["RESNET_ODE_NATIVE"] = before
+
+
 def format_table(result: dict[str, object]) -> str:
     """The human-readable report of :func:`run`."""
     w = result["workload"]
     lines = [
         f"Figure 1 workload: n={w['n']} d=q=d'={w['d']} m={w['m']} GELU, A and B fixed, "  # type: ignore[index]
         f"tied init; {result['dtype']} on {result['device']} (torch {result['torch']}, "
-        f"{result['threads']} threads)",
+        f"{result['threads']} threads); sweeps: {result['engine']}",
         f"flops per layer-step: {result['flops_per_layer_step']} = {result['flop_count']}",
         f"large matmul ({result['dtype']}): {result['matmul_gflops']:.1f} GFLOP/s, "
         f"{result['matmul_gflops_one_thread']:.1f} on one thread",
@@ -100,13 +123,15 @@ def format_table(result: dict[str, object]) -> str:
         "",
     ]
     T = list(next(iter(result["depths"].values()))["peak_mb"]) if result["depths"] else []  # type: ignore[attr-defined]
-    header = (f"{'L':>6} {'baseline us':>12} {'engine us':>10} {'speedup':>8} {'GFLOP/s':>8} "
+    header = (f"{'L':>6} {'baseline us':>12} {'engine us':>10} {'(torch sweeps)':>14} "
+              f"{'speedup':>8} {'GFLOP/s':>8} "
               f"{'batched16':>10} {'% matmul':>9} " + " ".join(f"{'MB T=' + t:>11}" for t in T))
     lines += [header, "-" * len(header)]
     for L, row in result["depths"].items():  # type: ignore[attr-defined]
         lines.append(
             f"{L:>6} {row['baseline_us_per_layer_step']:>12.1f} "
-            f"{row['engine_us_per_layer_step']:>10.1f} {row['ratio']:>8.1f} "
+            f"{row['engine_us_per_layer_step']:>10.1f} "
+            f"{row['engine_torch_sweeps_us_per_layer_step']:>14.1f} {row['ratio']:>8.1f} "
             f"{row['engine_gflops']:>8.2f} {row['batched16_gflops']:>10.2f} "
             f"{100 * row['batched16_fraction_of_matmul']:>8.1f}% "
             + " ".join(f"{row['peak_mb'][t]:>11.0f}" for t in T))

@@ -59,8 +59,9 @@ _CLOSED_FORMS: dict[str, tuple[Fn, Fn, Fn]] = {
     "relu": (torch.relu, lambda x: (x > 0).to(x.dtype), torch.zeros_like),
     "identity": (lambda x: x, torch.ones_like, torch.zeros_like),
     "sigmoid": (lambda x: torch.sigmoid(x) - 0.5, _sigmoid_d1, _sigmoid_d2),
-    "softplus": (lambda x: torch.nn.functional.softplus(x) - math.log(2.0), torch.sigmoid,
-                 _sigmoid_d1),
+    # log(1 + e^x) - log 2 exactly (torch's softplus switches to x past x = 20)
+    "softplus": (lambda x: torch.logaddexp(x, torch.zeros_like(x)) - math.log(2.0),
+                 torch.sigmoid, _sigmoid_d1),
     "sin": (torch.sin, torch.cos, lambda x: -torch.sin(x)),
     "erf": (torch.erf, lambda x: _TWO_OVER_SQRTPI * torch.exp(-x * x),
             lambda x: -2 * x * _TWO_OVER_SQRTPI * torch.exp(-x * x)),

@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 import torch
 
-from numerics import activations
+from numerics import activations, native
 from numerics.model import MLP, Params, Residual, batched_data
 from numerics.model import loss as model_loss
 from theory.errors import ConfigError
@@ -138,42 +138,72 @@ class Workspace:
         self._bwd = [(sq(self.P[k + 1]), sq(Vs[:, k]), sq(self.U[k]), sq(Ws[:, k]),
                       sq(self.P[k])) for k in reversed(range(L))]
         self._tmp_view = sq(self._tmp)
+        self.engine = native.status(act.name, q, m, params.A.dtype, params.A.device)
+        self._native = native.sweeps(act.name, q, m, params.A.dtype, params.A.device)
+        if self._native is not None:  # transposed scaled weights, each layer's block contiguous
+            self._WT = torch.empty(L, b, q, m, **like).transpose(0, 1)
+            self._VT = torch.empty(L, b, m, q, **like).transpose(0, 1)
 
     def compute(self) -> tuple[Tensor, Grads]:
         """(l (b,), gradients) at the current values of the bound parameters."""
         p = self.params
-        L, b, n, q, m = p.L, p.b, self.n, p.q, self.m
-        s_in, s_out, c = self.s_in, self.s_out, self.c_loss
-        mm, sigma = self._mm, self._sigma
+        L, c = p.L, self.c_loss
         with torch.no_grad():
-            torch.mul(p.Z[1], s_in, out=self._W_scaled)
-            torch.mul(p.Z[0], s_out, out=self._V_scaled)
+            torch.mul(p.Z[1], self.s_in, out=self._W_scaled)
+            torch.mul(p.Z[0], self.s_out, out=self._V_scaled)
             torch.bmm(self.X, p.A.mT, out=self.H[0])
-            for h, u, a, w_t, v_t, h_next in self._fwd:
-                mm(h, w_t, out=u)
-                sigma(u, a)
-                mm(a, v_t, out=h_next)  # product then add: baddbmm(beta=1) is 2x slower on CPU
-                h_next.add_(h)
+            if self._native is not None:
+                self._native_forward()
+            else:
+                self._torch_forward()
             torch.baddbmm(self.Y, self.H[L], p.B.mT, beta=-1, out=self.R)
             torch.sum(self.R * self.R, dim=(1, 2), out=self._loss).mul_(c)
             torch.baddbmm(self.P[L], self.R, p.B, beta=0, alpha=2 * c, out=self.P[L])
-            for k0 in range(0, L, self._chunk):
-                self._dsigma(self.U[k0:k0 + self._chunk], self.activations[k0:k0 + self._chunk])
-            tmp = self._tmp_view
-            for p_next, v, g, w, p_k in self._bwd:
-                mm(p_next, v, out=tmp)
-                g.mul_(tmp)
-                mm(g, w, out=p_k)
-                p_k.add_(p_next)
-            torch.baddbmm(self._gV.view(L * b, q, m), self.P[1:].view(L * b, n, q).mT,
-                          self.activations.view(L * b, n, m), beta=0, alpha=s_out,
-                          out=self._gV.view(L * b, q, m))
-            torch.baddbmm(self._gW.view(L * b, m, q), self.U.view(L * b, n, m).mT,
-                          self.H[:L].view(L * b, n, q), beta=0, alpha=s_in,
-                          out=self._gW.view(L * b, m, q))
+            if self._native is not None:
+                self._native_backward()
+            else:
+                self._torch_backward()
             torch.bmm(self.P[0].mT, self.X, out=self._gA)
             torch.baddbmm(self._gB, self.R.mT, self.H[L], beta=0, alpha=2 * c, out=self._gB)
         return self._loss, self.grads
+
+    def _native_forward(self) -> None:
+        p = self.params
+        torch.mul(p.Z[1].mT, self.s_in, out=self._WT)
+        torch.mul(p.Z[0].mT, self.s_out, out=self._VT)
+        self._native.forward(self._WT, self._VT, self.H.transpose(0, 1),  # type: ignore[union-attr]
+                             self.activations.transpose(0, 1), self.U.transpose(0, 1))
+
+    def _native_backward(self) -> None:
+        self._native.backward(  # type: ignore[union-attr]
+            self.s_out, self.s_in, self._V_scaled, self._W_scaled, self.H.transpose(0, 1),
+            self.activations.transpose(0, 1), self.U.transpose(0, 1), self.P.transpose(0, 1),
+            self._gV.transpose(0, 1), self._gW.transpose(0, 1))
+
+    def _torch_forward(self) -> None:
+        mm, sigma = self._mm, self._sigma
+        for h, u, a, w_t, v_t, h_next in self._fwd:
+            mm(h, w_t, out=u)
+            sigma(u, a)
+            mm(a, v_t, out=h_next)  # product then add: baddbmm(beta=1) is 2x slower on CPU
+            h_next.add_(h)
+
+    def _torch_backward(self) -> None:
+        L, b, n, q, m = self.params.L, self.params.b, self.n, self.params.q, self.m
+        for k0 in range(0, L, self._chunk):
+            self._dsigma(self.U[k0:k0 + self._chunk], self.activations[k0:k0 + self._chunk])
+        tmp, mm = self._tmp_view, self._mm
+        for p_next, v, g, w, p_k in self._bwd:
+            mm(p_next, v, out=tmp)
+            g.mul_(tmp)
+            mm(g, w, out=p_k)
+            p_k.add_(p_next)
+        torch.baddbmm(self._gV.view(L * b, q, m), self.P[1:].view(L * b, n, q).mT,
+                      self.activations.view(L * b, n, m), beta=0, alpha=self.s_out,
+                      out=self._gV.view(L * b, q, m))
+        torch.baddbmm(self._gW.view(L * b, m, q), self.U.view(L * b, n, m).mT,
+                      self.H[:L].view(L * b, n, q), beta=0, alpha=self.s_in,
+                      out=self._gW.view(L * b, m, q))
 
 
 Kernel = Callable[[Tensor, Tensor], object]

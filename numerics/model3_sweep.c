@@ -1,0 +1,184 @@
+/* The two sequential sweeps of model (3) (paper eqs. 3 and 13-15) for b networks, specialised at
+ * compile time to one hidden size Q, width M, scalar type T and activation ACT (numerics/native.py
+ * compiles this file once per combination and caches the library).
+ *
+ * Row form (samples are rows), one network, layer k = 0..L-1 with scaled weights
+ * WT = s_in W_{k+1}^T (Q x M), VT = s_out V_{k+1}^T (M x Q), Vs = s_out V_{k+1} (Q x M),
+ * Ws = s_in W_{k+1} (M x Q):
+ *
+ *   forward   u = h_k WT,  a_k = sigma(u),  d_k = sigma'(u),  h_{k+1} = h_k + a_k VT
+ *   backward  g_k = d_k * (p_{k+1} Vs),  p_k = p_{k+1} + g_k Ws                          (13)
+ *             dl/dV_{k+1} = s_out p_{k+1}^T a_k,  dl/dW_{k+1} = s_in g_k^T h_k            (15)
+ *
+ * where p stacks c_loss dl_i/dh for the n samples.  Every array is addressed as
+ * base + net * s_net + layer * s_layer + row-major block, so that both network-major and
+ * layer-major storage work without copies.  The inner loops run over M or Q contiguous entries
+ * and vectorise; sigma and sigma' use glibc's vector maths (libmvec) where declared below.
+ */
+#include <math.h>
+#include <stddef.h>
+
+#ifdef VECTOR_MATH
+#define SIMD __attribute__((simd("notinbranch")))
+SIMD double erf(double); SIMD double exp(double); SIMD double tanh(double);
+SIMD double sin(double); SIMD double cos(double); SIMD double log1p(double);
+SIMD float erff(float); SIMD float expf(float); SIMD float tanhf(float);
+SIMD float sinf(float); SIMD float cosf(float); SIMD float log1pf(float);
+#endif
+
+#if DOUBLE
+typedef double T;
+#define ERF erf
+#define EXP exp
+#define TANH tanh
+#define SIN sin
+#define COS cos
+#define LOG1P log1p
+#define FABS fabs
+#else
+typedef float T;
+#define ERF erff
+#define EXP expf
+#define TANH tanhf
+#define SIN sinf
+#define COS cosf
+#define LOG1P log1pf
+#define FABS fabsf
+#endif
+
+typedef long long idx;
+
+/* sigma(u) into *a and sigma'(u) into *d, elementwise over one row of M entries. */
+static inline void activation(const T *restrict u, T *restrict a, T *restrict d) {
+#pragma omp simd
+  for (int j = 0; j < M; j++) {
+    const T x = u[j];
+#if ACT == 0 /* identity */
+    a[j] = x;
+    d[j] = 1;
+#elif ACT == 1 /* tanh */
+    const T t = TANH(x);
+    a[j] = t;
+    d[j] = 1 - t * t;
+#elif ACT == 2 /* gelu, exact: x Phi(x) */
+    const T Phi = (T)0.5 * (1 + ERF(x * (T)0.70710678118654752440));
+    a[j] = x * Phi;
+    d[j] = Phi + x * (T)0.39894228040143267794 * EXP((T)-0.5 * x * x);
+#elif ACT == 3 /* relu (a.e. derivative, 0 at 0) */
+    a[j] = x > 0 ? x : 0;
+    d[j] = x > 0 ? 1 : 0;
+#elif ACT == 4 /* sigmoid(x) - 1/2 = tanh(x/2)/2 */
+    const T t = TANH((T)0.5 * x);
+    a[j] = (T)0.5 * t;
+    d[j] = (T)0.25 * (1 - t * t);
+#elif ACT == 5 /* softplus(x) - log 2 = max(x, 0) + log1p(e^-|x|) - log 2 */
+    const T e = EXP(-FABS(x));
+    a[j] = (x > 0 ? x : 0) + LOG1P(e) - (T)0.69314718055994530942;
+    d[j] = x > 0 ? 1 / (1 + e) : e / (1 + e);
+#elif ACT == 6 /* sin */
+    a[j] = SIN(x);
+    d[j] = COS(x);
+#elif ACT == 7 /* erf */
+    a[j] = ERF(x);
+    d[j] = (T)1.12837916709551257390 * EXP(-x * x);
+#else
+#error "unknown ACT"
+#endif
+  }
+}
+
+void forward(int b0, int b1, int L, int n,
+             const T *WT, idx sWTn, idx sWTl, const T *VT, idx sVTn, idx sVTl,
+             T *H, idx sHn, idx sHl, T *A, idx sAn, idx sAl, T *D, idx sDn, idx sDl) {
+  for (int net = b0; net < b1; net++) {
+    for (int k = 0; k < L; k++) {
+      const T *restrict h = H + net * sHn + k * sHl;
+      T *restrict hn = H + net * sHn + (k + 1) * sHl;
+      const T *restrict wt = WT + net * sWTn + k * sWTl;
+      const T *restrict vt = VT + net * sVTn + k * sVTl;
+      T *restrict a = A + net * sAn + k * sAl;
+      T *restrict d = D + net * sDn + k * sDl;
+      for (int i = 0; i < n; i++) {
+        T u[M];
+        const T *restrict hi = h + (idx)i * Q;
+        for (int j = 0; j < M; j++) u[j] = 0;
+        for (int l = 0; l < Q; l++) {
+          const T hv = hi[l];
+          const T *restrict w = wt + l * M;
+#pragma omp simd
+          for (int j = 0; j < M; j++) u[j] += hv * w[j];
+        }
+        T *restrict ai = a + (idx)i * M;
+        activation(u, ai, d + (idx)i * M);
+        T o[Q];
+        for (int l = 0; l < Q; l++) o[l] = hi[l];
+        for (int j = 0; j < M; j++) {
+          const T av = ai[j];
+          const T *restrict v = vt + j * Q;
+#pragma omp simd
+          for (int l = 0; l < Q; l++) o[l] += av * v[l];
+        }
+        T *restrict hno = hn + (idx)i * Q;
+        for (int l = 0; l < Q; l++) hno[l] = o[l];
+      }
+    }
+  }
+}
+
+void backward(int b0, int b1, int L, int n, T s_out, T s_in,
+              const T *Vs, idx sVn, idx sVl, const T *Ws, idx sWn, idx sWl,
+              const T *H, idx sHn, idx sHl, const T *A, idx sAn, idx sAl,
+              T *D, idx sDn, idx sDl, T *P, idx sPn, idx sPl,
+              T *gV, idx sgVn, idx sgVl, T *gW, idx sgWn, idx sgWl) {
+  for (int net = b0; net < b1; net++) {
+    for (int k = L - 1; k >= 0; k--) {
+      const T *restrict pn = P + net * sPn + (k + 1) * sPl;
+      T *restrict pk = P + net * sPn + k * sPl;
+      const T *restrict v = Vs + net * sVn + k * sVl;
+      const T *restrict w = Ws + net * sWn + k * sWl;
+      const T *restrict h = H + net * sHn + k * sHl;
+      const T *restrict a = A + net * sAn + k * sAl;
+      T *restrict g = D + net * sDn + k * sDl;
+      T *restrict gv = gV + net * sgVn + k * sgVl;
+      T *restrict gw = gW + net * sgWn + k * sgWl;
+      T accV[Q * M], accW[M * Q];
+      for (int t = 0; t < Q * M; t++) accV[t] = accW[t] = 0;
+      for (int i = 0; i < n; i++) {
+        const T *restrict pi = pn + (idx)i * Q;
+        const T *restrict ai = a + (idx)i * M;
+        T tmp[M];
+        for (int j = 0; j < M; j++) tmp[j] = 0;
+        for (int l = 0; l < Q; l++) {
+          const T pv = pi[l];
+          const T *restrict vr = v + l * M;
+          T *restrict av = accV + l * M;
+#pragma omp simd
+          for (int j = 0; j < M; j++) {
+            tmp[j] += pv * vr[j];
+            av[j] += pv * ai[j];
+          }
+        }
+        T *restrict gi = g + (idx)i * M;
+#pragma omp simd
+        for (int j = 0; j < M; j++) gi[j] *= tmp[j];
+        const T *restrict hi = h + (idx)i * Q;
+        T o[Q];
+        for (int l = 0; l < Q; l++) o[l] = pi[l];
+        for (int j = 0; j < M; j++) {
+          const T gj = gi[j];
+          const T *restrict wr = w + j * Q;
+          T *restrict aw = accW + j * Q;
+#pragma omp simd
+          for (int l = 0; l < Q; l++) {
+            o[l] += gj * wr[l];
+            aw[l] += gj * hi[l];
+          }
+        }
+        T *restrict pko = pk + (idx)i * Q;
+        for (int l = 0; l < Q; l++) pko[l] = o[l];
+      }
+      for (int t = 0; t < Q * M; t++) gv[t] = s_out * accV[t];
+      for (int t = 0; t < M * Q; t++) gw[t] = s_in * accW[t];
+    }
+  }
+}

@@ -1,0 +1,175 @@
+"""Compiled sweeps of model (3) on the CPU (``model3_sweep.c``), with a plain torch fallback.
+
+A training step of model (3) is two sequential sweeps over the L layers of small products
+(n x q by q x m).  In torch each product or elementwise call costs several microseconds of
+dispatch, about as much as its arithmetic; the C sweeps do one layer in one pass over the rows.
+The source is specialised at compile time to (q, m, dtype, activation) and compiled with the
+system C compiler on first use (about a second), then cached under
+``$RESNET_ODE_CACHE`` (default ``~/.cache/resnet-ode``) keyed by a hash of source, flags and
+compiler.  Vector maths comes from glibc's libmvec where available (a second build without it is
+tried otherwise).  Independent networks (b > 1) are split over two threads: ctypes releases the
+GIL during the foreign call.
+
+:func:`sweeps` returns None (and the caller uses torch) when the device is not the CPU, the
+activation has no C form (a user's sympy expression), q m is large (torch's BLAS is then the
+faster engine), no compiler works, or ``RESNET_ODE_NATIVE=0``; :func:`status` says which.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import ctypes
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import torch
+
+ACTIVATIONS = {"identity": 0, "tanh": 1, "gelu": 2, "relu": 3, "sigmoid": 4, "softplus": 5,
+               "sin": 6, "erf": 7}
+MAX_QM = 16384  # beyond this the per-call overhead is negligible and BLAS wins
+_SOURCE = Path(__file__).with_name("model3_sweep.c")
+_FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fopenmp-simd", "-shared", "-fPIC")
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="sweep")
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("RESNET_ODE_CACHE", Path.home() / ".cache" / "resnet-ode"))
+
+
+def _compiler() -> str | None:
+    return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+
+
+@functools.cache
+def _machine() -> str:
+    """What -march=native compiles for: the CPU's feature flags (a cache shared between machines
+    must not hand one CPU's build to another)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                return line
+    except OSError:
+        pass
+    import platform
+
+    return platform.machine() + platform.processor()
+
+
+@functools.lru_cache(maxsize=64)
+def _library(activation: str, q: int, m: int, double: bool) -> ctypes.CDLL | str:
+    """The compiled library, or the reason there is none."""
+    cc = _compiler()
+    if cc is None:
+        return "no C compiler found (set CC)"
+    source = _SOURCE.read_bytes()
+    defines = [f"-DQ={q}", f"-DM={m}", f"-DDOUBLE={int(double)}",
+               f"-DACT={ACTIVATIONS[activation]}"]
+    errors = []
+    for vector in (True, False):
+        flags = [*_FLAGS, *defines, *(["-DVECTOR_MATH"] if vector else [])]
+        libs = ["-lmvec", "-lm"] if vector else ["-lm"]
+        key = hashlib.sha256(source + " ".join([cc, *flags, *libs, _machine()]).encode()
+                             ).hexdigest()[:24]
+        target = _cache_dir() / f"model3_{key}.so"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".so")
+            os.close(fd)
+            try:
+                done = subprocess.run([cc, *flags, str(_SOURCE), "-o", tmp, *libs],
+                                      capture_output=True, text=True, timeout=120)
+            except (OSError, subprocess.SubprocessError) as exc:
+                os.unlink(tmp)
+                return f"no working C compiler ({cc}: {exc.__class__.__name__})"
+            if done.returncode != 0:
+                os.unlink(tmp)
+                errors.append(done.stderr.strip().splitlines()[-1:] or ["failed"])
+                continue
+            os.replace(tmp, target)  # atomic: concurrent processes may race to build it
+        try:
+            return ctypes.CDLL(str(target))
+        except OSError as exc:
+            errors.append([str(exc)])
+    return f"compilation failed: {errors}"
+
+
+def status(activation: str, q: int, m: int, dtype: torch.dtype, device: torch.device) -> str:
+    """"native" when the C sweeps serve this configuration, else the reason they do not."""
+    if os.environ.get("RESNET_ODE_NATIVE", "1") == "0":
+        return "disabled (RESNET_ODE_NATIVE=0)"
+    if device.type != "cpu":
+        return f"device {device.type}"
+    if activation not in ACTIVATIONS:
+        return f"activation {activation!r} has no C form"
+    if dtype not in (torch.float32, torch.float64):
+        return f"dtype {dtype}"
+    if q * m > MAX_QM:
+        return f"q m = {q * m} > {MAX_QM}: BLAS is faster"
+    lib = _library(activation, q, m, dtype == torch.float64)
+    return "native" if isinstance(lib, ctypes.CDLL) else lib
+
+
+def _ptr(t: torch.Tensor) -> ctypes.c_void_p:
+    return ctypes.c_void_p(t.data_ptr())
+
+
+def _strides(t: torch.Tensor) -> list[ctypes.c_longlong]:
+    """(network, layer) strides of a (b, L, rows, cols) view whose blocks are contiguous."""
+    if t.stride(-1) != 1 or t.stride(-2) != t.shape[-1]:
+        raise ValueError("each (rows, cols) block must be contiguous")
+    return [ctypes.c_longlong(t.stride(0)), ctypes.c_longlong(t.stride(1))]
+
+
+class Sweeps:
+    """The compiled forward and backward sweeps for one (activation, q, m, dtype)."""
+
+    def __init__(self, lib: ctypes.CDLL, double: bool) -> None:
+        self._forward, self._backward = lib.forward, lib.backward
+        self._scalar = ctypes.c_double if double else ctypes.c_float
+
+    def _split(self, call: object, b: int, *args: object) -> None:
+        if b == 1:
+            call(0, 1, *args)  # type: ignore[operator]
+            return
+        half = (b + 1) // 2
+        futures = [_POOL.submit(call, lo, hi, *args)  # type: ignore[arg-type]
+                   for lo, hi in ((0, half), (half, b))]
+        for f in futures:
+            f.result()
+
+    def forward(self, WT: torch.Tensor, VT: torch.Tensor, H: torch.Tensor, A: torch.Tensor,
+                D: torch.Tensor) -> None:
+        """WT (b, L, q, m) = s_in W^T, VT (b, L, m, q) = s_out V^T; H (b, L+1, n, q) with H[:, 0]
+        given; fills H[:, 1:], A = sigma(u) and D = sigma'(u) (b, L, n, m)."""
+        b, L, n = WT.shape[0], WT.shape[1], H.shape[2]
+        args = [ctypes.c_int(L), ctypes.c_int(n)]
+        for t in (WT, VT, H, A, D):
+            args += [_ptr(t), *_strides(t)]
+        self._split(self._forward, b, *args)
+
+    def backward(self, s_out: float, s_in: float, Vs: torch.Tensor, Ws: torch.Tensor,
+                 H: torch.Tensor, A: torch.Tensor, D: torch.Tensor, P: torch.Tensor,
+                 gV: torch.Tensor, gW: torch.Tensor) -> None:
+        """Vs (b, L, q, m) = s_out V, Ws (b, L, m, q) = s_in W; P (b, L+1, n, q) with P[:, L]
+        given; fills P[:, :L], D <- g (the sigma'-weighted back-propagated rows) and the
+        gradients gV = s_out p^T a, gW = s_in g^T h (b, L, ...)."""
+        b, L, n = Vs.shape[0], Vs.shape[1], H.shape[2]
+        args = [ctypes.c_int(L), ctypes.c_int(n), self._scalar(s_out), self._scalar(s_in)]
+        for t in (Vs, Ws, H, A, D, P, gV, gW):
+            args += [_ptr(t), *_strides(t)]
+        self._split(self._backward, b, *args)
+
+
+def sweeps(activation: str, q: int, m: int, dtype: torch.dtype,
+           device: torch.device) -> Sweeps | None:
+    """The compiled sweeps for this configuration, or None (see :func:`status`)."""
+    if status(activation, q, m, dtype, device) != "native":
+        return None
+    lib = _library(activation, q, m, dtype == torch.float64)
+    assert isinstance(lib, ctypes.CDLL)
+    return Sweeps(lib, dtype == torch.float64)

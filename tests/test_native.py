@@ -1,0 +1,65 @@
+"""The compiled sweeps of model (3) against the torch path and autograd (independent code)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from numerics import native
+from numerics.data import make_data
+from numerics.gradients import Workspace, loss_and_grads_autograd
+from numerics.init import init_params
+from numerics.model import MLP
+
+pytestmark = pytest.mark.skipif(
+    native.status("tanh", 4, 4, torch.float64, torch.device("cpu")) != "native",
+    reason="no working C compiler for the native sweeps")
+
+
+def _grads(act: str, b: int, dtype: str, monkeypatch: pytest.MonkeyPatch, enabled: bool):
+    monkeypatch.setenv("RESNET_ODE_NATIVE", "1" if enabled else "0")
+    p = init_params("smooth", d=3, d_out=2, q=6, m=5, L=7, seeds=tuple(range(b)), dtype=dtype)
+    X, Y = make_data("gaussian", n=9, d=3, d_out=2, dtype=dtype)
+    ws = Workspace(p, X, Y, MLP(act))
+    assert (ws.engine == "native") == enabled
+    loss, g = ws.compute()
+    return loss.clone(), [t.clone() for t in (g.A, *g.Z, g.B)], (p, X, Y)
+
+
+@pytest.mark.parametrize("act", sorted(native.ACTIVATIONS))
+@pytest.mark.parametrize("b", [1, 3])
+def test_native_equals_autograd_float64(act: str, b: int, monkeypatch: pytest.MonkeyPatch):
+    loss, grads, (p, X, Y) = _grads(act, b, "float64", monkeypatch, True)
+    ref_loss, ref = loss_and_grads_autograd(p, X, Y, MLP(act))
+    torch.testing.assert_close(loss, ref_loss, rtol=1e-12, atol=0)
+    for g, r in zip(grads, (ref.A, *ref.Z, ref.B), strict=True):
+        torch.testing.assert_close(g, r, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("act", ["gelu", "tanh", "softplus"])
+def test_native_float32_equals_torch_path(act: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    loss_n, grads_n, _ = _grads(act, 2, "float32", monkeypatch, True)
+    loss_t, grads_t, _ = _grads(act, 2, "float32", monkeypatch, False)
+    torch.testing.assert_close(loss_n, loss_t, rtol=1e-5, atol=1e-6)
+    for a, b in zip(grads_n, grads_t, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_fallback_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
+    cpu = torch.device("cpu")
+    assert native.status("tanh(x)**3", 4, 4, torch.float64, cpu).startswith("activation")
+    assert native.status("tanh", 256, 256, torch.float64, cpu).startswith("q m")
+    assert native.status("tanh", 4, 4, torch.float64, torch.device("meta")).startswith("device")
+    monkeypatch.setenv("RESNET_ODE_NATIVE", "0")
+    assert native.status("tanh", 4, 4, torch.float64, cpu).startswith("disabled")
+
+
+def test_no_compiler_falls_back(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    monkeypatch.setenv("RESNET_ODE_CACHE", str(tmp_path))
+    native._library.cache_clear()
+    try:
+        reason = native.status("tanh", 3, 3, torch.float64, torch.device("cpu"))
+        assert reason.startswith(("compilation failed", "no C compiler", "no working C compiler"))
+    finally:
+        native._library.cache_clear()
