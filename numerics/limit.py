@@ -48,10 +48,10 @@ import torch
 
 from numerics.activations import get as get_activation
 from numerics.data import make_data
-from numerics.flow import Flow, TrainResult, train
+from numerics.flow import Flow, TrainResult, apply_pi, train
 from numerics.init import init_params, initial_weights, outer_matrices
 from numerics.model import MLP, Params, hidden_states
-from numerics.node import loglog_slope
+from numerics.rates import loglog_slope
 from theory.errors import ConfigError, DivergenceError
 
 if TYPE_CHECKING:
@@ -164,15 +164,13 @@ def clip(blocks: Sequence[torch.Tensor], mode: str, c: float) -> tuple[torch.Ten
     dimensions), as :mod:`numerics.flow` applies it: ``"none"``; ``"coord"``: clamp every entry
     to [-c, c]; ``"norm"``: radial projection on the ball of radius c of the paper's norm, the
     sum of the blocks' Frobenius norms (||(V, W)|| = ||V||_F + ||W||_F; ||A||_F, ||B||_F)."""
+    if mode not in ("none", "coord", "norm"):
+        raise ConfigError("clip", mode, "must be one of none, coord, norm")
     if mode == "none":
         return tuple(blocks)
-    if mode == "coord":
-        return tuple(g.clamp(-c, c) for g in blocks)
-    if mode == "norm":
-        norm = sum(torch.linalg.matrix_norm(g, keepdim=True) for g in blocks)
-        factor = torch.clamp(c / norm, max=1.0).nan_to_num(nan=1.0)  # type: ignore[operator]
-        return tuple(g * factor for g in blocks)
-    raise ConfigError("clip", mode, "must be one of none, coord, norm")
+    out = [g.clone() for g in blocks]
+    apply_pi(out, mode, c, lead=out[0].ndim - 2)
+    return tuple(out)
 
 
 def half_points(Z: torch.Tensor, dim: int = -3) -> torch.Tensor:

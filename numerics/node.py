@@ -28,6 +28,7 @@ import torch
 from scipy.integrate import solve_ivp
 
 from numerics.model import MLP, Params, forward
+from numerics.rates import loglog_slope
 from theory.errors import ConfigError
 
 MatrixPath = Callable[[float], torch.Tensor]  # s -> matrix, s in [0, 1]
@@ -105,13 +106,6 @@ def resnet_ode_gap(A: torch.Tensor, V: MatrixPath, W: MatrixPath, B: torch.Tenso
         FL = resnet_forward(A, *sample_weights(V, W, L), B, X, sigma, scaling=scaling)
         gaps.append(float(torch.linalg.vector_norm(F - FL, dim=-1).max()))
     return GapResult(depths, tuple(gaps), *loglog_slope(depths, gaps))
-
-
-def loglog_slope(depths: Sequence[int], values: Sequence[float]) -> tuple[float, float]:
-    """Least-squares slope and intercept of log(value) against log(L)."""
-    slope, intercept = np.polyfit(np.log(np.asarray(depths, dtype=float)),
-                                  np.log(np.asarray(values, dtype=float)), 1)
-    return float(slope), float(intercept)
 
 
 def sin_modulated(M0: torch.Tensor, M1: torch.Tensor, omega: float = 2 * math.pi,
