@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from numerics.device import resolve
 from numerics.measure import Measurement, measure
 from numerics.rates import RateFit, rate_fit
 from theory import tolerance
@@ -71,11 +72,13 @@ def _prop3_bounded(st: Statement, c: Config, m: Measurement) -> Verdict:
 
     v = m.values
     m_pi = M_pi(c.clip, c.clip_c, q=c.q, m=c.m, d=c.d, d_out=c.d_out)
-    bound = c.T * m_pi + M0_bound(c.q, c.m)  # eq. (7)
+    # the statement: M = M0 + T M_pi with the measured M0 (deterministic); eq. (7)'s
+    # 2 sqrt(qm) + T M_pi bounds it only on Lemma 20's event, for a tied initialization
+    bound = m.inputs["M0"] + c.T * m_pi
     return Verdict(v["max_norm"], bound, _leq(v["max_norm"], bound, c),
-                   notes=[f"M = T M_pi + 2 sqrt(qm) (eq. 7) holds with probability >= 1 - "
-                          f"{M0_failure_probability(c.q, c.m):.3g}; the general M0 + T M_pi = "
-                          f"{m.inputs['M0'] + c.T * m_pi:.6g}"],
+                   notes=[f"M = T M_pi + 2 sqrt(qm) = {c.T * m_pi + M0_bound(c.q, c.m):.6g} "
+                          f"(eq. 7) holds with probability >= 1 - "
+                          f"{M0_failure_probability(c.q, c.m):.3g} for a tied initialization"],
                    extra={"M0": m.inputs["M0"], "M_pi": m_pi,
                           "M_pi_observed": v["M_pi_observed"]})
 
@@ -225,8 +228,10 @@ def _hermite(st: Statement, c: Config, m: Measurement) -> Verdict:
 def _appd(st: Statement, c: Config, m: Measurement) -> Verdict:
     v = m.values
     path = m.series["w_even"]
-    monotone = all(b >= a for a, b in zip(path, path[1:], strict=False)) \
-        and path[-1] <= v["w_star"] * (1 + tolerance.RTOL["float64"])
+    # w(t) moves monotonically toward w*, from below unless w(0) = 1/(2L) > w* (small C^{1/L})
+    sign = 1.0 if path[0] <= v["w_star"] else -1.0
+    monotone = all(sign * (b - a) >= 0 for a, b in zip(path, path[1:], strict=False)) \
+        and sign * (path[-1] - v["w_star"]) <= tolerance.RTOL["float64"] * abs(v["w_star"])
     holds = v["odd_max_move"] == 0.0 and v["even_spread"] <= 1e-12 * max(1.0, abs(v["w_even"])) \
         and monotone
     return Verdict(v["w_error"], None, holds, extra=dict(v),
@@ -278,6 +283,7 @@ assert set(CHECKS) == set(catalog), "every catalog statement needs a check"
 def run_check(statement_id: str, config: Config) -> CheckResult:
     """Measure ``statement_id`` for ``config`` and compare with its bound."""
     st = catalog[statement_id]
+    resolve(config.device, config.dtype)  # CUDA asked for but absent: rejected before any work
     failed = st.assumptions(config)
     m = measure(st.id, config)
     notes: list[str] = []

@@ -6,8 +6,9 @@
     resnet-ode report [--quick | --paper] [--out DIR] [--device cpu|cuda] [--seed S] [--only ID,...]
     resnet-ode check ID [--config FILE] [--json]
 
-Exit status: 0 when every applicable check holds, 1 when one does not, 2 for bad input (one line on
-stderr naming the field, no traceback).
+Exit status: 0 when every applicable check holds, 1 when one does not (or a run diverges: one line
+naming the iteration and the quantity), 2 for bad input (one line on stderr naming the field, no
+traceback).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from theory.errors import ConfigError
+from theory.errors import ConfigError, DivergenceError
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -72,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     scale = r.add_mutually_exclusive_group()
     scale.add_argument("--quick", action="store_true", help="reduced scale (default)")
     scale.add_argument("--paper", action="store_true", help="the paper's settings (resumable)")
+    scale.add_argument("--scale", choices=("tiny", "quick", "paper"),
+                       help=argparse.SUPPRESS)  # hidden: "tiny" is the tests' scale
     r.add_argument("--out", default="reports/out", help="output folder (default reports/out)")
     r.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     r.add_argument("--seed", type=_nonnegative_int, default=0)
@@ -98,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"resnet-ode: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except DivergenceError as exc:  # a numerical failure of the run, not of the input
+        print(f"resnet-ode: {exc}", file=sys.stderr)
+        return EXIT_VIOLATION
     except KeyboardInterrupt:
         print("resnet-ode: interrupted", file=sys.stderr)
         return 130

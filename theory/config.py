@@ -125,8 +125,11 @@ class Config:
                               f"{max(self.d, self.d_out)}")
         if self.data == "cifar" and self.data_dir is None:
             raise ConfigError("data_dir", None, "data='cifar' needs a local CIFAR-10 folder")
-        if self.data_dir is not None and not isinstance(self.data_dir, str):
-            raise ConfigError("data_dir", self.data_dir, "must be a path")
+        if self.data_dir is not None:
+            if not isinstance(self.data_dir, str):
+                raise ConfigError("data_dir", self.data_dir, "must be a path")
+            if not Path(self.data_dir).is_dir():
+                raise ConfigError("data_dir", self.data_dir, "is not an existing folder")
         if not isinstance(self.activation, str) or not self.activation.strip():
             raise ConfigError("activation", self.activation, "must be a name or a sympy expression")
         from theory.activations import get  # deferred: activations imports sympy at load
