@@ -3,7 +3,8 @@
 ::
 
     python -m benchmarks [--json] [--device cpu|cuda] [--dtype float32|float64]
-                         [--depths 64,256,1024,4096] [--fig1-sweep] [--limit-iterations K]
+                         [--depths 64,256,1024,4096] [--fig1-sweep] [--deep-limit]
+                         [--limit-iterations K]
 
 For each depth L: time per layer-step of the baseline (:mod:`benchmarks.baseline`, the
 released scripts' way: per-layer autograd, SGD, every iterate stored; timed with one intra-op
@@ -13,8 +14,9 @@ tiny product pays an OpenMP fork-join, measured 100x slower) and of the engine
 (12 n q m flops per layer-step) for one network and for 16 batched networks, and the peak memory
 of one engine run for two horizons T (a fresh process each).  The same-run GFLOP/s of a 2048^3
 product (8192^3 on CUDA) in the same dtype is the reference.
-``--fig1-sweep`` adds the paper-scale Figure 1 sweep (L = 2..1024, 500 iterations) and the limit
-network L = 2^14 (``--limit-iterations`` steps, extrapolated to 500; all of them when omitted).
+``--fig1-sweep`` adds the paper-scale Figure 1 sweep, both panels (L = 2..1024, 500 iterations,
+the limit extrapolated from the three deepest networks); ``--deep-limit`` also times the paper's
+limit network L = 2^14 (``--limit-iterations`` steps, extrapolated to 500).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def run(depths: Sequence[int], *, dtype: str = "float32", device: str = "cpu",
         baseline_work: int = 2048, engine_work: int = 8192, batched_work: int = 1024,
         memory_iterations: tuple[int, int] = (4, 16), fig1: bool = False,
         limit_iterations: int | None = 3, fig1_depths: Sequence[int] | None = None,
-        fig1_iterations: int = 500, limit_L: int = 2**14,
+        fig1_iterations: int = 500, limit_L: int | None = None,
         matmul_size: int | None = None) -> dict[str, object]:
     """Every measurement as one JSON-ready dict (``*_work``: layer-steps per timed run)."""
     resolve(device, dtype)
@@ -141,16 +143,23 @@ def format_table(result: dict[str, object]) -> str:
     sweep = result.get("fig1_sweep")
     if isinstance(sweep, dict):
         lines += ["", f"Figure 1 sweep, L = {sweep['depths'][0]}..{sweep['depths'][-1]}, "
-                      f"{sweep['iterations']} iterations: {sweep['sweep_seconds']:.1f} s wall"]
+                      f"{sweep['iterations']} iterations: {sweep['sweep_seconds']:.1f} s wall; "
+                      f"the limit ({sweep.get('limit', 'none')}): "
+                      f"{sweep.get('limit_seconds', 0.0):.1f} s; both panels "
+                      f"{sweep['total_seconds']:.1f} s"]
         if "limit_L" in sweep:
             lines.append(
-                f"limit network L = {sweep['limit_L']}: {sweep['limit_seconds']:.1f} s for "
-                f"{sweep['limit_iterations']} iterations, "
-                f"{sweep['limit_seconds_for_all_iterations']:.0f} s for all {sweep['iterations']}"
+                f"deep network L = {sweep['limit_L']} (the paper's limit): "
+                f"{sweep['deep_limit_seconds']:.1f} s for {sweep['limit_iterations']} "
+                f"iterations, {sweep['deep_limit_seconds_for_all_iterations']:.0f} s for all "
+                f"{sweep['iterations']}"
                 + (" (extrapolated)" if sweep['limit_iterations'] < sweep['iterations'] else ""))
         gaps = sweep["max_gap"]
         lines.append("max_{k,t} ||Z_{k+1} - Z_k||: " + ", ".join(
             f"L={L}: {g:.3g}" for L, g in gaps.items()))
+        for L, dist in sweep.get("distance_to_limit", {}).items():
+            lines.append(f"distance to the limit, L={L}, t = {sweep['times'][0]:g}.."
+                         f"{sweep['times'][-1]:g}: " + ", ".join(f"{v:.3g}" for v in dist))
     return "\n".join(lines)
 
 
@@ -162,8 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     parser.add_argument("--depths", default="64,256,1024,4096")
     parser.add_argument("--fig1-sweep", action="store_true")
+    parser.add_argument("--deep-limit", action="store_true",
+                        help="also time the paper's L = 2^14 limit network")
     parser.add_argument("--limit-iterations", type=int, default=None,
-                        help="steps of the L = 2^14 limit network (default: all 500)")
+                        help="steps of the L = 2^14 network (default: all 500)")
     args = parser.parse_args(argv)
     try:
         depths = [int(x) for x in args.depths.split(",") if x]
@@ -173,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--depths {args.depths!r}: must be positive integers separated by commas")
     try:
         result = run(depths, dtype=args.dtype, device=args.device, fig1=args.fig1_sweep,
-                     limit_iterations=args.limit_iterations)
+                     limit_iterations=args.limit_iterations,
+                     limit_L=2**14 if args.deep_limit else None)
     except ConfigError as exc:
         parser.exit(2, f"python -m benchmarks: {exc}\n")
     print(json.dumps(result, indent=1) if args.json else format_table(result))

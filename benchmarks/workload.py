@@ -129,23 +129,50 @@ def peak_memory_mb(L: int, iterations: int, *, which: str = "engine", dtype: str
 
 def fig1_sweep(depths: Sequence[int] = tuple(2**k for k in range(1, 11)), *,
                iterations: int = 500, dtype: str = "float32", device: str = "cpu",
-               limit_L: int | None = 2**14,
+               limit_L: int | None = None,
                limit_iterations: int | None = None) -> dict[str, object]:
-    """The paper-scale Figure 1 sweep: one network per depth, ``iterations`` steps of eta = 0.01.
+    """The paper-scale Figure 1 sweep, both panels: one network per depth, ``iterations`` steps
+    of eta = 0.01, weights recorded at t = 0, 1, ..., T.
 
-    Returns the wall time of the sweep, max_{k,t} ||Z_{k+1} - Z_k|| per depth, and for the limit
-    network L = ``limit_L`` its time for ``limit_iterations`` steps (all ``iterations`` when None)
-    and the time extrapolated to ``iterations``.
+    Left panel: max_{k,t} ||Z_{k+1} - Z_k|| per depth.  Right panel: the distance to the limit
+    over (t, L), with the limit extrapolated from the three deepest networks (Richardson,
+    (v(L) - 6 v(2L) + 8 v(4L)) / 3 at s = j/L, error O(1/L^3); :func:`numerics.limit.richardson`):
+    (int_0^1 ||V^L(s) - V(s)||_F^2 ds)^{1/2} + (the same for W) at each recorded time, for the
+    depths below the three.  ``limit_L`` additionally times a deep network as the paper did
+    (L = 2^14) for ``limit_iterations`` steps, extrapolated to all of them.
     """
+    from numerics.limit import NetworkSnapshots, restrict_layers, richardson
+
     gaps: dict[str, float] = {}
+    T = ETA * iterations
+    times = tuple(float(t) for t in range(int(T) + 1)) if T >= 1 else (0.0, T)
+    snaps = {}
     start = time.perf_counter()
     for L in depths:
         params, X, Y = problem(L, 1, dtype, device)
-        result = train(params, X, Y, Flow(ETA, ETA * iterations, train_outer=False))
+        result = train(params, X, Y, Flow(ETA, T, train_outer=False), record_times=times,
+                       snapshots=True)
         gaps[str(L)] = float(result.max_gap[0])
+        snaps[L] = NetworkSnapshots.from_train(result)
     _sync(device)
     out: dict[str, object] = {"depths": list(depths), "iterations": iterations,
                               "sweep_seconds": time.perf_counter() - start, "max_gap": gaps}
+    start = time.perf_counter()
+    top = sorted(depths)[-3:]
+    if len(top) == 3 and top[1] == 2 * top[0] and top[2] == 4 * top[0]:
+        base = top[0]
+        limit = [richardson([restrict_layers(getattr(snaps[L], key), base) for L in top])
+                 for key in ("V", "W")]
+        distance: dict[str, list[float]] = {}
+        for L in (L for L in depths if L < base and base % L == 0):
+            net = [getattr(snaps[L], key) for key in ("V", "W")]
+            at_L = [restrict_layers(z, L) for z in limit]  # the limit at s = k/L
+            l2 = sum(torch.linalg.matrix_norm(a - b).pow(2).mean(-1).sqrt()
+                     for a, b in zip(net, at_L, strict=True))  # (times, b)
+            distance[str(L)] = [float(v) for v in l2[:, 0]]
+        out.update({"limit": f"Richardson from L = {top}", "times": list(times),
+                    "distance_to_limit": distance,
+                    "limit_seconds": time.perf_counter() - start})
     if limit_L is not None:
         steps = iterations if limit_iterations is None else min(limit_iterations, iterations)
         params, X, Y = problem(limit_L, 1, dtype, device)
@@ -153,7 +180,9 @@ def fig1_sweep(depths: Sequence[int] = tuple(2**k for k in range(1, 11)), *,
         result = train(params, X, Y, Flow(ETA, ETA * steps, train_outer=False))
         _sync(device)
         seconds = time.perf_counter() - start
-        out.update({"limit_L": limit_L, "limit_iterations": steps, "limit_seconds": seconds,
-                    "limit_seconds_for_all_iterations": seconds * (iterations + 1) / (steps + 1),
-                    "limit_max_gap": float(result.max_gap[0]) if steps == iterations else None})
+        out.update({"limit_L": limit_L, "limit_iterations": steps,
+                    "deep_limit_seconds": seconds,
+                    "deep_limit_seconds_for_all_iterations": seconds * (iterations + 1)
+                    / (steps + 1)})
+    out["total_seconds"] = out["sweep_seconds"] + out.get("limit_seconds", 0.0)  # type: ignore
     return out

@@ -14,8 +14,8 @@ from numerics.flow import Flow, param_distance, train
 
 def test_benchmark_runs_at_toy_size_and_reports_every_field() -> None:
     out = run([4], dtype="float64", baseline_work=8, engine_work=8, batched_work=4,
-              memory_iterations=(1, 2), fig1=True, fig1_depths=(2, 4), fig1_iterations=3,
-              limit_L=8, limit_iterations=1, matmul_size=128)
+              memory_iterations=(1, 2), fig1=True, fig1_depths=(2, 4, 8, 16),
+              fig1_iterations=3, limit_L=8, limit_iterations=1, matmul_size=128)
     json.dumps(out)  # JSON-ready
     assert out["matmul_gflops"] > 0 and out["baseline_agreement"] < 1e-12  # float64
     row = out["depths"]["4"]
@@ -24,7 +24,11 @@ def test_benchmark_runs_at_toy_size_and_reports_every_field() -> None:
         assert row[key] > 0, key
     assert len(row["peak_mb"]) == 2 and min(row["peak_mb"].values()) > 0
     sweep = out["fig1_sweep"]
-    assert sweep["depths"] == [2, 4] and sweep["limit_L"] == 8 and sweep["limit_iterations"] == 1
+    assert sweep["depths"] == [2, 4, 8, 16] and sweep["limit_L"] == 8
+    assert sweep["limit_iterations"] == 1
+    # the limit extrapolated from L = 4, 8, 16; the distance of L = 2 at t = 0 (tied) and T
+    assert list(sweep["distance_to_limit"]) == ["2"]
+    assert sweep["distance_to_limit"]["2"][0] < 1e-12 < sweep["distance_to_limit"]["2"][1]
     table = format_table(out)
     assert "speedup" in table and "Figure 1 sweep" in table
 
