@@ -24,6 +24,10 @@ CHECK: dict[str, Any] = {
         "rate_slope": _NUMBER_OR_NULL,
         "notes": {"type": "string"},
         "extra": {"type": "object"},
+        # added by the report: the row's label, its section and its configuration file
+        "label": {"type": "string"},
+        "section": {"type": "string"},
+        "config_file": {"type": "string"},
     },
     # holds is a boolean exactly where applicable is true; a non-applicable check names a reason.
     "allOf": [
@@ -34,6 +38,25 @@ CHECK: dict[str, Any] = {
          "then": {"properties": {"holds": {"type": "null"},
                                  "failed_assumptions": {"minItems": 1}}}},
     ],
+}
+
+# one entry per report section: wall time and peak memory (reports.provenance.Usage)
+SECTION: dict[str, Any] = {
+    "type": "object",
+    "required": ["key", "title", "ids", "usage", "resumed", "figure", "conclusion"],
+    "properties": {
+        "key": {"type": "string"},
+        "title": {"type": "string"},
+        "ids": {"type": "array", "items": {"type": "string"}},
+        "usage": {"type": "object", "required": ["wall_s", "peak_rss_mb"],
+                  "properties": {"wall_s": {"type": "number", "minimum": 0},
+                                 "peak_rss_mb": {"type": "number", "minimum": 0},
+                                 "peak_cuda_mb": _NUMBER_OR_NULL,
+                                 "per_section_peak": {"type": "boolean"}}},
+        "resumed": {"type": "boolean"},
+        "figure": {"type": ["string", "null"]},
+        "conclusion": {"type": "string"},
+    },
 }
 
 RESULTS: dict[str, Any] = {
@@ -53,6 +76,6 @@ RESULTS: dict[str, Any] = {
                       "properties": {"id": {"type": "string"}, "text": {"type": "string"},
                                      "command": {"type": "string"}}},
         },
-        "sections": {"type": "array", "items": {"type": "object"}},
+        "sections": {"type": "array", "items": SECTION},
     },
 }

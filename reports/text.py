@@ -7,10 +7,13 @@ import math
 from theory.catalog import CheckResult
 
 
-def fmt(value: float | None, digits: int = 4) -> str:
-    """A number for humans: ``n/a`` for None, ``inf`` for infinities, 4 significant digits."""
+def fmt(value: float | str | None, digits: int = 4) -> str:
+    """A number for humans: ``n/a`` for None, ``inf`` for infinities, 4 significant digits;
+    strings (JSON's stand-ins "inf", "nan" for non-finite floats) pass through."""
     if value is None:
         return "n/a"
+    if isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int):

@@ -1,0 +1,234 @@
+"""``resnet-ode report``: run every section, then write report.md, results.json and the figures.
+
+Order of work: validate the arguments (ConfigError -> exit 2), lock ``--out``
+(:func:`reports.io.out_lock`; a second run is refused), then for each section either load its
+saved progress (same fingerprint: :mod:`reports.progress`) or compute it (checks through
+:func:`numerics.checks.run_check`, figure data through the numerics APIs) and save it atomically.
+Only then are the outputs written, each atomically: the row configurations
+(``DIR/configs/*.json``), the PNG figures, ``results.json`` (validated against
+:data:`reports.schema.RESULTS`) and last ``report.md``.  An exception before that point leaves the
+previous outputs untouched.  Exit status: 0 when every applicable check holds, 1 otherwise.
+
+On the CPU the quick and tiny scales run with one torch thread: the machine this project targets
+has 2 shared cores, where a second thread slows the small products down by large factors, and a
+fixed thread count keeps the numbers identical from run to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from theory.catalog import CheckResult, catalog, jsonable
+from theory.errors import ConfigError, DivergenceError
+
+EXIT_OK, EXIT_VIOLATION = 0, 1
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """The validated arguments of one report run."""
+
+    out: Path
+    scale: str = "quick"
+    seed: int = 0
+    device: str = "cpu"
+    only: tuple[str, ...] | None = None
+    data_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        from reports.sections import SCALES
+
+        if self.scale not in SCALES:
+            raise ConfigError("scale", self.scale, f"must be one of {', '.join(SCALES)}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError("seed", self.seed, "must be a non-negative integer")
+        if self.only is not None:
+            if not self.only:
+                raise ConfigError("only", "", "needs at least one statement id")
+            for sid in self.only:
+                catalog[sid]  # ConfigError naming the unknown id
+        if self.device == "cuda":
+            from numerics.device import resolve
+
+            resolve("cuda")  # ConfigError when CUDA is not available
+        elif self.device != "cpu":
+            raise ConfigError("device", self.device, "must be cpu or cuda")
+        if self.data_dir is not None and not Path(self.data_dir).is_dir():
+            raise ConfigError("data_dir", self.data_dir, "is not a folder")
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RunSpec:
+        scale = getattr(args, "scale", None) or ("paper" if args.paper else "quick")
+        only = None if args.only is None else tuple(
+            s.strip() for s in args.only.split(",") if s.strip())
+        return cls(Path(args.out), scale, args.seed, args.device, only, args.data_dir)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """The ``report`` subcommand: build the report, return the exit status."""
+    results = build_report(RunSpec.from_args(args))
+    bad = [c for c in results["checks"] if c["applicable"] and not c["holds"]]
+    print(f"resnet-ode: report written to {args.out}/report.md ({len(results['checks'])} checks, "
+          f"{len(bad)} violated)", file=sys.stderr)
+    return EXIT_VIOLATION if bad else EXIT_OK
+
+
+def build_report(spec: RunSpec) -> dict[str, Any]:
+    """Compute (or resume) every selected section and write the outputs; returns results.json."""
+    from tqdm import tqdm
+
+    from reports.io import out_lock
+    from reports.progress import Progress
+    from reports.sections import SECTIONS
+
+    start = time.perf_counter()
+    with out_lock(spec.out), _threads(spec):
+        progress = Progress(spec.out)
+        shared: dict[str, Any] = {}  # data that several sections of this run use (Figure 1)
+        selected = [s for s in SECTIONS if spec.only is None or set(s.ids) & set(spec.only)]
+        done = [(sec, _section(sec, spec, progress, shared))
+                for sec in tqdm(selected, desc="report", disable=not sys.stderr.isatty())]
+        return _write(spec, done, time.perf_counter() - start)
+
+
+def _section(sec: Any, spec: RunSpec, progress: Any, shared: dict[str, Any]) -> dict[str, Any]:
+    """A section's saved progress when its fingerprint matches, else computed and saved."""
+    from reports.progress import fingerprint
+    from reports.sections import Context
+
+    ids = tuple(i for i in sec.ids if spec.only is None or i in spec.only)
+    ctx = Context(spec.scale, spec.seed, spec.device, spec.data_dir, shared=shared)
+    fp = fingerprint(sec.settings(ctx, ids))
+    saved = progress.load(sec.key, fp)
+    if saved is not None:
+        return {**saved, "resumed": True}
+    ctx = dataclasses.replace(ctx, checkpoints=progress.checkpoints(sec.key, fp),
+                              progress_bar=sys.stderr.isatty())
+    computed = _compute(sec, ctx, ids)
+    progress.save(sec.key, fp, computed)
+    return {**computed, "resumed": False}
+
+
+@contextlib.contextmanager
+def _threads(spec: RunSpec) -> Iterator[None]:
+    import torch
+
+    threads = torch.get_num_threads()
+    if spec.device == "cpu" and spec.scale != "paper":
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _compute(sec: Any, ctx: Any, ids: tuple[str, ...]) -> dict[str, Any]:
+    """Run a section's rows and figure data; the result as it round-trips through JSON."""
+    from reports.provenance import measure_usage
+
+    with measure_usage(ctx.device) as usage:
+        checks = []
+        rows = [r for r in sec.rows(ctx) if r.id in ids]
+        for j, row in enumerate(rows, 1):
+            record = _check(row.id, row.config).to_dict()
+            record.update(label=row.label, section=sec.key,
+                          config_file=f"configs/{sec.key}-{row.id}-{j}.json")
+            checks.append(_roundtrip(record))
+        data = sec.data(ctx, checks)
+    section = {"key": sec.key, "title": sec.title, "ids": list(ids), "checks": checks,
+               "data": _json_safe(data), "usage": dataclasses.asdict(usage)}
+    return _roundtrip(section)
+
+
+def _check(statement_id: str, config: Any) -> CheckResult:
+    """:func:`numerics.checks.run_check`, with a divergence reported as a result (a violation
+    where the statement applies)."""
+    from numerics.checks import run_check
+
+    try:
+        return run_check(statement_id, config)
+    except DivergenceError as exc:
+        st = catalog[statement_id]
+        failed = st.assumptions(config)
+        return CheckResult(st.id, st.paper_ref, st.claim, config.to_dict(), not failed, failed,
+                           None, None, False if not failed else None,
+                           notes=f"training diverged: {exc}")
+
+
+def _json_safe(obj: Any) -> Any:
+    """``obj`` for JSON: tuples as lists, numpy/torch scalars as numbers, non-finite as None."""
+    obj = jsonable(obj)
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_safe(v) for v in obj]
+    if obj in ("inf", "-inf", "nan"):
+        return None
+    return obj
+
+
+def _roundtrip(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, allow_nan=False))
+
+
+def _write(spec: RunSpec, done: list[tuple[Any, dict[str, Any]]], total_s: float
+           ) -> dict[str, Any]:
+    import jsonschema
+
+    from reports import figures, markdown
+    from reports.findings import collect
+    from reports.io import atomic_write_json, atomic_write_text
+    from reports.progress import code_version
+    from reports.provenance import environment
+    from reports.schema import RESULTS
+
+    out = str(spec.out)
+    checks = [c for _, s in done for c in s["checks"]]
+    for c in checks:
+        atomic_write_json(spec.out / c["config_file"], c["config"])
+    figure_files: dict[str, str | None] = {}
+    for sec, s in done:
+        fig = sec.draw(s["data"], s["checks"])
+        figure_files[sec.key] = None if fig is None else f"{sec.key.lower()}.png"
+        if fig is not None:
+            figures.save(fig, spec.out / f"{sec.key.lower()}.png")
+    evidence: dict[str, list[str]] = {}
+    for _, s in done:
+        for key, lines in s["data"].get("evidence", {}).items():
+            evidence.setdefault(key, []).extend(lines)
+    violations = [{"id": f"violation.{c['id']}.{c['config_file'].split('/')[-1][:-5]}",
+                   "text": f"{c['id']} ({catalog[c['id']].paper_ref}) is violated for "
+                           f"{c['label']}: measured {c['measured']} against bound {c['bound']}"
+                           + (f" ({c['notes']})" if c["notes"] else ""),
+                   "command": f"resnet-ode check {c['id']} --config {out}/{c['config_file']}"}
+                  for c in checks if c["applicable"] and not c["holds"]]
+    found = collect(evidence, violations, out)
+    env = {**environment(spec.device, spec.seed, "float64"), "scale": spec.scale,
+           "code_version": code_version(), "total_wall_s": total_s}
+    sections = [{"key": sec.key, "title": sec.title, "ids": s["ids"], "usage": s["usage"],
+                 "resumed": s["resumed"], "figure": figure_files[sec.key],
+                 "conclusion": sec.conclusion(s["data"], s["checks"])} for sec, s in done]
+    results = {"schema": 1, "environment": env, "checks": checks, "findings": found,
+               "sections": sections}
+    results = _roundtrip(results)
+    jsonschema.validate(results, RESULTS)
+    statements = [sid for sec, s in done for sid in s["ids"]]
+    parts = ["# Bound-vs-measured report: Marion, Wu, Sander, Biau (ICLR 2024)", "",
+             f"Scale `{spec.scale}`; every statement of the paper's catalog checked against "
+             "measurements of real networks (model (3) unless a section says otherwise).", "",
+             markdown.summary(checks, statements), "",
+             markdown.provenance(env, sections, total_s), ""]
+    parts += [markdown.section(sec, s, figure_files[sec.key], out) for sec, s in done]
+    parts.append(markdown.findings(found))
+    atomic_write_json(spec.out / "results.json", results)
+    atomic_write_text(spec.out / "report.md", "\n".join(parts) + "\n")
+    return results
+

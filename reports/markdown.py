@@ -1,0 +1,139 @@
+"""Markdown of the report: verdict summary, provenance, one block per section, findings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from reports.sections.base import Section
+from reports.text import fmt
+from theory.catalog import catalog
+
+
+def verdict(check: dict[str, Any]) -> str:
+    if not check["applicable"]:
+        return "n/a: " + "; ".join(check["failed_assumptions"])
+    return "holds" if check["holds"] else "**VIOLATED**"
+
+
+def bound_text(check: dict[str, Any]) -> str:
+    """The bound, or 10^x / 10^(10^y) where it is beyond the float range."""
+    extra = check.get("extra", {})
+    if check["bound"] is None and isinstance(extra.get("log10_log10_bound"), float):
+        return f"10^(10^{extra['log10_log10_bound']:.4g})"
+    if check["bound"] is None and isinstance(extra.get("log10_bound"), float):
+        return f"10^{extra['log10_bound']:.4g}"
+    return fmt(check["bound"])
+
+
+def counts(checks: list[dict[str, Any]]) -> Counter[str]:
+    """Counter of "holds", "violated" and "not applicable"."""
+    return Counter("not applicable" if not c["applicable"] else
+                   "holds" if c["holds"] else "violated" for c in checks)
+
+
+def summary(checks: list[dict[str, Any]], statements: list[str]) -> str:
+    c = counts(checks)
+    lines = ["## Verdict summary", "",
+             f"{len(checks)} checks over {len(statements)} statements: **{c['holds']} hold**, "
+             f"**{c['violated']} violated**, {c['not applicable']} not applicable (a failed "
+             "assumption is named; never counted as a pass).", ""]
+    bad = [x for x in checks if x["applicable"] and not x["holds"]]
+    lines += (["Violated checks:", ""] + [f"- `{x['id']}` ({x['section']}, {x['label']}): "
+                                          f"measured {fmt(x['measured'])} vs bound "
+                                          f"{fmt(x['bound'])}" for x in bad]
+              if bad else ["No applicable check is violated."])
+    lines += ["", "| statement | paper | holds | violated | not applicable |",
+              "|---|---|---|---|---|"]
+    for sid in statements:
+        k = counts([x for x in checks if x["id"] == sid])
+        lines.append(f"| `{sid}` | {catalog[sid].paper_ref} | {k['holds']} | {k['violated']} | "
+                     f"{k['not applicable']} |")
+    return "\n".join(lines)
+
+
+def provenance(env: dict[str, Any], sections: list[dict[str, Any]], total_s: float) -> str:
+    versions = ", ".join(f"{k} {env[k]}" for k in ("python", "torch", "numpy", "scipy", "sympy",
+                                                   "mpmath", "matplotlib", "scikit-learn"))
+    lines = ["## Provenance", "",
+             f"- command: `resnet-ode {' '.join(env['argv'][1:])}` (scale `{env['scale']}`)",
+             f"- git commit: `{env['git_commit']}`; code version (hash of theory/, numerics/, "
+             f"reports/): `{env['code_version']}`",
+             f"- device: {env['device']} ({env['device_name']}); torch threads "
+             f"{env['torch_threads']}; platform {env['platform']}",
+             f"- dtype: {env['dtype']} for model (3) and the limit solver; float32 for the "
+             "convolutional networks of S13",
+             f"- seeds: base seed {env['seed']}; each row's seeds are in its configuration file",
+             f"- packages: {versions}",
+             f"- total wall time {total_s:.1f} s (sections resumed from saved progress keep "
+             "their original time)", "",
+             "| section | wall time (s) | peak memory (MB) | resumed |", "|---|---|---|---|"]
+    for s in sections:
+        u = s["usage"]
+        mem = f"{u['peak_rss_mb']:.0f}" + (f" (+{u['peak_cuda_mb']:.0f} CUDA)"
+                                           if u.get("peak_cuda_mb") is not None else "")
+        lines.append(f"| {s['key']} | {u['wall_s']:.1f} | {mem} | "
+                     f"{'yes' if s['resumed'] else 'no'} |")
+    if not all(s["usage"]["per_section_peak"] for s in sections):
+        lines.append("\nPeak memory is the process-wide high-water mark (no per-section reset "
+                     "on this system).")
+    return "\n".join(lines)
+
+
+def _assumption_table(section: Section, sid: str, rows: list[tuple[int, dict[str, Any]]]) -> str:
+    names = list(section.assumptions.get(sid, ()))
+    for _, check in rows:
+        names += [n for n in check["failed_assumptions"] if n not in names]
+    if not names:
+        return "Assumptions: none (deterministic or exact statement)."
+    head = "| assumption | " + " | ".join(f"#{j}" for j, _ in rows) + " |"
+    lines = [f"Assumptions of `{sid}` per configuration:", "", head,
+             "|---" * (len(rows) + 1) + "|"]
+    for name in names:
+        cells = ["**fails**" if name in c["failed_assumptions"] else "holds" for _, c in rows]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def section(sec: Section, result: dict[str, Any], figure: str | None, out: str) -> str:
+    checks = result["checks"]
+    numbered = list(enumerate(checks, 1))
+    lines = [f"## {sec.key}. {sec.title}", ""]
+    for sid in sec.ids:
+        st = catalog[sid]
+        lines += [f"**`{sid}`** ({st.paper_ref}). {st.claim}", "", f"    {st.formula}", ""]
+    for sid in sec.ids:
+        rows = [(j, c) for j, c in numbered if c["id"] == sid]
+        if rows:
+            lines += [_assumption_table(sec, sid, rows), ""]
+    if checks:
+        lines += ["| # | statement | configuration | bound | measured | slack log10 | slope | "
+                  "verdict |", "|---|---|---|---|---|---|---|---|"]
+        for j, c in numbered:
+            lines.append(f"| {j} | `{c['id']}` | {c['label']} | {bound_text(c)} | "
+                         f"{fmt(c['measured'])} | {fmt(c['slack_log10'], 3)} | "
+                         f"{fmt(c['rate_slope'], 3)} | {verdict(c)} |")
+        lines += ["", "Slack: log10(bound/measured), positive when the check holds with room "
+                  "(negated for the lower bound of a PL ratio). Slope: log-log fit against L.", ""]
+    text = sec.text(result["data"], checks)
+    if text:
+        lines += [text, ""]
+    if figure:
+        lines += [f"![{sec.key}]({figure})", "", f"*{sec.figure_note(result['data'])}*", ""]
+    lines += [f"**Conclusion.** {sec.conclusion(result['data'], checks)}", ""]
+    if checks:
+        lines += ["<details><summary>Notes and commands per row</summary>", ""]
+        for j, c in numbered:
+            notes = f" {c['notes']}." if c["notes"] else ""
+            lines.append(f"{j}. {c['label']}.{notes} Reproduce: `resnet-ode check {c['id']} "
+                         f"--config {out}/{c['config_file']}`")
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def findings(items: list[dict[str, Any]]) -> str:
+    lines = ["## Findings", "", "Discrepancies between the paper and its re-derivations or the "
+             "measurements, each with a command that reproduces it.", ""]
+    for j, f in enumerate(items, 1):
+        lines.append(f"{j}. **{f['id']}**: {f['text']}  \n   Reproduce: `{f['command']}`")
+    return "\n".join(lines)

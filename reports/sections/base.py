@@ -1,0 +1,119 @@
+"""What a report section is: statements, table rows per scale, figure data, figure, conclusion.
+
+A :class:`Section` covers one statement family of THEORY.md (S1..S13).  ``rows(ctx)`` lists the
+configurations of its table (one :func:`numerics.checks.run_check` each; rows whose assumptions
+fail are part of the point: they name the failed assumption); ``data(ctx, checks)`` computes what
+the figure needs beyond the checks (numerics APIs directly) as JSON-ready values; ``draw`` makes
+the figure from the saved checks and data only, so that a resumed section draws the same figure;
+``text`` adds Markdown (extra tables) and ``conclusion`` the one-line conclusion.
+
+Scales: ``"quick"`` (default, minutes), ``"paper"`` (the paper's settings) and ``"tiny"`` (tests).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from theory.config import Config
+
+SCALES = ("tiny", "quick", "paper")
+Checks = list[dict[str, Any]]  # CheckResult.to_dict() records, with "label" and "config_file"
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """Settings of one run: scale, base seed, device, real-data folder, checkpoint folder;
+    ``shared`` holds data that several sections of the same run use (Figure 1)."""
+
+    scale: str
+    seed: int = 0
+    device: str = "cpu"
+    data_dir: str | None = None
+    checkpoints: Path | None = None
+    progress_bar: bool = False
+    shared: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+
+    def pick(self, **by_scale: Any) -> Any:
+        """The value for this scale: ``ctx.pick(tiny=..., quick=..., paper=...)``."""
+        return by_scale[self.scale]
+
+    def config(self, **fields: Any) -> Config:
+        """A :class:`Config` seeded with this run's seed (``seeds`` shifted by it too)."""
+        seeds = fields.pop("seeds", (0, 1, 2))
+        return Config(seed=self.seed, seeds=tuple(self.seed + s for s in seeds),
+                      device=self.device, **fields)
+
+    def checkpoint(self, name: str) -> Path | None:
+        """A checkpoint file for a long training of this section (None: no checkpoints)."""
+        return None if self.checkpoints is None else self.checkpoints / f"{name}.pt"
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One table row: a statement checked for one configuration, with what it shows."""
+
+    id: str
+    label: str
+    config: Config
+
+
+def _no_data(ctx: Context, checks: Checks) -> dict[str, Any]:
+    return {}
+
+
+def _no_text(data: dict[str, Any], checks: Checks) -> str:
+    return ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Section:
+    """One section of the report (see the module docstring).
+
+    ``assumptions[id]`` lists the statement's assumptions by the names its predicate returns
+    (theory's constants), so that each row gets a verdict per assumption; ``figure_note`` says
+    what the figure shows, its settings and scaling.
+    """
+
+    key: str
+    title: str
+    ids: tuple[str, ...]
+    assumptions: dict[str, tuple[str, ...]]
+    rows: Callable[[Context], list[Row]]
+    draw: Callable[[dict[str, Any], Checks], Figure | None]
+    conclusion: Callable[[dict[str, Any], Checks], str]
+    figure_note: Callable[[dict[str, Any]], str]
+    data: Callable[[Context, Checks], dict[str, Any]] = _no_data
+    text: Callable[[dict[str, Any], Checks], str] = _no_text
+
+    def settings(self, ctx: Context, ids: tuple[str, ...]) -> dict[str, Any]:
+        """What the section's numbers depend on besides the code (the progress fingerprint)."""
+        return {"key": self.key, "scale": ctx.scale, "seed": ctx.seed, "device": ctx.device,
+                "data_dir": ctx.data_dir, "ids": list(ids),
+                "rows": [[r.id, r.label, r.config.to_dict()] for r in self.rows(ctx)]}
+
+
+def applicable(checks: Checks) -> Checks:
+    return [c for c in checks if c["applicable"]]
+
+
+def verdict_phrase(checks: Checks) -> str:
+    """"holds in all 3 applicable configurations", "is VIOLATED in 1 of 3 ...", or "is not
+    applicable in any row (...)": the predicate of a sentence about the statement."""
+    app = applicable(checks)
+    bad = [c for c in app if c["holds"] is False]
+    if not app:
+        return "is not applicable in any row (each names its failed assumptions)"
+    if bad:
+        return f"is VIOLATED in {len(bad)} of {len(app)} applicable configurations"
+    if len(app) == 1:
+        return "holds in the one applicable configuration"
+    return f"holds in all {len(app)} applicable configurations"
+
+
+def by_id(checks: Checks, statement_id: str) -> Checks:
+    return [c for c in checks if c["id"] == statement_id]

@@ -1,0 +1,150 @@
+"""S6 (Theorem 6, Proposition 8): the long-time limit of the unclipped flow, and Figure 2.
+
+Figure 2 (Section 5.1): n = 50, d = q = d' = 16, m = 64, L = 64, GELU, Gaussian data, 80,000
+iterations at learning rate 5L x 1e-3 (eta = 5e-3, T = 400); one seeded entry of V_k and of W_k
+across the layers at several flow times, the loss against t, and L x max_k ||Z_{k+1} - Z_k||
+(Theorem 6: neighbours stay K~/L apart uniformly in t).  The figure uses the official code's
+scaling, x + sigma(x W_k) V_k / L, as the paper's figure does: under model (3)'s width factors the
+same budget barely moves the weights.  The training checkpoints (resumable).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+
+from numerics.data import make_data
+from numerics.flow import Flow, train
+from numerics.init import init_params
+from numerics.model import MLP
+from reports import figures
+from reports.sections.base import Checks, Context, Row, Section, by_id, verdict_phrase
+from reports.sections.configs import base
+from reports.sections.pl import SECTION as PL
+from reports.text import fmt
+from theory import long_time, pl
+from theory.config import Config
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    n: int
+    d: int
+    m: int
+    L: int
+    T: float
+    eta: float
+    activation: str = "gelu"
+    scaling: str = "official"
+
+
+def _setting(ctx: Context) -> Setting:
+    return ctx.pick(tiny=Setting(n=6, d=2, m=4, L=4, T=0.5, eta=0.05),
+                    quick=Setting(n=50, d=16, m=64, L=64, T=20.0, eta=0.01),
+                    paper=Setting(n=50, d=16, m=64, L=64, T=400.0, eta=5e-3))
+
+
+def _rows(ctx: Context) -> list[Row]:
+    b = base(ctx, clip="none", **ctx.pick(tiny={}, quick={"m": 64, "T": 5.0, "eta": 0.01},
+                                          paper={"q": 32, "m": 256, "T": 50.0}))
+    r = dataclasses.replace
+    gelu = r(b, activation="gelu")
+    return [Row("thm6.decay", "tanh, unclipped", b),
+            Row("thm6.decay", "GELU (unbounded), unclipped", gelu),
+            Row("thm6.decay", "tanh, coordinate clipping", r(b, clip="coord")),
+            Row("thm6.interpolation", "tanh, unclipped", b),
+            Row("thm6.interpolation", "GELU (unbounded), unclipped", gelu)]
+
+
+def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
+    st = _setting(ctx)
+    N = round(st.T / st.eta)
+    X, Y = make_data("gaussian", n=st.n, d=st.d, d_out=st.d, seed=ctx.seed, device=ctx.device)
+    times = tuple(st.T * j / 8 for j in range(9))
+    result = train(init_params("tied", d=st.d, d_out=st.d, q=st.d, m=st.m, L=st.L,
+                               seeds=(ctx.seed,), device=ctx.device), X, Y,
+                   Flow(st.eta, st.T), MLP(st.activation, st.scaling),
+                   record_every=max(1, N // 400),
+                   record_times=times, snapshots=True, checkpoint=ctx.checkpoint("figure2"),
+                   checkpoint_every=max(100, N // 50))
+    gen = torch.Generator().manual_seed(ctx.seed)
+    i, j = (int(v) for v in torch.randint(0, st.d, (1,), generator=gen).tolist()
+            + torch.randint(0, st.m, (1,), generator=gen).tolist())
+    entries = {"V": [[float(v) for v in s.V[0, :, i, j]] for s in result.snapshots],
+               "W": [[float(v) for v in s.W[0, :, j, i]] for s in result.snapshots]}
+    config = Config(n=st.n, d=st.d, d_out=st.d, q=st.d, m=st.m, L=st.L, T=st.T, eta=st.eta,
+                    activation=st.activation, clip="none", seed=ctx.seed, scaling=st.scaling)
+    loss = [float(v) for v in result.series["loss"][:, 0]]
+    return {"setting": dataclasses.asdict(st), "iterations": N, "entry": [i, j],
+            "snapshot_times": [float(t) for t in result.record_times], "entries": entries,
+            "t": [float(t) for t in result.times], "loss": loss,
+            "L_gap": [st.L * float(v) for v in result.series["gap"][:, 0]],
+            "row_mu": [(pl.local_constants(Config.from_mapping(c["config"])) or {}).get("mu")
+                       for c in checks],
+            "assumptions_failed": long_time.assumptions(config)}
+
+
+def _draw(data: dict[str, Any], checks: Checks) -> Any:
+    fig, axes = figures.new(2, width=5.2, height=3.6, nrows=2)
+    st = data["setting"]
+    cmap = figures.plt.get_cmap("viridis")
+    count = len(data["snapshot_times"])
+    i, j = data["entry"]
+    for ax, name, index in ((axes[0], "V", f"({i}, {j})"), (axes[1], "W", f"({j}, {i})")):
+        for k, (t, values) in enumerate(zip(data["snapshot_times"], data["entries"][name],
+                                            strict=True)):
+            ax.plot(range(1, st["L"] + 1), values, color=cmap(k / max(1, count - 1)), lw=1.2,
+                    label=f"t = {t:.3g}" if k in (0, count // 2, count - 1) else None)
+        ax.set_xlabel("layer k")
+        ax.set_ylabel(f"entry {index} of {name}_k(t)")
+        ax.set_title(f"Figure 2: {name}_k across layers (lighter: later)")
+        ax.legend(loc="best", fontsize=7)
+    axes[2].semilogy(data["t"], figures.positive(data["loss"]), color="C0")
+    axes[2].set_xlabel("flow time t (= iterations x eta)")
+    axes[2].set_ylabel("training loss l(t)")
+    axes[2].set_title("Figure 2 (right): loss against time")
+    axes[3].plot(data["t"], data["L_gap"], color="C2")
+    axes[3].set_xlabel("flow time t")
+    axes[3].set_ylabel("L x max_k ||Z_{k+1}(t) - Z_k(t)||")
+    axes[3].set_title("Neighbours stay K~/L apart uniformly in t")
+    return fig
+
+
+def _text(data: dict[str, Any], checks: Checks) -> str:
+    failed = "; ".join(data["assumptions_failed"]) or "none"
+    return (f"Figure 2's own configuration fails Theorem 6's assumptions: {failed}. "
+            f"Loss {fmt(data['loss'][0])} at t = 0, {fmt(data['loss'][-1])} at t = "
+            f"{data['setting']['T']:g} ({data['iterations']} iterations).")
+
+
+def _conclusion(data: dict[str, Any], checks: Checks) -> str:
+    rates = [c["extra"]["values"]["empirical_rate"] for c in by_id(checks, "thm6.decay")
+             if c["config"]["clip"] == "none"]
+    mus = [mu for mu in data["row_mu"] if mu is not None]
+    text = f"Theorem 6 {verdict_phrase(checks)}: its width m >= c1 n is out of reach"
+    if rates and mus:
+        text += (f"; the measured loss decays at rates {', '.join(f'{r:.3g}' for r in rates)} "
+                 f"per unit time where the guaranteed rate mu = c4/(n sqrt(nq)) is at most "
+                 f"{max(mus):.2g}")
+    drop = data["loss"][0] / max(data["loss"][-1], 1e-300)
+    return text + (f"; in Figure 2 the loss falls by a factor {drop:.3g} and L x max gap stays "
+                   f"below {max(data['L_gap']):.3g}.")
+
+
+def _note(data: dict[str, Any]) -> str:
+    st = data["setting"]
+    return (f"Figure 2: unclipped gradient descent, GELU, n = {st['n']}, d = q = d' = {st['d']}, "
+            f"m = {st['m']}, L = {st['L']}, eta = {st['eta']}, T = {st['T']:g} "
+            f"({data['iterations']} iterations; the paper: 80,000 at eta = 5e-3), tied "
+            f"initialization, Gaussian data. Scaling: {figures.SCALING_NOTE[st['scaling']]}, as in "
+            f"the paper's code (the table rows use {figures.SCALING_NOTE['paper']}).")
+
+
+SECTION = Section(
+    key="S6", title="Theorem 6 and Proposition 8: the long-time limit",
+    ids=("thm6.decay", "thm6.interpolation"),
+    assumptions={sid: (*PL.assumptions["prop5.pl"], long_time.UNCLIPPED, long_time.LABELS)
+                 for sid in ("thm6.decay", "thm6.interpolation")},
+    rows=_rows, data=_data, draw=_draw, text=_text, conclusion=_conclusion, figure_note=_note)
