@@ -53,7 +53,11 @@ def smin_features(activations: Tensor) -> Tensor:
 
     ``activations`` is (L, b, n, m) (:attr:`numerics.gradients.Workspace.activations`); for
     k = 0 at initialization this is the matrix of Lemma 21 / the proof of Proposition 5 (B.5).
+    smin is the n-th singular value of the m x n matrix, so it is 0 when m < n (rank <= m).
     """
+    _, _, n, m = activations.shape
+    if m < n:
+        return activations.new_zeros(activations.shape[1], activations.shape[0])
     return torch.linalg.svdvals(activations).amin(-1).transpose(0, 1)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from numerics.gradients import Grads
@@ -77,12 +78,15 @@ def test_depth_one_has_zero_gap() -> None:
     assert mon.row[ROW["dist_z"]].abs().max().item() == 0.0
 
 
-def test_smin_features_is_the_smallest_singular_value_per_layer() -> None:
-    acts = torch.randn(3, 2, 7, 4, generator=torch.Generator().manual_seed(0),
+@pytest.mark.parametrize(("n", "m"), [(4, 7), (7, 4)])
+def test_smin_features_is_the_smallest_singular_value_per_layer(n: int, m: int) -> None:
+    acts = torch.randn(3, 2, n, m, generator=torch.Generator().manual_seed(0),
                        dtype=torch.float64)  # (L, b, n, m)
     out = smin_features(acts)
     assert out.shape == (2, 3)
     for k in range(3):
         for j in range(2):
-            expected = np.linalg.svd(acts[k, j].numpy().T, compute_uv=False).min()
-            assert math.isclose(out[j, k].item(), expected, rel_tol=1e-12)
+            # the n-th singular value of the m x n matrix: sqrt(lambda_min) of its n x n Gram
+            gram = acts[k, j].numpy() @ acts[k, j].numpy().T
+            expected = math.sqrt(max(np.linalg.eigvalsh(gram).min(), 0.0))
+            assert math.isclose(out[j, k].item(), expected, rel_tol=1e-9, abs_tol=1e-9)

@@ -48,9 +48,7 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
         m = x["config"]["m"]
         threshold = float(lemmas.lemma21_threshold("tanh", c["r"], m))
         ratios.append(m / b.n)
-        # for m < n the n x n Gram matrix of the features is singular: Lemma 21's smin is 0
-        smin = x["extra"]["values"].get("smin_first_layer", 0.0) if m >= b.n else 0.0
-        smin_ratio.append(smin / threshold)
+        smin_ratio.append(x["extra"]["values"]["smin_first_layer"] / threshold)
     empirical = None
     for j in range(len(ratios)):
         if all(v >= 1 for v in smin_ratio[j:]):
