@@ -37,7 +37,7 @@ from theory.errors import ConfigError
 
 
 def run(depths: Sequence[int], *, dtype: str = "float32", device: str = "cpu",
-        baseline_work: int = 2048, engine_work: int = 8192, batched_work: int = 1024,
+        baseline_work: int = 2048, engine_work: int = 16384, batched_work: int = 4096,
         memory_iterations: tuple[int, int] = (4, 16), fig1: bool = False,
         limit_iterations: int | None = 3, fig1_depths: Sequence[int] | None = None,
         fig1_iterations: int = 500, limit_L: int | None = None,

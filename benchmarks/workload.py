@@ -49,15 +49,23 @@ def _sync(device: str) -> None:
 
 def engine_seconds(L: int, iterations: int, *, b: int = 1, dtype: str = "float32",
                    device: str = "cpu") -> float:
-    """Wall seconds per iteration of :func:`numerics.flow.train` (metrics included)."""
+    """Steady-state wall seconds per iteration of :func:`numerics.flow.train` (metrics
+    included): the difference of runs of 2N and N iterations over N, so that the set-up of a run
+    (buffers, copies, first touches of memory) does not count; the median of three such
+    differences."""
     params, X, Y = problem(L, b, dtype, device)
-    flow = Flow(ETA, ETA * iterations, train_outer=False)
     train(params, X, Y, Flow(ETA, ETA, train_outer=False), MLP("gelu"))  # warm-up
-    _sync(device)
-    start = time.perf_counter()
-    train(params, X, Y, flow, MLP("gelu"))
-    _sync(device)
-    return (time.perf_counter() - start) / (iterations + 1)  # N steps + the final evaluation
+
+    def seconds(steps: int) -> float:
+        _sync(device)
+        start = time.perf_counter()
+        train(params, X, Y, Flow(ETA, ETA * steps, train_outer=False), MLP("gelu"))
+        _sync(device)
+        return time.perf_counter() - start
+
+    per_step = sorted((seconds(2 * iterations) - seconds(iterations)) / iterations
+                      for _ in range(3))
+    return max(per_step[1], 1e-12)
 
 
 def baseline_seconds(L: int, iterations: int, *, dtype: str = "float32", device: str = "cpu",

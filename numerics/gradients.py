@@ -139,18 +139,16 @@ class Workspace:
                       sq(self.P[k])) for k in reversed(range(L))]
         self._tmp_view = sq(self._tmp)
         self.engine = native.status(act.name, q, m, params.A.dtype, params.A.device)
-        self._native = native.sweeps(act.name, q, m, params.A.dtype, params.A.device)
-        if self._native is not None:  # transposed scaled weights, each layer's block contiguous
-            self._WT = torch.empty(L, b, q, m, **like).transpose(0, 1)
-            self._VT = torch.empty(L, b, m, q, **like).transpose(0, 1)
+        if self.engine == "native" and not native.blocks_contiguous(V, W):
+            self.engine = "weights not stored block-contiguously"
+        self._native = native.sweeps(act.name, q, m, params.A.dtype, params.A.device) \
+            if self.engine == "native" else None
 
     def compute(self) -> tuple[Tensor, Grads]:
         """(l (b,), gradients) at the current values of the bound parameters."""
         p = self.params
         L, c = p.L, self.c_loss
         with torch.no_grad():
-            torch.mul(p.Z[1], self.s_in, out=self._W_scaled)
-            torch.mul(p.Z[0], self.s_out, out=self._V_scaled)
             torch.bmm(self.X, p.A.mT, out=self.H[0])
             if self._native is not None:
                 self._native_forward()
@@ -168,19 +166,22 @@ class Workspace:
         return self._loss, self.grads
 
     def _native_forward(self) -> None:
-        p = self.params
-        torch.mul(p.Z[1].mT, self.s_in, out=self._WT)
-        torch.mul(p.Z[0].mT, self.s_out, out=self._VT)
-        self._native.forward(self._WT, self._VT, self.H.transpose(0, 1),  # type: ignore[union-attr]
-                             self.activations.transpose(0, 1), self.U.transpose(0, 1))
+        V, W = self.params.Z
+        self._native.forward(self.s_out, self.s_in, V, W,  # type: ignore[union-attr]
+                             self.H.transpose(0, 1), self.activations.transpose(0, 1),
+                             self.U.transpose(0, 1))
 
     def _native_backward(self) -> None:
+        V, W = self.params.Z
         self._native.backward(  # type: ignore[union-attr]
-            self.s_out, self.s_in, self._V_scaled, self._W_scaled, self.H.transpose(0, 1),
+            self.s_out, self.s_in, V, W, self.H.transpose(0, 1),
             self.activations.transpose(0, 1), self.U.transpose(0, 1), self.P.transpose(0, 1),
             self._gV.transpose(0, 1), self._gW.transpose(0, 1))
 
     def _torch_forward(self) -> None:
+        p = self.params
+        torch.mul(p.Z[1], self.s_in, out=self._W_scaled)
+        torch.mul(p.Z[0], self.s_out, out=self._V_scaled)
         mm, sigma = self._mm, self._sigma
         for h, u, a, w_t, v_t, h_next in self._fwd:
             mm(h, w_t, out=u)

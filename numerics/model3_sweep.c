@@ -2,9 +2,9 @@
  * compile time to one hidden size Q, width M, scalar type T and activation ACT (numerics/native.py
  * compiles this file once per combination and caches the library).
  *
- * Row form (samples are rows), one network, layer k = 0..L-1 with scaled weights
- * WT = s_in W_{k+1}^T (Q x M), VT = s_out V_{k+1}^T (M x Q), Vs = s_out V_{k+1} (Q x M),
- * Ws = s_in W_{k+1} (M x Q):
+ * Row form (samples are rows), one network, layer k = 0..L-1, with the weights V_{k+1} (Q x M) and
+ * W_{k+1} (M x Q) as stored, scaled and transposed per layer into small local blocks
+ * WT = s_in W_{k+1}^T (Q x M), VT = s_out V_{k+1}^T (M x Q), Vs = s_out V_{k+1}, Ws = s_in W_{k+1}:
  *
  *   forward   u = h_k WT,  a_k = sigma(u),  d_k = sigma'(u),  h_{k+1} = h_k + a_k VT
  *   backward  g_k = d_k * (p_{k+1} Vs),  p_k = p_{k+1} + g_k Ws                          (13)
@@ -87,15 +87,21 @@ static inline void activation(const T *restrict u, T *restrict a, T *restrict d)
   }
 }
 
-void forward(int b0, int b1, int L, int n,
-             const T *WT, idx sWTn, idx sWTl, const T *VT, idx sVTn, idx sVTl,
+void forward(int b0, int b1, int L, int n, T s_out, T s_in,
+             const T *V, idx sVn, idx sVl, const T *W, idx sWn, idx sWl,
              T *H, idx sHn, idx sHl, T *A, idx sAn, idx sAl, T *D, idx sDn, idx sDl) {
+  T wt[Q * M], vt[M * Q];
   for (int net = b0; net < b1; net++) {
     for (int k = 0; k < L; k++) {
       const T *restrict h = H + net * sHn + k * sHl;
       T *restrict hn = H + net * sHn + (k + 1) * sHl;
-      const T *restrict wt = WT + net * sWTn + k * sWTl;
-      const T *restrict vt = VT + net * sVTn + k * sVTl;
+      const T *restrict v = V + net * sVn + k * sVl;
+      const T *restrict w = W + net * sWn + k * sWl;
+      for (int j = 0; j < M; j++)
+        for (int l = 0; l < Q; l++) {
+          wt[l * M + j] = s_in * w[j * Q + l];
+          vt[j * Q + l] = s_out * v[l * M + j];
+        }
       T *restrict a = A + net * sAn + k * sAl;
       T *restrict d = D + net * sDn + k * sDl;
       for (int i = 0; i < n; i++) {
@@ -104,9 +110,9 @@ void forward(int b0, int b1, int L, int n,
         for (int j = 0; j < M; j++) u[j] = 0;
         for (int l = 0; l < Q; l++) {
           const T hv = hi[l];
-          const T *restrict w = wt + l * M;
+          const T *restrict wr = wt + l * M;
 #pragma omp simd
-          for (int j = 0; j < M; j++) u[j] += hv * w[j];
+          for (int j = 0; j < M; j++) u[j] += hv * wr[j];
         }
         T *restrict ai = a + (idx)i * M;
         activation(u, ai, d + (idx)i * M);
@@ -114,9 +120,9 @@ void forward(int b0, int b1, int L, int n,
         for (int l = 0; l < Q; l++) o[l] = hi[l];
         for (int j = 0; j < M; j++) {
           const T av = ai[j];
-          const T *restrict v = vt + j * Q;
+          const T *restrict vr = vt + j * Q;
 #pragma omp simd
-          for (int l = 0; l < Q; l++) o[l] += av * v[l];
+          for (int l = 0; l < Q; l++) o[l] += av * vr[l];
         }
         T *restrict hno = hn + (idx)i * Q;
         for (int l = 0; l < Q; l++) hno[l] = o[l];
@@ -126,16 +132,21 @@ void forward(int b0, int b1, int L, int n,
 }
 
 void backward(int b0, int b1, int L, int n, T s_out, T s_in,
-              const T *Vs, idx sVn, idx sVl, const T *Ws, idx sWn, idx sWl,
+              const T *V, idx sVn, idx sVl, const T *W, idx sWn, idx sWl,
               const T *H, idx sHn, idx sHl, const T *A, idx sAn, idx sAl,
               T *D, idx sDn, idx sDl, T *P, idx sPn, idx sPl,
               T *gV, idx sgVn, idx sgVl, T *gW, idx sgWn, idx sgWl) {
+  T v[Q * M], w[M * Q];
   for (int net = b0; net < b1; net++) {
     for (int k = L - 1; k >= 0; k--) {
       const T *restrict pn = P + net * sPn + (k + 1) * sPl;
       T *restrict pk = P + net * sPn + k * sPl;
-      const T *restrict v = Vs + net * sVn + k * sVl;
-      const T *restrict w = Ws + net * sWn + k * sWl;
+      const T *restrict vk = V + net * sVn + k * sVl;
+      const T *restrict wk = W + net * sWn + k * sWl;
+      for (int t = 0; t < Q * M; t++) {
+        v[t] = s_out * vk[t];
+        w[t] = s_in * wk[t];
+      }
       const T *restrict h = H + net * sHn + k * sHl;
       const T *restrict a = A + net * sAn + k * sAl;
       T *restrict g = D + net * sDn + k * sDl;

@@ -119,9 +119,15 @@ def _ptr(t: torch.Tensor) -> ctypes.c_void_p:
     return ctypes.c_void_p(t.data_ptr())
 
 
+def blocks_contiguous(*tensors: torch.Tensor) -> bool:
+    """Whether every (rows, cols) block of these (b, L, rows, cols) views is contiguous, the
+    layout the C sweeps address (network-major and layer-major storage both qualify)."""
+    return all(t.stride(-1) == 1 and t.stride(-2) == t.shape[-1] for t in tensors)
+
+
 def _strides(t: torch.Tensor) -> list[ctypes.c_longlong]:
     """(network, layer) strides of a (b, L, rows, cols) view whose blocks are contiguous."""
-    if t.stride(-1) != 1 or t.stride(-2) != t.shape[-1]:
+    if not blocks_contiguous(t):
         raise ValueError("each (rows, cols) block must be contiguous")
     return [ctypes.c_longlong(t.stride(0)), ctypes.c_longlong(t.stride(1))]
 
@@ -143,25 +149,26 @@ class Sweeps:
         for f in futures:
             f.result()
 
-    def forward(self, WT: torch.Tensor, VT: torch.Tensor, H: torch.Tensor, A: torch.Tensor,
-                D: torch.Tensor) -> None:
-        """WT (b, L, q, m) = s_in W^T, VT (b, L, m, q) = s_out V^T; H (b, L+1, n, q) with H[:, 0]
-        given; fills H[:, 1:], A = sigma(u) and D = sigma'(u) (b, L, n, m)."""
-        b, L, n = WT.shape[0], WT.shape[1], H.shape[2]
-        args = [ctypes.c_int(L), ctypes.c_int(n)]
-        for t in (WT, VT, H, A, D):
+    def forward(self, s_out: float, s_in: float, V: torch.Tensor, W: torch.Tensor,
+                H: torch.Tensor, A: torch.Tensor, D: torch.Tensor) -> None:
+        """V (b, L, q, m), W (b, L, m, q) as stored (scaled by s_out, s_in inside); H
+        (b, L+1, n, q) with H[:, 0] given; fills H[:, 1:], A = sigma(u), D = sigma'(u)
+        (b, L, n, m)."""
+        b, L, n = V.shape[0], V.shape[1], H.shape[2]
+        args = [ctypes.c_int(L), ctypes.c_int(n), self._scalar(s_out), self._scalar(s_in)]
+        for t in (V, W, H, A, D):
             args += [_ptr(t), *_strides(t)]
         self._split(self._forward, b, *args)
 
-    def backward(self, s_out: float, s_in: float, Vs: torch.Tensor, Ws: torch.Tensor,
+    def backward(self, s_out: float, s_in: float, V: torch.Tensor, W: torch.Tensor,
                  H: torch.Tensor, A: torch.Tensor, D: torch.Tensor, P: torch.Tensor,
                  gV: torch.Tensor, gW: torch.Tensor) -> None:
-        """Vs (b, L, q, m) = s_out V, Ws (b, L, m, q) = s_in W; P (b, L+1, n, q) with P[:, L]
-        given; fills P[:, :L], D <- g (the sigma'-weighted back-propagated rows) and the
-        gradients gV = s_out p^T a, gW = s_in g^T h (b, L, ...)."""
-        b, L, n = Vs.shape[0], Vs.shape[1], H.shape[2]
+        """V, W as in :meth:`forward`; P (b, L+1, n, q) with P[:, L] given; fills P[:, :L],
+        D <- g (the sigma'-weighted back-propagated rows) and the gradients gV = s_out p^T a,
+        gW = s_in g^T h (b, L, ...)."""
+        b, L, n = V.shape[0], V.shape[1], H.shape[2]
         args = [ctypes.c_int(L), ctypes.c_int(n), self._scalar(s_out), self._scalar(s_in)]
-        for t in (Vs, Ws, H, A, D, P, gV, gW):
+        for t in (V, W, H, A, D, P, gV, gW):
             args += [_ptr(t), *_strides(t)]
         self._split(self._backward, b, *args)
 
