@@ -153,7 +153,7 @@ def train(params: Params, X: Tensor, Y: Tensor, flow: Flow, residual: Residual |
     else:
         ws = None
         grad_fn = lambda: loss_and_grads_autograd(p, X, Y, residual)  # noqa: E731
-    monitor = Monitor(p, p0)
+    monitor = Monitor(p, p0, None if ws is None else ws.native)
     state = _State(N, record_every, record_at, p)
     path = None if checkpoint is None else Path(checkpoint)
     fingerprint = _fingerprint(flow, residual, p, X, Y, record_at, record_every)

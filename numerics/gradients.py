@@ -141,7 +141,7 @@ class Workspace:
         self.engine = native.status(act.name, q, m, params.A.dtype, params.A.device)
         if self.engine == "native" and not native.blocks_contiguous(V, W):
             self.engine = "weights not stored block-contiguously"
-        self._native = native.sweeps(act.name, q, m, params.A.dtype, params.A.device) \
+        self.native = native.sweeps(act.name, q, m, params.A.dtype, params.A.device) \
             if self.engine == "native" else None
 
     def compute(self) -> tuple[Tensor, Grads]:
@@ -150,14 +150,14 @@ class Workspace:
         L, c = p.L, self.c_loss
         with torch.no_grad():
             torch.bmm(self.X, p.A.mT, out=self.H[0])
-            if self._native is not None:
+            if self.native is not None:
                 self._native_forward()
             else:
                 self._torch_forward()
             torch.baddbmm(self.Y, self.H[L], p.B.mT, beta=-1, out=self.R)
             torch.sum(self.R * self.R, dim=(1, 2), out=self._loss).mul_(c)
             torch.baddbmm(self.P[L], self.R, p.B, beta=0, alpha=2 * c, out=self.P[L])
-            if self._native is not None:
+            if self.native is not None:
                 self._native_backward()
             else:
                 self._torch_backward()
@@ -167,13 +167,13 @@ class Workspace:
 
     def _native_forward(self) -> None:
         V, W = self.params.Z
-        self._native.forward(self.s_out, self.s_in, V, W,  # type: ignore[union-attr]
+        self.native.forward(self.s_out, self.s_in, V, W,  # type: ignore[union-attr]
                              self.H.transpose(0, 1), self.activations.transpose(0, 1),
                              self.U.transpose(0, 1))
 
     def _native_backward(self) -> None:
         V, W = self.params.Z
-        self._native.backward(  # type: ignore[union-attr]
+        self.native.backward(  # type: ignore[union-attr]
             self.s_out, self.s_in, V, W, self.H.transpose(0, 1),
             self.activations.transpose(0, 1), self.U.transpose(0, 1), self.P.transpose(0, 1),
             self._gV.transpose(0, 1), self._gW.transpose(0, 1))

@@ -26,6 +26,7 @@ import torch
 
 from numerics.gradients import Grads
 from numerics.model import Params
+from numerics.native import Sweeps
 
 Tensor = torch.Tensor
 SERIES = ("loss", "gap", "z_norm", "a_norm", "b_norm", "dist_a", "dist_z", "dist_b", "pl",
@@ -69,8 +70,8 @@ class Monitor:
     maxima over the iterations measured so far.
     """
 
-    def __init__(self, params: Params, params0: Params) -> None:
-        self.params, self.params0 = params, params0
+    def __init__(self, params: Params, params0: Params, native: Sweeps | None = None) -> None:
+        self.params, self.params0, self.native = params, params0, native
         like = {"dtype": params.A.dtype, "device": params.A.device}
         self.row = torch.zeros(len(SERIES), params.b, **like)
         self.maxima = torch.full((len(SERIES), params.b), -torch.inf, **like)
@@ -84,6 +85,20 @@ class Monitor:
         p, p0, row = self.params, self.params0, self.row
         with torch.no_grad():
             row[ROW["loss"]].copy_(loss)
+            row[ROW["a_norm"]].copy_(frobenius(p.A))
+            row[ROW["b_norm"]].copy_(frobenius(p.B))
+            row[ROW["dist_a"]].copy_(frobenius(p.A - p0.A))
+            row[ROW["dist_b"]].copy_(frobenius(p.B - p0.B))
+            if self.native is not None:  # one compiled pass over the weights
+                gap, dist, norm, gnorm, gsq = self.native.layer_metrics(p.Z, p0.Z, grads.Z)
+                row[ROW["gap"]].copy_(gap.amax(1) if gap.shape[1] else gap.new_zeros(p.b))
+                row[ROW["z_norm"]].copy_(norm.amax(1))
+                row[ROW["dist_z"]].copy_(dist.amax(1))
+                self.grad_layer_norms.copy_(gnorm)
+                G = frobenius(grads.A) ** 2 + frobenius(grads.B) ** 2 + p.L * gsq.sum(1).to(
+                    loss.dtype)
+                torch.div(G, loss, out=row[ROW["pl"]])
+                return
             if self._diff:
                 for z, buf in zip(p.Z, self._diff, strict=True):
                     torch.sub(z[:, 1:], z[:, :-1], out=buf)
@@ -91,13 +106,9 @@ class Monitor:
             else:
                 row[ROW["gap"]].zero_()
             torch.amax(layer_norms(p.Z), dim=1, out=row[ROW["z_norm"]])
-            row[ROW["a_norm"]].copy_(frobenius(p.A))
-            row[ROW["b_norm"]].copy_(frobenius(p.B))
             for z, z0, buf in zip(p.Z, p0.Z, self._dist, strict=True):
                 torch.sub(z, z0, out=buf)
             torch.amax(layer_norms(self._dist), dim=1, out=row[ROW["dist_z"]])
-            row[ROW["dist_a"]].copy_(frobenius(p.A - p0.A))
-            row[ROW["dist_b"]].copy_(frobenius(p.B - p0.B))
             g_layers = [torch.linalg.vector_norm(g.flatten(2), dim=2) for g in grads.Z]
             self.grad_layer_norms.copy_(sum(g_layers))  # type: ignore[arg-type]
             G = frobenius(grads.A) ** 2 + frobenius(grads.B) ** 2 + p.L * sum(

@@ -193,3 +193,45 @@ void backward(int b0, int b1, int L, int n, T s_out, T s_in,
     }
   }
 }
+
+/* Per-layer norms for the streamed metrics (numerics/metrics.py), one pass over the weights, in
+ * double: for network net and layer k (0-based), with ||Z|| = ||V||_F + ||W||_F,
+ *   gap[net (L-1) + k] = ||Z_{k+1} - Z_k||  (k < L-1),   dist[net L + k] = ||Z_k - Z0_k||,
+ *   norm[net L + k] = ||Z_k||,   gnorm[net L + k] = ||gV_k||_F + ||gW_k||_F,
+ *   gsq[net L + k] = ||gV_k||_F^2 + ||gW_k||_F^2. */
+static void block_norms(const T *restrict z, const T *restrict next, const T *restrict z0,
+                        const T *restrict g, int size, double out[4]) {
+  double gap = 0, dist = 0, norm = 0, gsq = 0;
+#pragma omp simd reduction(+ : gap, dist, norm, gsq)
+  for (int t = 0; t < size; t++) {
+    const double x = z[t], dg = next ? (double)next[t] - x : 0, dd = x - z0[t], gt = g[t];
+    gap += dg * dg;
+    dist += dd * dd;
+    norm += x * x;
+    gsq += gt * gt;
+  }
+  out[0] = gap; out[1] = dist; out[2] = norm; out[3] = gsq;
+}
+
+void layer_metrics(int b0, int b1, int L,
+                   const T *V, idx sVn, idx sVl, const T *W, idx sWn, idx sWl,
+                   const T *V0, idx sV0n, idx sV0l, const T *W0, idx sW0n, idx sW0l,
+                   const T *gV, idx sgVn, idx sgVl, const T *gW, idx sgWn, idx sgWl,
+                   double *gap, double *dist, double *norm, double *gnorm, double *gsq) {
+  for (int net = b0; net < b1; net++) {
+    for (int k = 0; k < L; k++) {
+      double v[4], w[4];
+      const T *vk = V + net * sVn + k * sVl, *wk = W + net * sWn + k * sWl;
+      block_norms(vk, k + 1 < L ? vk + sVl : 0, V0 + net * sV0n + k * sV0l,
+                  gV + net * sgVn + k * sgVl, Q * M, v);
+      block_norms(wk, k + 1 < L ? wk + sWl : 0, W0 + net * sW0n + k * sW0l,
+                  gW + net * sgWn + k * sgWl, M * Q, w);
+      const idx i = (idx)net * L + k;
+      if (k + 1 < L) gap[(idx)net * (L - 1) + k] = sqrt(v[0]) + sqrt(w[0]);
+      dist[i] = sqrt(v[1]) + sqrt(w[1]);
+      norm[i] = sqrt(v[2]) + sqrt(w[2]);
+      gnorm[i] = sqrt(v[3]) + sqrt(w[3]);
+      gsq[i] = v[3] + w[3];
+    }
+  }
+}

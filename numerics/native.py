@@ -137,6 +137,7 @@ class Sweeps:
 
     def __init__(self, lib: ctypes.CDLL, double: bool) -> None:
         self._forward, self._backward = lib.forward, lib.backward
+        self._metrics = lib.layer_metrics
         self._scalar = ctypes.c_double if double else ctypes.c_float
 
     def _split(self, call: object, b: int, *args: object) -> None:
@@ -171,6 +172,22 @@ class Sweeps:
         for t in (V, W, H, A, D, P, gV, gW):
             args += [_ptr(t), *_strides(t)]
         self._split(self._backward, b, *args)
+
+
+    def layer_metrics(self, Z: tuple[torch.Tensor, ...], Z0: tuple[torch.Tensor, ...],
+                      gZ: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """Per-layer norms in one pass (paper norm ||V||_F + ||W||_F), float64 tensors:
+        gap (b, L-1) = ||Z_{k+1} - Z_k||, dist (b, L) = ||Z_k - Z0_k||, norm (b, L) = ||Z_k||,
+        gnorm (b, L) = ||gV_k||_F + ||gW_k||_F, gsq (b, L) = ||gV_k||_F^2 + ||gW_k||_F^2."""
+        b, L = Z[0].shape[:2]
+        out = [torch.empty(b, L - 1, dtype=torch.float64)] + [
+            torch.empty(b, L, dtype=torch.float64) for _ in range(4)]
+        args: list[object] = [ctypes.c_int(L)]
+        for t in (*Z, *Z0, *gZ):
+            args += [_ptr(t), *_strides(t)]
+        args += [_ptr(t) for t in out]
+        self._split(self._metrics, b, *args)
+        return tuple(out)
 
 
 def sweeps(activation: str, q: int, m: int, dtype: torch.dtype,

@@ -63,3 +63,23 @@ def test_no_compiler_falls_back(monkeypatch: pytest.MonkeyPatch, tmp_path) -> No
         assert reason.startswith(("compilation failed", "no C compiler", "no working C compiler"))
     finally:
         native._library.cache_clear()
+
+
+@pytest.mark.parametrize("L", [1, 5])
+def test_layer_metrics_equal_their_definitions(L: int) -> None:
+    p = init_params("smooth", d=3, d_out=2, q=6, m=5, L=L, seeds=(0, 1, 2), dtype="float64")
+    p0 = init_params("tied", d=3, d_out=2, q=6, m=5, L=L, seeds=(3, 4, 5), dtype="float64")
+    g = torch.Generator().manual_seed(1)
+    grads = tuple(torch.randn(z.shape, generator=g, dtype=torch.float64) for z in p.Z)
+    sw = native.sweeps("tanh", 6, 5, torch.float64, torch.device("cpu"))
+    gap, dist, norm, gnorm, gsq = sw.layer_metrics(p.Z, p0.Z, grads)
+
+    def fro(t: torch.Tensor) -> torch.Tensor:  # (b, L, r, c) -> (b, L)
+        return torch.linalg.matrix_norm(t)
+
+    V, W = p.Z
+    torch.testing.assert_close(gap, fro(V[:, 1:] - V[:, :-1]) + fro(W[:, 1:] - W[:, :-1]))
+    torch.testing.assert_close(dist, fro(V - p0.Z[0]) + fro(W - p0.Z[1]))
+    torch.testing.assert_close(norm, fro(V) + fro(W))
+    torch.testing.assert_close(gnorm, fro(grads[0]) + fro(grads[1]))
+    torch.testing.assert_close(gsq, fro(grads[0]) ** 2 + fro(grads[1]) ** 2)
