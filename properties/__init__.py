@@ -1,0 +1,1 @@
+"""Hypothesis property suite: every statement of the catalog, checked on drawn configurations."""
