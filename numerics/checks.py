@@ -309,6 +309,10 @@ def run_check(statement_id: str, config: Config) -> CheckResult:
         extra["log10_bound"] = log10_b
     if verdict.rate is not None:
         extra["rate"] = verdict.rate.to_dict()
+        if verdict.rate.null_seeds:
+            notes.append(f"{verdict.rate.null_seeds} of {verdict.rate.seeds} seeds have a gap "
+                         "identically 0 at every depth (the bound holds trivially; left out of "
+                         "the slope)")
     if not failed and verdict.bound is not None and tolerance.fragile(
             verdict.measured or 0.0, verdict.bound) and config.dtype == "float32":
         notes.append("fragile: the verdict is within float32 rounding of flipping")

@@ -87,6 +87,46 @@ static inline void activation(const T *restrict u, T *restrict a, T *restrict d)
   }
 }
 
+/* Rows h[0..rows) of one layer: u = h WT, a = sigma(u), d = sigma'(u), hn = h + a VT.  Several
+ * rows at once give the FMA units independent accumulators (one row alone is latency-bound). */
+#ifndef RB
+#define RB 4
+#endif
+static inline __attribute__((always_inline)) void forward_rows(
+    const int rows, const T *restrict h, const T *restrict wt, const T *restrict vt,
+    T *restrict a, T *restrict d, T *restrict hn) {
+  T u[RB][M], o[RB][Q];
+#pragma GCC unroll 4
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < M; j++) u[r][j] = 0;
+  for (int l = 0; l < Q; l++) {
+    const T *restrict wr = wt + l * M;
+#pragma GCC unroll 4
+    for (int r = 0; r < rows; r++) {
+      const T hv = h[r * Q + l];
+#pragma omp simd
+      for (int j = 0; j < M; j++) u[r][j] += hv * wr[j];
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < rows; r++) {
+    activation(u[r], a + r * M, d + r * M);
+    for (int l = 0; l < Q; l++) o[r][l] = h[r * Q + l];
+  }
+  for (int j = 0; j < M; j++) {
+    const T *restrict vr = vt + j * Q;
+#pragma GCC unroll 4
+    for (int r = 0; r < rows; r++) {
+      const T av = a[r * M + j];
+#pragma omp simd
+      for (int l = 0; l < Q; l++) o[r][l] += av * vr[l];
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < rows; r++)
+    for (int l = 0; l < Q; l++) hn[r * Q + l] = o[r][l];
+}
+
 void forward(int b0, int b1, int L, int n, T s_out, T s_in,
              const T *V, idx sVn, idx sVl, const T *W, idx sWn, idx sWl,
              T *H, idx sHn, idx sHl, T *A, idx sAn, idx sAl, T *D, idx sDn, idx sDl) {
@@ -104,31 +144,69 @@ void forward(int b0, int b1, int L, int n, T s_out, T s_in,
         }
       T *restrict a = A + net * sAn + k * sAl;
       T *restrict d = D + net * sDn + k * sDl;
-      for (int i = 0; i < n; i++) {
-        T u[M];
-        const T *restrict hi = h + (idx)i * Q;
-        for (int j = 0; j < M; j++) u[j] = 0;
-        for (int l = 0; l < Q; l++) {
-          const T hv = hi[l];
-          const T *restrict wr = wt + l * M;
-#pragma omp simd
-          for (int j = 0; j < M; j++) u[j] += hv * wr[j];
-        }
-        T *restrict ai = a + (idx)i * M;
-        activation(u, ai, d + (idx)i * M);
-        T o[Q];
-        for (int l = 0; l < Q; l++) o[l] = hi[l];
-        for (int j = 0; j < M; j++) {
-          const T av = ai[j];
-          const T *restrict vr = vt + j * Q;
-#pragma omp simd
-          for (int l = 0; l < Q; l++) o[l] += av * vr[l];
-        }
-        T *restrict hno = hn + (idx)i * Q;
-        for (int l = 0; l < Q; l++) hno[l] = o[l];
-      }
+      int i = 0;
+      for (; i + RB <= n; i += RB)
+        forward_rows(RB, h + (idx)i * Q, wt, vt, a + (idx)i * M, d + (idx)i * M, hn + (idx)i * Q);
+      for (; i < n; i++)
+        forward_rows(1, h + (idx)i * Q, wt, vt, a + (idx)i * M, d + (idx)i * M, hn + (idx)i * Q);
     }
   }
+}
+
+/* Rows p[0..rows) of one layer, backwards: g = d * (p Vs) (g holds d on entry), pk = p + g Ws,
+ * and the rows' contributions accV += p^T a, accW += g^T h (each accumulator entry loaded and
+ * stored once per block of rows). */
+static inline __attribute__((always_inline)) void backward_rows(
+    const int rows, const T *restrict p, const T *restrict a, const T *restrict v,
+    const T *restrict w, T *restrict g, const T *restrict h, T *restrict accV, T *restrict accW,
+    T *restrict pk) {
+  T tmp[RB][M], o[RB][Q];
+#pragma GCC unroll 4
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < M; j++) tmp[r][j] = 0;
+  for (int l = 0; l < Q; l++) {
+    const T *restrict vr = v + l * M;
+    T *restrict av = accV + l * M;
+    T pv[RB];
+#pragma GCC unroll 4
+    for (int r = 0; r < rows; r++) pv[r] = p[r * Q + l];
+#pragma omp simd
+    for (int j = 0; j < M; j++) {
+      T sum = av[j];
+#pragma GCC unroll 4
+      for (int r = 0; r < rows; r++) {
+        tmp[r][j] += pv[r] * vr[j];
+        sum += pv[r] * a[r * M + j];
+      }
+      av[j] = sum;
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < rows; r++) {
+#pragma omp simd
+    for (int j = 0; j < M; j++) g[r * M + j] *= tmp[r][j];
+    for (int l = 0; l < Q; l++) o[r][l] = p[r * Q + l];
+  }
+  for (int j = 0; j < M; j++) {
+    const T *restrict wr = w + j * Q;
+    T *restrict aw = accW + j * Q;
+    T gj[RB];
+#pragma GCC unroll 4
+    for (int r = 0; r < rows; r++) gj[r] = g[r * M + j];
+#pragma omp simd
+    for (int l = 0; l < Q; l++) {
+      T sum = aw[l];
+#pragma GCC unroll 4
+      for (int r = 0; r < rows; r++) {
+        o[r][l] += gj[r] * wr[l];
+        sum += gj[r] * h[r * Q + l];
+      }
+      aw[l] = sum;
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < rows; r++)
+    for (int l = 0; l < Q; l++) pk[r * Q + l] = o[r][l];
 }
 
 void backward(int b0, int b1, int L, int n, T s_out, T s_in,
@@ -154,40 +232,13 @@ void backward(int b0, int b1, int L, int n, T s_out, T s_in,
       T *restrict gw = gW + net * sgWn + k * sgWl;
       T accV[Q * M], accW[M * Q];
       for (int t = 0; t < Q * M; t++) accV[t] = accW[t] = 0;
-      for (int i = 0; i < n; i++) {
-        const T *restrict pi = pn + (idx)i * Q;
-        const T *restrict ai = a + (idx)i * M;
-        T tmp[M];
-        for (int j = 0; j < M; j++) tmp[j] = 0;
-        for (int l = 0; l < Q; l++) {
-          const T pv = pi[l];
-          const T *restrict vr = v + l * M;
-          T *restrict av = accV + l * M;
-#pragma omp simd
-          for (int j = 0; j < M; j++) {
-            tmp[j] += pv * vr[j];
-            av[j] += pv * ai[j];
-          }
-        }
-        T *restrict gi = g + (idx)i * M;
-#pragma omp simd
-        for (int j = 0; j < M; j++) gi[j] *= tmp[j];
-        const T *restrict hi = h + (idx)i * Q;
-        T o[Q];
-        for (int l = 0; l < Q; l++) o[l] = pi[l];
-        for (int j = 0; j < M; j++) {
-          const T gj = gi[j];
-          const T *restrict wr = w + j * Q;
-          T *restrict aw = accW + j * Q;
-#pragma omp simd
-          for (int l = 0; l < Q; l++) {
-            o[l] += gj * wr[l];
-            aw[l] += gj * hi[l];
-          }
-        }
-        T *restrict pko = pk + (idx)i * Q;
-        for (int l = 0; l < Q; l++) pko[l] = o[l];
-      }
+      int i = 0;
+      for (; i + RB <= n; i += RB)
+        backward_rows(RB, pn + (idx)i * Q, a + (idx)i * M, v, w, g + (idx)i * M, h + (idx)i * Q,
+                      accV, accW, pk + (idx)i * Q);
+      for (; i < n; i++)
+        backward_rows(1, pn + (idx)i * Q, a + (idx)i * M, v, w, g + (idx)i * M, h + (idx)i * Q,
+                      accV, accW, pk + (idx)i * Q);
       for (int t = 0; t < Q * M; t++) gv[t] = s_out * accV[t];
       for (int t = 0; t < M * Q; t++) gw[t] = s_in * accW[t];
     }

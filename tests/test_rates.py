@@ -1,0 +1,73 @@
+"""Rates in L (numerics.rates) against closed forms: exact power laws, the bootstrap's extremes,
+seeds whose gap is identically 0."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from numerics.rates import loglog_slope, rate_fit
+from theory.catalog import ONE_OVER_L
+from theory.errors import ConfigError
+
+DEPTHS = (4, 8, 16, 32)
+
+
+def test_loglog_slope_of_a_power_law() -> None:
+    slope, intercept = loglog_slope(DEPTHS, [3.0 * L**-1.5 for L in DEPTHS])
+    assert slope == pytest.approx(-1.5, abs=1e-12)
+    assert intercept == pytest.approx(math.log(3.0), abs=1e-12)
+
+
+def test_seeds_on_one_power_law_give_a_point_interval() -> None:
+    values = [[c / L for c in (1.0, 2.0, 5.0)] for L in DEPTHS]  # every seed-mean is 8/3 / L
+    fit = rate_fit(DEPTHS, values, ONE_OVER_L, seed=3)
+    assert fit.slope == pytest.approx(-1.0, abs=1e-12)
+    assert fit.interval == pytest.approx((-1.0, -1.0), abs=1e-12)
+    assert fit.meets is True and fit.seeds == 3 and fit.null_seeds == 0
+
+
+def test_bootstrap_interval_lies_between_the_seeds_own_slopes() -> None:
+    """A resampled seed-mean of power laws L^-a_i has a slope between min a_i and max a_i; the
+    extremes are reached by resamples of one seed only (probability 3^(1-3) each)."""
+    exponents = (0.5, 1.0, 2.0)
+    values = [[L**-a for a in exponents] for L in DEPTHS]
+    fit = rate_fit(DEPTHS, values, ONE_OVER_L, seed=0)
+    lo, hi = fit.interval
+    assert -2.0 - 1e-12 <= lo < fit.slope < hi <= -0.5 + 1e-12
+    assert fit.meets is True
+    far = rate_fit(DEPTHS, [[L**-3.0, L**-2.5, L**-2.8] for L in DEPTHS], ONE_OVER_L)
+    assert far.meets is False
+
+
+def test_identically_zero_seeds_are_left_out_of_the_fit() -> None:
+    values = [[0.0, 2.0 / L, 4.0 / L] for L in DEPTHS]
+    fit = rate_fit(DEPTHS, values, ONE_OVER_L)
+    assert fit.slope == pytest.approx(-1.0, abs=1e-12) and fit.meets is True
+    assert (fit.seeds, fit.null_seeds) == (3, 1)
+
+
+def test_all_null_seeds_hold_trivially_and_a_zero_mean_is_undefined() -> None:
+    null = rate_fit(DEPTHS, np.zeros((4, 3)), ONE_OVER_L)
+    assert math.isnan(null.slope) and null.meets is True and null.null_seeds == 3
+    assert rate_fit(DEPTHS, np.zeros((4, 3))).meets is None  # no window: nothing to meet
+    partial = rate_fit(DEPTHS, [[1.0 / L if L < 32 else 0.0] * 3 for L in DEPTHS], ONE_OVER_L)
+    assert math.isnan(partial.slope) and partial.meets is None
+
+
+def test_a_seed_zero_at_one_depth_enters_the_mean_and_drops_degenerate_resamples() -> None:
+    """Seed 0 vanishes at L = 4: the seed-mean (0 + 2 + 4) / (3 L) at L = 4, 6 / (3 L) after;
+    resamples drawing seed 0 three times (probability 1/27) have a zero mean at L = 4."""
+    values = [[0.0 if L == 4 else 6.0 / L, 3.0 / L, 3.0 / L] for L in DEPTHS]
+    fit = rate_fit(DEPTHS, values, ONE_OVER_L, n_boot=2700, seed=1)
+    expected, _ = loglog_slope(DEPTHS, [2.0 / 4, 4.0 / 8, 4.0 / 16, 4.0 / 32])
+    assert fit.slope == pytest.approx(expected, abs=1e-12)
+    assert 40 < fit.degenerate_resamples < 160  # binomial(2700, 1/27): mean 100, sd 9.8
+    assert fit.null_seeds == 0 and all(math.isfinite(b) for b in fit.interval)
+
+
+def test_shape_mismatch_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="values"):
+        rate_fit(DEPTHS, [[1.0], [0.5]])
