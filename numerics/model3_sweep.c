@@ -153,60 +153,43 @@ void forward(int b0, int b1, int L, int n, T s_out, T s_in,
   }
 }
 
+/* Over rows r < rows: out[r] += x[r] mat and acc += x^T y, for x (rows x I), mat and acc (I x C),
+ * y and out (rows x C), row-major; each acc entry is loaded and stored once per block of rows. */
+static inline __attribute__((always_inline)) void product_and_outer(
+    const int rows, const int I, const int C, const T *restrict x, const T *restrict mat,
+    const T *restrict y, T *restrict out, T *restrict acc) {
+  for (int i = 0; i < I; i++) {
+    const T *restrict mr = mat + i * C;
+    T *restrict ar = acc + i * C;
+    T xi[RB];
+#pragma GCC unroll 4
+    for (int r = 0; r < rows; r++) xi[r] = x[r * I + i];
+#pragma omp simd
+    for (int c = 0; c < C; c++) {
+      T sum = ar[c];
+#pragma GCC unroll 4
+      for (int r = 0; r < rows; r++) {
+        out[r * C + c] += xi[r] * mr[c];
+        sum += xi[r] * y[r * C + c];
+      }
+      ar[c] = sum;
+    }
+  }
+}
+
 /* Rows p[0..rows) of one layer, backwards: g = d * (p Vs) (g holds d on entry), pk = p + g Ws,
- * and the rows' contributions accV += p^T a, accW += g^T h (each accumulator entry loaded and
- * stored once per block of rows). */
+ * and the rows' contributions accV += p^T a, accW += g^T h. */
 static inline __attribute__((always_inline)) void backward_rows(
     const int rows, const T *restrict p, const T *restrict a, const T *restrict v,
     const T *restrict w, T *restrict g, const T *restrict h, T *restrict accV, T *restrict accW,
     T *restrict pk) {
-  T tmp[RB][M], o[RB][Q];
-#pragma GCC unroll 4
-  for (int r = 0; r < rows; r++)
-    for (int j = 0; j < M; j++) tmp[r][j] = 0;
-  for (int l = 0; l < Q; l++) {
-    const T *restrict vr = v + l * M;
-    T *restrict av = accV + l * M;
-    T pv[RB];
-#pragma GCC unroll 4
-    for (int r = 0; r < rows; r++) pv[r] = p[r * Q + l];
-#pragma omp simd
-    for (int j = 0; j < M; j++) {
-      T sum = av[j];
-#pragma GCC unroll 4
-      for (int r = 0; r < rows; r++) {
-        tmp[r][j] += pv[r] * vr[j];
-        sum += pv[r] * a[r * M + j];
-      }
-      av[j] = sum;
-    }
-  }
-#pragma GCC unroll 4
-  for (int r = 0; r < rows; r++) {
-#pragma omp simd
-    for (int j = 0; j < M; j++) g[r * M + j] *= tmp[r][j];
-    for (int l = 0; l < Q; l++) o[r][l] = p[r * Q + l];
-  }
-  for (int j = 0; j < M; j++) {
-    const T *restrict wr = w + j * Q;
-    T *restrict aw = accW + j * Q;
-    T gj[RB];
-#pragma GCC unroll 4
-    for (int r = 0; r < rows; r++) gj[r] = g[r * M + j];
-#pragma omp simd
-    for (int l = 0; l < Q; l++) {
-      T sum = aw[l];
-#pragma GCC unroll 4
-      for (int r = 0; r < rows; r++) {
-        o[r][l] += gj[r] * wr[l];
-        sum += gj[r] * h[r * Q + l];
-      }
-      aw[l] = sum;
-    }
-  }
-#pragma GCC unroll 4
-  for (int r = 0; r < rows; r++)
-    for (int l = 0; l < Q; l++) pk[r * Q + l] = o[r][l];
+  T tmp[RB * M], o[RB * Q];
+  for (int t = 0; t < rows * M; t++) tmp[t] = 0;
+  product_and_outer(rows, Q, M, p, v, a, tmp, accV);
+  for (int t = 0; t < rows * M; t++) g[t] *= tmp[t];
+  for (int t = 0; t < rows * Q; t++) o[t] = p[t];
+  product_and_outer(rows, M, Q, g, w, h, o, accW);
+  for (int t = 0; t < rows * Q; t++) pk[t] = o[t];
 }
 
 void backward(int b0, int b1, int L, int n, T s_out, T s_in,
