@@ -173,7 +173,6 @@ class Sweeps:
             args += [_ptr(t), *_strides(t)]
         self._split(self._backward, b, *args)
 
-
     def layer_metrics(self, Z: tuple[torch.Tensor, ...], Z0: tuple[torch.Tensor, ...],
                       gZ: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
         """Per-layer norms in one pass (paper norm ||V||_F + ||W||_F), float64 tensors:

@@ -97,7 +97,8 @@ class Sizes:
 
 
 TRAINING = Sizes()
-"""The limits of every training-based property (issue 4: n <= 12, q <= 8, m <= 8, L <= 32)."""
+"""The limits of every training-based property (n <= 12, q <= 8, m <= 8, L <= 32: small enough
+for the `ci` profile's time budget)."""
 
 INITS = ("tied", "smooth", "iid")
 CLIPS = ("none", "coord", "norm")
