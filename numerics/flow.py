@@ -148,12 +148,12 @@ def train(params: Params, X: Tensor, Y: Tensor, flow: Flow, residual: Residual |
     X = batched_data(p, X)
     Y = batched_data(p, Y, "Y", p.d_out)
     if isinstance(residual, MLP):
-        ws: Workspace | None = Workspace(p, X, Y, residual)
+        ws: Workspace | None = Workspace(p, X, Y, residual, p0)
         grad_fn: Callable[[], tuple[Tensor, Grads]] = ws.compute
     else:
         ws = None
         grad_fn = lambda: loss_and_grads_autograd(p, X, Y, residual)  # noqa: E731
-    monitor = Monitor(p, p0, None if ws is None else ws.native)
+    monitor = Monitor(p, p0, ws)
     state = _State(N, record_every, record_at, p)
     path = None if checkpoint is None else Path(checkpoint)
     fingerprint = _fingerprint(flow, residual, p, X, Y, record_at, record_every)

@@ -84,10 +84,14 @@ class Workspace:
 
     Bound to the tensors of ``params`` (training updates them in place); :meth:`compute` returns
     views into buffers that the next call overwrites.  After :meth:`compute`,
-    :attr:`activations` holds a_k = sigma(s_in W_{k+1} h_k) for every layer, (L, b, n, m).
+    :attr:`activations` holds a_k = sigma(s_in W_{k+1} h_k) for every layer, (L, b, n, m), and,
+    when the compiled sweeps run and the initial ``params0`` are given, :attr:`layer_stats` the
+    per-layer norms of the streamed metrics at the current parameters and gradients (computed
+    within the backward sweep; None otherwise).
     """
 
-    def __init__(self, params: Params, X: Tensor, Y: Tensor, residual: MLP) -> None:
+    def __init__(self, params: Params, X: Tensor, Y: Tensor, residual: MLP,
+                 params0: Params | None = None) -> None:
         if not isinstance(residual, MLP):
             raise ConfigError("residual", type(residual).__name__,
                               "the explicit recurrences are for model (3) (MLP)")
@@ -99,7 +103,11 @@ class Workspace:
         if V.shape[2:] != (q, m) or W.shape[2:] != (m, q):
             raise ConfigError("Z", (tuple(V.shape), tuple(W.shape)),
                               f"must be V (b, L, q={q}, m) and W (b, L, m, q={q})")
-        self.params, self.residual = params, residual
+        if params0 is not None and [z.shape for z in params0.Z] != [z.shape for z in params.Z]:
+            raise ConfigError("params0", [tuple(z.shape) for z in params0.Z],
+                              "the initial weights must have the shapes of params")
+        self.params, self.residual, self.params0 = params, residual, params0
+        self.layer_stats: native.LayerStats | None = None
         self.X = batched_data(params, X).contiguous()
         self.Y = batched_data(params, Y, "Y", params.d_out).contiguous()
         n = self.X.shape[1]
@@ -173,10 +181,11 @@ class Workspace:
 
     def _native_backward(self) -> None:
         V, W = self.params.Z
-        self.native.backward(  # type: ignore[union-attr]
+        self.layer_stats = self.native.backward(  # type: ignore[union-attr]
             self.s_out, self.s_in, V, W, self.H.transpose(0, 1),
             self.activations.transpose(0, 1), self.U.transpose(0, 1), self.P.transpose(0, 1),
-            self._gV.transpose(0, 1), self._gW.transpose(0, 1))
+            self._gV.transpose(0, 1), self._gW.transpose(0, 1),
+            None if self.params0 is None else self.params0.Z)  # type: ignore[arg-type]
 
     def _torch_forward(self) -> None:
         p = self.params

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import torch
 
-from numerics.gradients import Grads
+from numerics.gradients import Grads, Workspace
 from numerics.model import Params
-from numerics.native import Sweeps
 
 Tensor = torch.Tensor
 SERIES = ("loss", "gap", "z_norm", "a_norm", "b_norm", "dist_a", "dist_z", "dist_b", "pl",
@@ -67,11 +66,14 @@ class Monitor:
 
     Bound to the (in-place updated) ``params`` and the initial ``params0``; differences use
     preallocated buffers, so a step allocates only O(b L) memory.  :attr:`maxima` holds the running
-    maxima over the iterations measured so far.
+    maxima over the iterations measured so far.  With the ``workspace`` that computed the
+    gradients, the per-layer norms come from its backward sweep when it has them
+    (:attr:`Workspace.layer_stats`).
     """
 
-    def __init__(self, params: Params, params0: Params, native: Sweeps | None = None) -> None:
-        self.params, self.params0, self.native = params, params0, native
+    def __init__(self, params: Params, params0: Params,
+                 workspace: Workspace | None = None) -> None:
+        self.params, self.params0, self.workspace = params, params0, workspace
         like = {"dtype": params.A.dtype, "device": params.A.device}
         self.row = torch.zeros(len(SERIES), params.b, **like)
         self.maxima = torch.full((len(SERIES), params.b), -torch.inf, **like)
@@ -89,14 +91,15 @@ class Monitor:
             row[ROW["b_norm"]].copy_(frobenius(p.B))
             row[ROW["dist_a"]].copy_(frobenius(p.A - p0.A))
             row[ROW["dist_b"]].copy_(frobenius(p.B - p0.B))
-            if self.native is not None:  # one compiled pass over the weights
-                gap, dist, norm, gnorm, gsq = self.native.layer_metrics(p.Z, p0.Z, grads.Z)
+            stats = None if self.workspace is None else self.workspace.layer_stats
+            if stats is not None:  # computed within the compiled backward sweep
+                gap = stats.gap
                 row[ROW["gap"]].copy_(gap.amax(1) if gap.shape[1] else gap.new_zeros(p.b))
-                row[ROW["z_norm"]].copy_(norm.amax(1))
-                row[ROW["dist_z"]].copy_(dist.amax(1))
-                self.grad_layer_norms.copy_(gnorm)
-                G = frobenius(grads.A) ** 2 + frobenius(grads.B) ** 2 + p.L * gsq.sum(1).to(
-                    loss.dtype)
+                row[ROW["z_norm"]].copy_(stats.norm.amax(1))
+                row[ROW["dist_z"]].copy_(stats.dist.amax(1))
+                self.grad_layer_norms.copy_(stats.gnorm)
+                G = frobenius(grads.A) ** 2 + frobenius(grads.B) ** 2 + p.L * stats.gsq.sum(
+                    1).to(loss.dtype)
                 torch.div(G, loss, out=row[ROW["pl"]])
                 return
             if self._diff:

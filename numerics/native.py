@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import ctypes
+import dataclasses
 import functools
 import hashlib
 import os
@@ -35,7 +36,7 @@ MAX_QM = 16384  # beyond this the per-call overhead is negligible and BLAS wins
 _SOURCE = Path(__file__).with_name("model3_sweep.c")
 _FLAGS = ("-O3", "-funroll-loops", "-march=native", "-fno-math-errno", "-fopenmp-simd", "-shared",
           "-fPIC")
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="sweep")
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep")
 
 
 def _cache_dir() -> Path:
@@ -132,23 +133,37 @@ def _strides(t: torch.Tensor) -> list[ctypes.c_longlong]:
     return [ctypes.c_longlong(t.stride(0)), ctypes.c_longlong(t.stride(1))]
 
 
+@dataclasses.dataclass(frozen=True)
+class LayerStats:
+    """Per-layer norms of the streamed metrics (numerics.metrics), float64 (b, L) tensors, with
+    the paper's layer norm ||Z_k|| = ||V_k||_F + ||W_k||_F: gap (b, L-1) = ||Z_{k+1} - Z_k||,
+    dist = ||Z_k - Z0_k||, norm = ||Z_k||, gnorm = ||gV_k||_F + ||gW_k||_F and
+    gsq = ||gV_k||_F^2 + ||gW_k||_F^2 (g the gradient dl/dZ_k)."""
+
+    gap: torch.Tensor
+    dist: torch.Tensor
+    norm: torch.Tensor
+    gnorm: torch.Tensor
+    gsq: torch.Tensor
+
+
 class Sweeps:
     """The compiled forward and backward sweeps for one (activation, q, m, dtype)."""
 
     def __init__(self, lib: ctypes.CDLL, double: bool) -> None:
         self._forward, self._backward = lib.forward, lib.backward
-        self._metrics = lib.layer_metrics
         self._scalar = ctypes.c_double if double else ctypes.c_float
 
     def _split(self, call: object, b: int, *args: object) -> None:
+        """call(0, b, ...) as two halves: one on a pool thread, one on this thread (waking one
+        thread, not two, per sweep: a wake-up costs 0.1-0.3 ms on a shared 2-core VM)."""
         if b == 1:
             call(0, 1, *args)  # type: ignore[operator]
             return
-        half = (b + 1) // 2
-        futures = [_POOL.submit(call, lo, hi, *args)  # type: ignore[arg-type]
-                   for lo, hi in ((0, half), (half, b))]
-        for f in futures:
-            f.result()
+        half = b // 2
+        other = _POOL.submit(call, half, b, *args)  # type: ignore[arg-type]
+        call(0, half, *args)  # type: ignore[operator]
+        other.result()
 
     def forward(self, s_out: float, s_in: float, V: torch.Tensor, W: torch.Tensor,
                 H: torch.Tensor, A: torch.Tensor, D: torch.Tensor) -> None:
@@ -163,30 +178,28 @@ class Sweeps:
 
     def backward(self, s_out: float, s_in: float, V: torch.Tensor, W: torch.Tensor,
                  H: torch.Tensor, A: torch.Tensor, D: torch.Tensor, P: torch.Tensor,
-                 gV: torch.Tensor, gW: torch.Tensor) -> None:
+                 gV: torch.Tensor, gW: torch.Tensor,
+                 Z0: tuple[torch.Tensor, torch.Tensor] | None = None) -> LayerStats | None:
         """V, W as in :meth:`forward`; P (b, L+1, n, q) with P[:, L] given; fills P[:, :L],
         D <- g (the sigma'-weighted back-propagated rows) and the gradients gV = s_out p^T a,
-        gW = s_in g^T h (b, L, ...)."""
+        gW = s_in g^T h (b, L, ...).  With the initial weights Z0 = (V0, W0), also the
+        per-layer norms of the metrics, computed while each layer is in cache."""
         b, L, n = V.shape[0], V.shape[1], H.shape[2]
         args = [ctypes.c_int(L), ctypes.c_int(n), self._scalar(s_out), self._scalar(s_in)]
         for t in (V, W, H, A, D, P, gV, gW):
             args += [_ptr(t), *_strides(t)]
+        stats = None
+        if Z0 is None:
+            zero = ctypes.c_longlong(0)
+            args += [None, zero, zero, None, zero, zero, *[None] * 5]
+        else:
+            stats = LayerStats(torch.empty(b, L - 1, dtype=torch.float64),
+                               *(torch.empty(b, L, dtype=torch.float64) for _ in range(4)))
+            for t in Z0:
+                args += [_ptr(t), *_strides(t)]
+            args += [_ptr(getattr(stats, f.name)) for f in dataclasses.fields(stats)]
         self._split(self._backward, b, *args)
-
-    def layer_metrics(self, Z: tuple[torch.Tensor, ...], Z0: tuple[torch.Tensor, ...],
-                      gZ: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
-        """Per-layer norms in one pass (paper norm ||V||_F + ||W||_F), float64 tensors:
-        gap (b, L-1) = ||Z_{k+1} - Z_k||, dist (b, L) = ||Z_k - Z0_k||, norm (b, L) = ||Z_k||,
-        gnorm (b, L) = ||gV_k||_F + ||gW_k||_F, gsq (b, L) = ||gV_k||_F^2 + ||gW_k||_F^2."""
-        b, L = Z[0].shape[:2]
-        out = [torch.empty(b, L - 1, dtype=torch.float64)] + [
-            torch.empty(b, L, dtype=torch.float64) for _ in range(4)]
-        args: list[object] = [ctypes.c_int(L)]
-        for t in (*Z, *Z0, *gZ):
-            args += [_ptr(t), *_strides(t)]
-        args += [_ptr(t) for t in out]
-        self._split(self._metrics, b, *args)
-        return tuple(out)
+        return stats
 
 
 def sweeps(activation: str, q: int, m: int, dtype: torch.dtype,

@@ -7,9 +7,11 @@ import torch
 
 from numerics import native
 from numerics.data import make_data
+from numerics.flow import _layer_major
 from numerics.gradients import Workspace, loss_and_grads_autograd
 from numerics.init import init_params
 from numerics.model import MLP
+from theory.errors import ConfigError
 
 pytestmark = pytest.mark.skipif(
     native.status("tanh", 4, 4, torch.float64, torch.device("cpu")) != "native",
@@ -66,20 +68,28 @@ def test_no_compiler_falls_back(monkeypatch: pytest.MonkeyPatch, tmp_path) -> No
 
 
 @pytest.mark.parametrize("L", [1, 5])
-def test_layer_metrics_equal_their_definitions(L: int) -> None:
+@pytest.mark.parametrize("layer_major", [False, True])
+def test_layer_stats_equal_their_definitions(L: int, layer_major: bool) -> None:
     p = init_params("smooth", d=3, d_out=2, q=6, m=5, L=L, seeds=(0, 1, 2), dtype="float64")
     p0 = init_params("tied", d=3, d_out=2, q=6, m=5, L=L, seeds=(3, 4, 5), dtype="float64")
-    g = torch.Generator().manual_seed(1)
-    grads = tuple(torch.randn(z.shape, generator=g, dtype=torch.float64) for z in p.Z)
-    sw = native.sweeps("tanh", 6, 5, torch.float64, torch.device("cpu"))
-    gap, dist, norm, gnorm, gsq = sw.layer_metrics(p.Z, p0.Z, grads)
+    if layer_major:  # the storage of training (numerics.flow)
+        p = _layer_major(p)
+    X, Y = make_data("gaussian", n=9, d=3, d_out=2, dtype="float64")
+    ws = Workspace(p, X, Y, MLP("tanh"), p0)
+    _, grads = ws.compute()
+    stats = ws.layer_stats
+    assert stats is not None
 
     def fro(t: torch.Tensor) -> torch.Tensor:  # (b, L, r, c) -> (b, L)
         return torch.linalg.matrix_norm(t)
 
-    V, W = p.Z
-    torch.testing.assert_close(gap, fro(V[:, 1:] - V[:, :-1]) + fro(W[:, 1:] - W[:, :-1]))
-    torch.testing.assert_close(dist, fro(V - p0.Z[0]) + fro(W - p0.Z[1]))
-    torch.testing.assert_close(norm, fro(V) + fro(W))
-    torch.testing.assert_close(gnorm, fro(grads[0]) + fro(grads[1]))
-    torch.testing.assert_close(gsq, fro(grads[0]) ** 2 + fro(grads[1]) ** 2)
+    (V, W), (gV, gW) = p.Z, grads.Z
+    torch.testing.assert_close(stats.gap, fro(V[:, 1:] - V[:, :-1]) + fro(W[:, 1:] - W[:, :-1]))
+    torch.testing.assert_close(stats.dist, fro(V - p0.Z[0]) + fro(W - p0.Z[1]))
+    torch.testing.assert_close(stats.norm, fro(V) + fro(W))
+    torch.testing.assert_close(stats.gnorm, fro(gV) + fro(gW))
+    torch.testing.assert_close(stats.gsq, fro(gV) ** 2 + fro(gW) ** 2)
+    assert Workspace(p, X, Y, MLP("tanh")).layer_stats is None  # without params0
+    other = init_params("tied", d=3, d_out=2, q=6, m=4, L=L, seeds=(3, 4, 5), dtype="float64")
+    with pytest.raises(ConfigError, match="params0"):
+        Workspace(p, X, Y, MLP("tanh"), other)
