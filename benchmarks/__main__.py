@@ -13,7 +13,9 @@ tiny product pays an OpenMP fork-join, measured 100x slower) and of the engine
 (:func:`numerics.flow.train` with its streamed metrics), their ratio, the engine's GFLOP/s
 (12 n q m flops per layer-step) for one network and for 16 batched networks, and the peak memory
 of one engine run for two horizons T (a fresh process each).  The same-run GFLOP/s of a 2048^3
-product (8192^3 on CUDA) in the same dtype is the reference.
+product (8192^3 on CUDA) in the same dtype is the reference.  Every timing is repeated (5
+products, 3 baseline runs, 3 pairs of engine runs) and reported as its best, the figure a
+shared machine's interference cannot improve, with the medians of the same runs alongside.
 ``--fig1-sweep`` adds the paper-scale Figure 1 sweep, both panels (L = 2..1024, 500 iterations,
 the limit extrapolated from the three deepest networks); ``--deep-limit`` also times the paper's
 limit network L = 2^14 (``--limit-iterations`` steps, extrapolated to 500).
@@ -56,12 +58,16 @@ def run(depths: Sequence[int], *, dtype: str = "float32", device: str = "cpu",
         "flops_per_layer_step": workload.FLOPS_PER_LAYER_STEP,
         "flop_count": "12 n q m: forward W h and V a, backward P V and G W, weight gradients "
                       "P^T a and G^T h (2 n q m each)",
-        "matmul_gflops": workload.matmul_gflops(dtype, device, matmul_size),
-        "matmul_gflops_one_thread": workload.matmul_gflops(dtype, device, matmul_size,
-                                                           one_thread=True),
+        "statistic": "best of repeated runs (least time, highest rate: interference from other "
+                     "processes only adds time) for the matmul, the baseline and the engine "
+                     "alike; the *_median entries are the medians of the same runs",
         "baseline_agreement": workload.agreement(dtype=dtype, device=device),
         "depths": {},
     }
+    matmul = workload.matmul_gflops(dtype, device, matmul_size)
+    out["matmul_gflops"], out["matmul_gflops_median"] = matmul
+    out["matmul_gflops_one_thread"] = workload.matmul_gflops(dtype, device, matmul_size,
+                                                             one_thread=True).best
     T = [k * workload.ETA for k in memory_iterations]
     least = 2 if device == "cpu" else 8  # on CUDA, steps 3.. replay the captured graph
     for L in depths:
@@ -74,17 +80,22 @@ def run(depths: Sequence[int], *, dtype: str = "float32", device: str = "cpu",
                                                    device=device)
         batched = workload.engine_seconds(L, max(least, batched_work // L), b=16, dtype=dtype,
                                           device=device)
+        flops = workload.FLOPS_PER_LAYER_STEP * L
         row = {
-            "baseline_us_per_layer_step": base / L * 1e6,
-            "engine_us_per_layer_step": engine / L * 1e6,
-            "engine_torch_sweeps_us_per_layer_step": engine_torch / L * 1e6,
-            "ratio": base / engine,
-            "engine_gflops": workload.FLOPS_PER_LAYER_STEP * L / engine / 1e9,
-            "batched16_gflops": workload.FLOPS_PER_LAYER_STEP * L * 16 / batched / 1e9,
+            "baseline_us_per_layer_step": base.best / L * 1e6,
+            "engine_us_per_layer_step": engine.best / L * 1e6,
+            "engine_torch_sweeps_us_per_layer_step": engine_torch.best / L * 1e6,
+            "ratio": base.best / engine.best,
+            "ratio_median": base.median / engine.median,
+            "engine_gflops": flops / engine.best / 1e9,
+            "batched16_gflops": flops * 16 / batched.best / 1e9,
+            "batched16_gflops_median": flops * 16 / batched.median / 1e9,
             "peak_mb": {f"{t:g}": workload.peak_memory_mb(L, k, dtype=dtype, device=device)
                         for t, k in zip(T, memory_iterations, strict=True)},
         }
-        row["batched16_fraction_of_matmul"] = row["batched16_gflops"] / out["matmul_gflops"]
+        row["batched16_fraction_of_matmul"] = row["batched16_gflops"] / matmul.best
+        row["batched16_fraction_of_matmul_median"] = (row["batched16_gflops_median"]
+                                                      / matmul.median)
         out["depths"][str(L)] = row  # type: ignore[index]
     out["peak_mb_idle_process"] = workload.peak_memory_mb(1, 1, which="idle", dtype=dtype,
                                                           device=device)
@@ -118,8 +129,10 @@ def format_table(result: dict[str, object]) -> str:
         f"tied init; {result['dtype']} on {result['device']} (torch {result['torch']}, "
         f"{result['threads']} threads); sweeps: {result['engine']}",
         f"flops per layer-step: {result['flops_per_layer_step']} = {result['flop_count']}",
-        f"large matmul ({result['dtype']}): {result['matmul_gflops']:.1f} GFLOP/s, "
-        f"{result['matmul_gflops_one_thread']:.1f} on one thread",
+        f"large matmul ({result['dtype']}): {result['matmul_gflops']:.1f} GFLOP/s (median "
+        f"{result['matmul_gflops_median']:.1f}), {result['matmul_gflops_one_thread']:.1f} on one "
+        f"thread",
+        f"timings: {result['statistic']}",
         f"engine vs baseline weights after 5 steps (L=16): relative difference "
         f"{result['baseline_agreement']:.1e}",
         "",
@@ -127,7 +140,8 @@ def format_table(result: dict[str, object]) -> str:
     T = list(next(iter(result["depths"].values()))["peak_mb"]) if result["depths"] else []  # type: ignore[attr-defined]
     header = (f"{'L':>6} {'baseline us':>12} {'engine us':>10} {'(torch sweeps)':>14} "
               f"{'speedup':>8} {'GFLOP/s':>8} "
-              f"{'batched16':>10} {'% matmul':>9} " + " ".join(f"{'MB T=' + t:>11}" for t in T))
+              f"{'batched16':>10} {'% matmul':>9} {'(median)':>9} "
+              + " ".join(f"{'MB T=' + t:>11}" for t in T))
     lines += [header, "-" * len(header)]
     for L, row in result["depths"].items():  # type: ignore[attr-defined]
         lines.append(
@@ -136,6 +150,7 @@ def format_table(result: dict[str, object]) -> str:
             f"{row['engine_torch_sweeps_us_per_layer_step']:>14.1f} {row['ratio']:>8.1f} "
             f"{row['engine_gflops']:>8.2f} {row['batched16_gflops']:>10.2f} "
             f"{100 * row['batched16_fraction_of_matmul']:>8.1f}% "
+            f"{100 * row['batched16_fraction_of_matmul_median']:>8.1f}% "
             + " ".join(f"{row['peak_mb'][t]:>11.0f}" for t in T))
     lines.append(f"(us = microseconds per layer-step; baseline on one thread, its fastest "
                  f"setting; peak MB: process RSS high-water mark, an idle process with torch "

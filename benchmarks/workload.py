@@ -12,12 +12,13 @@ A and B are not counted.
 from __future__ import annotations
 
 import json
-import math
 import os
+import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 
@@ -47,12 +48,20 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+class Timing(NamedTuple):
+    """A measurement repeated on a shared machine: ``best`` (the least time, the highest rate:
+    interference from other processes only adds time) and ``median``."""
+
+    best: float
+    median: float
+
+
 def engine_seconds(L: int, iterations: int, *, b: int = 1, dtype: str = "float32",
-                   device: str = "cpu") -> float:
+                   device: str = "cpu", repeats: int = 3) -> Timing:
     """Steady-state wall seconds per iteration of :func:`numerics.flow.train` (metrics
-    included): the difference of runs of 2N and N iterations over N, so that the set-up of a run
-    (buffers, copies, first touches of memory) does not count; the median of three such
-    differences."""
+    included), from runs of N and 2N iterations (N = ``iterations``) so that the set-up of a run
+    (buffers, copies, first touches of memory) does not count: best = (least 2N-run time - least
+    N-run time) / N, median = the median over ``repeats`` pairs of (2N-run - N-run) / N."""
     params, X, Y = problem(L, b, dtype, device)
     train(params, X, Y, Flow(ETA, ETA, train_outer=False), MLP("gelu"))  # warm-up
 
@@ -63,24 +72,29 @@ def engine_seconds(L: int, iterations: int, *, b: int = 1, dtype: str = "float32
         _sync(device)
         return time.perf_counter() - start
 
-    per_step = sorted((seconds(2 * iterations) - seconds(iterations)) / iterations
-                      for _ in range(3))
-    return max(per_step[1], 1e-12)
+    pairs = [(seconds(iterations), seconds(2 * iterations)) for _ in range(repeats)]
+    best = (min(t2 for _, t2 in pairs) - min(t1 for t1, _ in pairs)) / iterations
+    median = statistics.median((t2 - t1) / iterations for t1, t2 in pairs)
+    return Timing(max(best, 1e-12), max(median, 1e-12))
 
 
 def baseline_seconds(L: int, iterations: int, *, dtype: str = "float32", device: str = "cpu",
-                     threads: int | None = None) -> float:
-    """Wall seconds per iteration of the naive baseline (``threads``: torch's intra-op threads)."""
+                     threads: int | None = None, repeats: int = 3) -> Timing:
+    """Wall seconds per iteration of the naive baseline (``threads``: torch's intra-op threads),
+    over ``repeats`` runs."""
     params, X, Y = problem(L, 1, dtype, device)
     before = torch.get_num_threads()
     torch.set_num_threads(threads or before)
     try:
         train_baseline(params, X, Y, eta=ETA, iterations=1)  # warm-up
-        _sync(device)
-        start = time.perf_counter()
-        train_baseline(params, X, Y, eta=ETA, iterations=iterations)
-        _sync(device)
-        return (time.perf_counter() - start) / iterations
+        runs = []
+        for _ in range(repeats):
+            _sync(device)
+            start = time.perf_counter()
+            train_baseline(params, X, Y, eta=ETA, iterations=iterations)
+            _sync(device)
+            runs.append((time.perf_counter() - start) / iterations)
+        return Timing(min(runs), statistics.median(runs))
     finally:
         torch.set_num_threads(before)
 
@@ -96,24 +110,24 @@ def agreement(L: int = 16, iterations: int = 5, dtype: str = "float32",
 
 
 def matmul_gflops(dtype: str = "float32", device: str = "cpu", size: int | None = None,
-                  one_thread: bool = False) -> float:
-    """GFLOP/s of a size^3 matrix product (best of 3; size 2048 on the CPU, 8192 on CUDA), all
-    threads or one."""
+                  one_thread: bool = False, repeats: int = 5) -> Timing:
+    """GFLOP/s of a size^3 matrix product (size 2048 on the CPU, 8192 on CUDA), all threads or
+    one, over ``repeats`` products after a warm-up (best: the highest rate)."""
     dev, dt = resolve(device, dtype)
     size = size or (8192 if device == "cuda" else 2048)
     g = torch.Generator().manual_seed(0)
     a, b = (torch.randn(size, size, generator=g, dtype=dt).to(dev) for _ in range(2))
-    best = math.inf
+    runs = []
     context = single_thread(dev) if one_thread else _nothing()
     with context:
         a @ b
-        for _ in range(3):
+        for _ in range(repeats):
             _sync(device)
             start = time.perf_counter()
             a @ b
             _sync(device)
-            best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best / 1e9
+            runs.append(2 * size**3 / (time.perf_counter() - start) / 1e9)
+    return Timing(max(runs), statistics.median(runs))
 
 
 class _nothing:

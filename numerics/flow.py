@@ -39,6 +39,7 @@ import torch
 
 from numerics.data import make_data
 from numerics.gradients import Grads, Workspace, loss_and_grads_autograd
+from numerics.gradients import engine as gradient_engine
 from numerics.init import init_params
 from numerics.metrics import ROW, SERIES, Monitor, frobenius, layer_norms, smin_features
 from numerics.model import MLP, Params, Residual, batched_data
@@ -144,7 +145,7 @@ def train(params: Params, X: Tensor, Y: Tensor, flow: Flow, residual: Residual |
     _check_train_args(record_every, checkpoint_every, max_norm)
     N = flow.iterations
     record_at = _record_iterations(record_times, flow)
-    p, p0 = _layer_major(params), params.clone()
+    p, p0 = _stored_for(params, residual), params.clone()
     X = batched_data(p, X)
     Y = batched_data(p, Y, "Y", p.d_out)
     if isinstance(residual, MLP):
@@ -237,6 +238,14 @@ class _Stepper:
             with torch.cuda.graph(self.graph):
                 self.body(True)
             self.graph.replay()
+
+
+def _stored_for(params: Params, residual: Residual) -> Params:
+    """The copy that training updates, stored as its gradients are (:class:`Workspace`): network
+    by network for the compiled sweeps, else layer by layer (:func:`_layer_major`)."""
+    if gradient_engine(params, residual) == "native":
+        return _contiguous_copy(params)
+    return _layer_major(params)
 
 
 def _layer_major(params: Params) -> Params:

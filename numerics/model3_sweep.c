@@ -10,7 +10,11 @@
  *   backward  g_k = d_k * (p_{k+1} Vs),  p_k = p_{k+1} + g_k Ws                          (13)
  *             dl/dV_{k+1} = s_out p_{k+1}^T a_k,  dl/dW_{k+1} = s_in g_k^T h_k            (15)
  *
- * where p stacks c_loss dl_i/dh for the n samples.  The backward sweep also writes the per-layer
+ * where p stacks c_loss dl_i/dh for the n samples.  Two threads share the b networks of a sweep
+ * through the counter *claimed of networks taken: one takes them from the front (0, 1, ...), the
+ * other from the back (b-1, b-2, ...), until all are taken.  At equal speeds each keeps its half
+ * (and its cache) in both sweeps; a thread that starts late or runs slower takes fewer.  Every
+ * network is computed by one thread, so the results do not depend on the split.  The backward sweep also writes the per-layer
  * norms of the streamed metrics (block_norms below) while layer k's weights and gradients are in
  * cache.  Every array is addressed as
  * base + net * s_net + layer * s_layer + row-major block, so that both network-major and
@@ -130,11 +134,12 @@ static inline __attribute__((always_inline)) void forward_rows(
     for (int l = 0; l < Q; l++) hn[r * Q + l] = o[r][l];
 }
 
-void forward(int b0, int b1, int L, int n, T s_out, T s_in,
+void forward(int *claimed, int from_back, int b, int L, int n, T s_out, T s_in,
              const T *V, idx sVn, idx sVl, const T *W, idx sWn, idx sWl,
              T *H, idx sHn, idx sHl, T *A, idx sAn, idx sAl, T *D, idx sDn, idx sDl) {
   T wt[Q * M], vt[M * Q];
-  for (int net = b0; net < b1; net++) {
+  for (int i = 0; __atomic_fetch_add(claimed, 1, __ATOMIC_RELAXED) < b; i++) {
+    const int net = from_back ? b - 1 - i : i;
     for (int k = 0; k < L; k++) {
       const T *restrict h = H + net * sHn + k * sHl;
       T *restrict hn = H + net * sHn + (k + 1) * sHl;
@@ -212,7 +217,7 @@ static void block_norms(const T *restrict z, const T *restrict next, const T *re
   out[0] = gap; out[1] = dist; out[2] = norm; out[3] = gsq;
 }
 
-void backward(int b0, int b1, int L, int n, T s_out, T s_in,
+void backward(int *claimed, int from_back, int b, int L, int n, T s_out, T s_in,
               const T *V, idx sVn, idx sVl, const T *W, idx sWn, idx sWl,
               const T *H, idx sHn, idx sHl, const T *A, idx sAn, idx sAl,
               T *D, idx sDn, idx sDl, T *P, idx sPn, idx sPl,
@@ -220,7 +225,8 @@ void backward(int b0, int b1, int L, int n, T s_out, T s_in,
               const T *V0, idx sV0n, idx sV0l, const T *W0, idx sW0n, idx sW0l,
               double *gap, double *dist, double *norm, double *gnorm, double *gsq) {
   T v[Q * M], w[M * Q];
-  for (int net = b0; net < b1; net++) {
+  for (int i = 0; __atomic_fetch_add(claimed, 1, __ATOMIC_RELAXED) < b; i++) {
+    const int net = from_back ? b - 1 - i : i;
     for (int k = L - 1; k >= 0; k--) {
       const T *restrict pn = P + net * sPn + (k + 1) * sPl;
       T *restrict pk = P + net * sPn + k * sPl;

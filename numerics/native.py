@@ -7,7 +7,8 @@ The source is specialised at compile time to (q, m, dtype, activation) and compi
 system C compiler on first use (about a second), then cached under
 ``$RESNET_ODE_CACHE`` (default ``~/.cache/resnet-ode``) keyed by a hash of source, flags and
 compiler.  Vector maths comes from glibc's libmvec where available (a second build without it is
-tried otherwise).  Independent networks (b > 1) are split over two threads: ctypes releases the
+tried otherwise).  Independent networks (b > 1) are shared by two threads, the caller and one
+pool thread, through a counter (a thread woken late takes fewer networks); ctypes releases the
 GIL during the foreign call.
 
 :func:`sweeps` returns None (and the caller uses torch) when the device is not the CPU, the
@@ -155,15 +156,14 @@ class Sweeps:
         self._scalar = ctypes.c_double if double else ctypes.c_float
 
     def _split(self, call: object, b: int, *args: object) -> None:
-        """call(0, b, ...) as two halves: one on a pool thread, one on this thread (waking one
-        thread, not two, per sweep: a wake-up costs 0.1-0.3 ms on a shared 2-core VM)."""
-        if b == 1:
-            call(0, 1, *args)  # type: ignore[operator]
-            return
-        half = b // 2
-        other = _POOL.submit(call, half, b, *args)  # type: ignore[arg-type]
-        call(0, half, *args)  # type: ignore[operator]
-        other.result()
+        """call(claimed, from_back, b, ...) on this thread (networks from the front) and, for
+        b > 1, on a pool thread (from the back), sharing the counter of networks taken: a thread
+        woken late (0.1-0.5 ms on a shared 2-core VM) or slowed takes fewer."""
+        claimed = ctypes.byref(ctypes.c_int(0))
+        other = _POOL.submit(call, claimed, 1, b, *args) if b > 1 else None  # type: ignore[arg-type]
+        call(claimed, 0, b, *args)  # type: ignore[operator]
+        if other is not None:
+            other.result()
 
     def forward(self, s_out: float, s_in: float, V: torch.Tensor, W: torch.Tensor,
                 H: torch.Tensor, A: torch.Tensor, D: torch.Tensor) -> None:

@@ -10,7 +10,7 @@ from numerics.data import make_data
 from numerics.flow import _layer_major
 from numerics.gradients import Workspace, loss_and_grads_autograd
 from numerics.init import init_params
-from numerics.model import MLP
+from numerics.model import MLP, Params
 from theory.errors import ConfigError
 
 pytestmark = pytest.mark.skipif(
@@ -93,3 +93,16 @@ def test_layer_stats_equal_their_definitions(L: int, layer_major: bool) -> None:
     other = init_params("tied", d=3, d_out=2, q=6, m=4, L=L, seeds=(3, 4, 5), dtype="float64")
     with pytest.raises(ConfigError, match="params0"):
         Workspace(p, X, Y, MLP("tanh"), other)
+
+
+def test_networks_shared_between_threads_match_single_runs(monkeypatch: pytest.MonkeyPatch):
+    """The two threads share b networks through a counter (model3_sweep.c): every network is
+    computed exactly once and bit for bit as when it is trained alone."""
+    b = 5
+    loss, grads, (p, X, Y) = _grads("gelu", b, "float32", monkeypatch, True)
+    for j in range(b):
+        one = Params(p.A[j:j + 1], tuple(z[j:j + 1] for z in p.Z), p.B[j:j + 1])
+        loss_j, g = Workspace(one, X, Y, MLP("gelu")).compute()
+        assert torch.equal(loss_j[0], loss[j])
+        for t, r in zip((g.A, *g.Z, g.B), grads, strict=True):
+            assert torch.equal(t[0], r[j])
