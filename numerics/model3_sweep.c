@@ -10,16 +10,20 @@
  *   backward  g_k = d_k * (p_{k+1} Vs),  p_k = p_{k+1} + g_k Ws                          (13)
  *             dl/dV_{k+1} = s_out p_{k+1}^T a_k,  dl/dW_{k+1} = s_in g_k^T h_k            (15)
  *
- * where p stacks c_loss dl_i/dh for the n samples.  Two threads share the b networks of a sweep
- * through the counter *claimed of networks taken: one takes them from the front (0, 1, ...), the
- * other from the back (b-1, b-2, ...), until all are taken.  At equal speeds each keeps its half
- * (and its cache) in both sweeps; a thread that starts late or runs slower takes fewer.  Every
- * network is computed by one thread, so the results do not depend on the split.  The backward sweep also writes the per-layer
+ * where p stacks c_loss dl_i/dh for the n samples.  The backward sweep also writes the per-layer
  * norms of the streamed metrics (block_norms below) while layer k's weights and gradients are in
- * cache.  Every array is addressed as
- * base + net * s_net + layer * s_layer + row-major block, so that both network-major and
- * layer-major storage work without copies.  The inner loops run over M or Q contiguous entries
- * and vectorise; sigma and sigma' use glibc's vector maths (libmvec) where declared below.
+ * cache.
+ *
+ * Two threads share the b networks of a sweep through the counter *claimed of networks taken: one
+ * takes them from the front (0, 1, ...), the other from the back (b-1, b-2, ...), until all are
+ * taken.  At equal speeds each keeps its half (and its cache) in both sweeps; a thread that starts
+ * late or runs slower takes fewer.  Every network is computed by one thread, so the results do
+ * not depend on the split.
+ *
+ * Every array is addressed as base + net * s_net + layer * s_layer + row-major block, so that
+ * both network-major and layer-major storage work without copies.  The inner loops run over M or
+ * Q contiguous entries and vectorise; sigma and sigma' use glibc's vector maths (libmvec) where
+ * declared below.
  */
 #include <math.h>
 #include <stddef.h>
