@@ -26,12 +26,15 @@ from theory.errors import ConfigError
 
 
 def loglog_slope(depths: Sequence[float], values: Sequence[float]) -> tuple[float, float]:
-    """Least-squares (slope, intercept) of log(value) against log(L)."""
+    """Least-squares (slope, intercept) of log(value) against log(L); (nan, nan) when a value is
+    not positive (no logarithm: e.g. a ResNet equal to its ODE, a ReLU never active)."""
     x = np.log(np.asarray(depths, dtype=float))
-    y = np.log(np.asarray(values, dtype=float))
-    if x.size < 2 or x.size != y.size:
+    v = np.asarray(values, dtype=float)
+    if x.size < 2 or x.size != v.size:
         raise ConfigError("depths", tuple(depths), "needs at least two depths, one value each")
-    slope, intercept = np.polyfit(x, y, 1)
+    if not np.all(v > 0):
+        return float("nan"), float("nan")
+    slope, intercept = np.polyfit(x, np.log(v), 1)
     return float(slope), float(intercept)
 
 

@@ -15,6 +15,7 @@ import functools
 import math
 from collections.abc import Callable
 
+import mpmath
 import numpy as np
 import sympy as sp
 import torch
@@ -28,9 +29,25 @@ Tensor = torch.Tensor
 
 @functools.cache
 def sigma_numpy(name: str) -> Callable[[np.ndarray], np.ndarray]:
-    """sigma(x) of a named activation as a vectorized numpy function (via sympy)."""
-    f = sp.lambdify(x, activations.get(name).expr, modules=["numpy", "scipy"])
-    return lambda u: np.asarray(f(u), dtype=np.float64) * np.ones_like(u)
+    """sigma(x) of a named activation as a vectorized numpy function (via sympy).
+
+    Entries where the float64 evaluation is not finite (an intermediate overflow: softplus's
+    log(e^x + 1) past x = 709, found by the thorough profile with the official scaling's
+    preactivations of ~900) are evaluated again in mpmath from the same expression."""
+    expr = activations.get(name).expr
+    fast = sp.lambdify(x, expr, modules=["numpy", "scipy"])
+    exact = sp.lambdify(x, expr, modules="mpmath")
+
+    def sigma(u: np.ndarray) -> np.ndarray:
+        u = np.asarray(u, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.asarray(fast(u), dtype=np.float64) * np.ones_like(u)
+        bad = ~np.isfinite(out) & np.isfinite(u)
+        if bad.any():
+            out[bad] = [float(exact(mpmath.mpf(float(v)))) for v in u[bad]]
+        return out
+
+    return sigma
 
 
 _NODES = 160  # Gauss-Hermite nodes: exact for polynomials of degree < 320

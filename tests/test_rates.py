@@ -21,6 +21,24 @@ def test_loglog_slope_of_a_power_law() -> None:
     assert intercept == pytest.approx(math.log(3.0), abs=1e-12)
 
 
+def test_loglog_slope_without_a_logarithm_is_nan() -> None:
+    """A gap of exactly 0 (found by the thorough property run: q = m = n = 1, ReLU never
+    active, the ResNet equal to its ODE at every depth) has no slope, and no warning."""
+    assert all(math.isnan(x) for x in loglog_slope(DEPTHS, [0.0, 0.0, 0.0, 0.0]))
+    assert all(math.isnan(x) for x in loglog_slope(DEPTHS, [1.0, 0.5, 0.0, 0.1]))
+
+
+def test_prop2_gap_identically_zero_measures_without_a_slope() -> None:
+    from numerics.measure import measure
+    from theory.config import Config
+
+    config = Config.from_mapping({"n": 1, "d": 1, "d_out": 1, "q": 1, "m": 1, "L": 8,
+                                  "T": 0.0078125, "eta": 0.0078125, "activation": "relu",
+                                  "train_outer": False, "depths": [8, 16, 32, 64]})
+    m = measure("prop2.euler", config)
+    assert m.series["gap"] == [0.0, 0.0, 0.0, 0.0] and math.isnan(m.values["slope"])
+
+
 def test_seeds_on_one_power_law_give_a_point_interval() -> None:
     values = [[c / L for c in (1.0, 2.0, 5.0)] for L in DEPTHS]  # every seed-mean is 8/3 / L
     fit = rate_fit(DEPTHS, values, ONE_OVER_L, seed=3)
