@@ -147,21 +147,30 @@ class Workspace:
         self.U = layers(L, n, m)          # u_k, then sigma'(u_k), then G_k
         self.activations = layers(L, n, m)
         self.R = torch.empty(b, n, params.d_out, **like)  # residuals F - Y
-        self._tmp = torch.empty(b, n, m, **like)
         self._gV = layers(L, q, m)
         self._gW = layers(L, m, q)
-        self._W_scaled = torch.empty_like(W)  # s_in W, stored like W
-        self._V_scaled = torch.empty_like(V)  # s_out V
         self._gA = torch.empty_like(params.A)
         self._gB = torch.empty_like(params.B)
         self._loss = torch.empty(b, **like)
         self.grads = Grads(self._gA, (self._gV.transpose(0, 1), self._gW.transpose(0, 1)),
                            self._gB)
         act = activations.get(residual.activation)
+        self.native = native.sweeps(act.name, q, m, params.A.dtype, params.A.device) \
+            if self.engine == "native" else None
+        if self.native is None:
+            self._prepare_torch_sweeps(act)
+
+    def _prepare_torch_sweeps(self, act: activations.TorchActivation) -> None:
+        """The buffers and per-layer views of the torch sweeps (not needed by the compiled
+        ones): pre-scaled weights, sigma and sigma' kernels, 2-D views when b = 1 (plain mm is
+        cheaper than bmm)."""
+        (V, W), b, L = self.params.Z, self.params.b, self.params.L
+        like = {"dtype": V.dtype, "device": V.device}
+        self._W_scaled = torch.empty_like(W)  # s_in W, stored like W
+        self._V_scaled = torch.empty_like(V)  # s_out V
         self._sigma = _forward_kernel(act)
         self._dsigma = _derivative_kernel(act, **like)
-        self._chunk = max(1, _CHUNK_ELEMENTS // (b * n * m))
-        # per-layer views, 2-D when b = 1 (plain mm is cheaper than bmm)
+        self._chunk = max(1, _CHUNK_ELEMENTS // (b * self.n * self.m))
         sq = (lambda t: t[0]) if b == 1 else (lambda t: t)
         self._mm = torch.mm if b == 1 else torch.bmm
         Ws, Vs = self._W_scaled, self._V_scaled
@@ -169,9 +178,7 @@ class Workspace:
                       sq(Vs[:, k]).mT, sq(self.H[k + 1])) for k in range(L)]
         self._bwd = [(sq(self.P[k + 1]), sq(Vs[:, k]), sq(self.U[k]), sq(Ws[:, k]),
                       sq(self.P[k])) for k in reversed(range(L))]
-        self._tmp_view = sq(self._tmp)
-        self.native = native.sweeps(act.name, q, m, params.A.dtype, params.A.device) \
-            if self.engine == "native" else None
+        self._tmp = sq(torch.empty(b, self.n, self.m, **like))
 
     def compute(self) -> tuple[Tensor, Grads]:
         """(l (b,), gradients) at the current values of the bound parameters."""
@@ -223,7 +230,7 @@ class Workspace:
         L, b, n, q, m = self.params.L, self.params.b, self.n, self.params.q, self.m
         for k0 in range(0, L, self._chunk):
             self._dsigma(self.U[k0:k0 + self._chunk], self.activations[k0:k0 + self._chunk])
-        tmp, mm = self._tmp_view, self._mm
+        tmp, mm = self._tmp, self._mm
         for p_next, v, g, w, p_k in self._bwd:
             mm(p_next, v, out=tmp)
             g.mul_(tmp)
