@@ -53,6 +53,7 @@ class RateFit:
     seeds: int
     null_seeds: int = 0
     degenerate_resamples: int = 0
+    wide_window: tuple[float, float] | None = None  # the interval must lie within it (rule 3)
 
     def to_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
