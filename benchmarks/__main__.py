@@ -3,8 +3,8 @@
 ::
 
     python -m benchmarks [--json] [--device cpu|cuda] [--dtype float32|float64]
-                         [--depths 64,256,1024,4096] [--fig1-sweep] [--deep-limit]
-                         [--limit-iterations K]
+                         [--depths 64,256,1024,4096] [--batches 1,4,16,64] [--batch-L 1024]
+                         [--fig1-sweep] [--deep-limit] [--limit-iterations K]
 
 For each depth L: time per layer-step of the baseline (:mod:`benchmarks.baseline`, the
 released scripts' way: per-layer autograd, SGD, every iterate stored; timed with one intra-op
@@ -12,7 +12,11 @@ thread, its fastest setting: with torch's default two threads on a shared 2-core
 tiny product pays an OpenMP fork-join, measured 100x slower) and of the engine
 (:func:`numerics.flow.train` with its streamed metrics), their ratio, the engine's GFLOP/s
 (12 n q m flops per layer-step) for one network and for 16 batched networks, and the peak memory
-of one engine run for two horizons T (a fresh process each).  The same-run GFLOP/s of a 2048^3
+of one engine run for two horizons T (a fresh process each); on CUDA also the engine launched
+eagerly, without its captured CUDA graph.  The b-scaling curve: the GFLOP/s of b = 1, 4, 16, 64
+networks of depth ``--batch-L`` trained at once, as ratios to one network and fractions of the
+matmul (targets, issue 15: b = 16 at L = 1024 >= 4x one network and >= 50% of the matmul).
+The same-run GFLOP/s of a 2048^3
 product (8192^3 on CUDA) in the same dtype is the reference.  Every timing is repeated (5
 products, 3 baseline runs, 3 pairs of engine runs) and reported as its best, the figure a
 shared machine's interference cannot improve, with the medians of the same runs alongside.
@@ -43,7 +47,8 @@ def run(depths: Sequence[int], *, dtype: str = "float32", device: str = "cpu",
         memory_iterations: tuple[int, int] = (4, 16), fig1: bool = False,
         limit_iterations: int | None = 3, fig1_depths: Sequence[int] | None = None,
         fig1_iterations: int = 500, limit_L: int | None = None,
-        matmul_size: int | None = None) -> dict[str, object]:
+        matmul_size: int | None = None, batches: Sequence[int] = (1, 4, 16, 64),
+        batch_L: int | None = 1024, batch_scaling_work: int = 32768) -> dict[str, object]:
     """Every measurement as one JSON-ready dict (``*_work``: layer-steps per timed run)."""
     resolve(device, dtype)
     out: dict[str, object] = {
@@ -78,6 +83,8 @@ def run(depths: Sequence[int], *, dtype: str = "float32", device: str = "cpu",
         with _torch_sweeps():
             engine_torch = workload.engine_seconds(L, max(least, engine_work // L), dtype=dtype,
                                                    device=device)
+        eager = None if device != "cuda" else workload.engine_seconds(
+            L, max(least, engine_work // L), dtype=dtype, device=device, cuda_graph=False)
         batched = workload.engine_seconds(L, max(least, batched_work // L), b=16, dtype=dtype,
                                           device=device)
         flops = workload.FLOPS_PER_LAYER_STEP * L
@@ -93,10 +100,15 @@ def run(depths: Sequence[int], *, dtype: str = "float32", device: str = "cpu",
             "peak_mb": {f"{t:g}": workload.peak_memory_mb(L, k, dtype=dtype, device=device)
                         for t, k in zip(T, memory_iterations, strict=True)},
         }
+        if eager is not None:
+            row["engine_eager_us_per_layer_step"] = eager.best / L * 1e6
         row["batched16_fraction_of_matmul"] = row["batched16_gflops"] / matmul.best
         row["batched16_fraction_of_matmul_median"] = (row["batched16_gflops_median"]
                                                       / matmul.median)
         out["depths"][str(L)] = row  # type: ignore[index]
+    if batch_L is not None and batches:
+        out["batch_scaling"] = workload.batch_scaling(batch_L, batches, work=batch_scaling_work,
+                                                      dtype=dtype, device=device, matmul=matmul)
     out["peak_mb_idle_process"] = workload.peak_memory_mb(1, 1, which="idle", dtype=dtype,
                                                           device=device)
     if fig1:
@@ -155,6 +167,22 @@ def format_table(result: dict[str, object]) -> str:
     lines.append(f"(us = microseconds per layer-step; baseline on one thread, its fastest "
                  f"setting; peak MB: process RSS high-water mark, an idle process with torch "
                  f"loaded: {result['peak_mb_idle_process']:.0f} MB)")
+    eager = {L: row["engine_eager_us_per_layer_step"] for L, row in result["depths"].items()  # type: ignore[attr-defined]
+             if "engine_eager_us_per_layer_step" in row}
+    if eager:
+        lines.append("engine without its CUDA graph (eager), us per layer-step: " + ", ".join(
+            f"L={L}: {us:.1f}" for L, us in eager.items()))
+    scaling = result.get("batch_scaling")
+    if isinstance(scaling, dict):
+        lines += ["", f"b networks at once, L = {scaling['L']}: GFLOP/s, x one network, % of "
+                      f"the matmul (best | median)"]
+        for b, row in scaling["b"].items():
+            lines.append(
+                f"  b={b:>3} {row['gflops']:>8.2f} | {row['gflops_median']:>8.2f} GFLOP/s  "
+                f"{row.get('ratio_to_one', float('nan')):>5.2f}x | "
+                f"{row.get('ratio_to_one_median', float('nan')):>5.2f}x  "
+                f"{100 * row['fraction_of_matmul']:>5.1f}% | "
+                f"{100 * row['fraction_of_matmul_median']:>5.1f}%")
     sweep = result.get("fig1_sweep")
     if isinstance(sweep, dict):
         lines += ["", f"Figure 1 sweep, L = {sweep['depths'][0]}..{sweep['depths'][-1]}, "
@@ -185,6 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     parser.add_argument("--depths", default="64,256,1024,4096")
+    parser.add_argument("--batches", default="1,4,16,64",
+                        help="network counts b of the b-scaling curve (empty: none)")
+    parser.add_argument("--batch-L", type=int, default=1024,
+                        help="depth of the b-scaling curve")
     parser.add_argument("--fig1-sweep", action="store_true")
     parser.add_argument("--deep-limit", action="store_true",
                         help="also time the paper's L = 2^14 limit network")
@@ -198,9 +230,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:
         parser.error(f"--depths {args.depths!r}: must be positive integers separated by commas")
     try:
+        batches = [int(x) for x in args.batches.split(",") if x]
+        if min(batches, default=1) < 1 or args.batch_L < 1:
+            raise ValueError
+    except ValueError:
+        parser.error(f"--batches {args.batches!r} and --batch-L {args.batch_L}: must be positive "
+                     f"integers (separated by commas)")
+    try:
         result = run(depths, dtype=args.dtype, device=args.device, fig1=args.fig1_sweep,
                      limit_iterations=args.limit_iterations,
-                     limit_L=2**14 if args.deep_limit else None)
+                     limit_L=2**14 if args.deep_limit else None, batches=batches,
+                     batch_L=args.batch_L)
     except ConfigError as exc:
         parser.exit(2, f"python -m benchmarks: {exc}\n")
     print(json.dumps(result, indent=1) if args.json else format_table(result))

@@ -57,18 +57,21 @@ class Timing(NamedTuple):
 
 
 def engine_seconds(L: int, iterations: int, *, b: int = 1, dtype: str = "float32",
-                   device: str = "cpu", repeats: int = 3) -> Timing:
+                   device: str = "cpu", repeats: int = 3, cuda_graph: bool = True) -> Timing:
     """Steady-state wall seconds per iteration of :func:`numerics.flow.train` (metrics
     included), from runs of N and 2N iterations (N = ``iterations``) so that the set-up of a run
     (buffers, copies, first touches of memory) does not count: best = (least 2N-run time - least
-    N-run time) / N, median = the median over ``repeats`` pairs of (2N-run - N-run) / N."""
+    N-run time) / N, median = the median over ``repeats`` pairs of (2N-run - N-run) / N.
+    ``cuda_graph=False``: on CUDA, every step launched eagerly (no captured graph)."""
     params, X, Y = problem(L, b, dtype, device)
-    train(params, X, Y, Flow(ETA, ETA, train_outer=False), MLP("gelu"))  # warm-up
+    train(params, X, Y, Flow(ETA, ETA, train_outer=False), MLP("gelu"),
+          cuda_graph=cuda_graph)  # warm-up
 
     def seconds(steps: int) -> float:
         _sync(device)
         start = time.perf_counter()
-        train(params, X, Y, Flow(ETA, ETA * steps, train_outer=False), MLP("gelu"))
+        train(params, X, Y, Flow(ETA, ETA * steps, train_outer=False), MLP("gelu"),
+              cuda_graph=cuda_graph)
         _sync(device)
         return time.perf_counter() - start
 
@@ -76,6 +79,29 @@ def engine_seconds(L: int, iterations: int, *, b: int = 1, dtype: str = "float32
     best = (min(t2 for _, t2 in pairs) - min(t1 for t1, _ in pairs)) / iterations
     median = statistics.median((t2 - t1) / iterations for t1, t2 in pairs)
     return Timing(max(best, 1e-12), max(median, 1e-12))
+
+
+def batch_scaling(L: int, batches: Sequence[int], *, work: int = 32768, dtype: str = "float32",
+                  device: str = "cpu", matmul: Timing | None = None) -> dict[str, object]:
+    """GFLOP/s of b networks of depth L trained at once (:func:`engine_seconds`, about ``work``
+    network-layer-steps per timed run) for each b, as ratios to one network (best to best,
+    median to median) and, given the same run's ``matmul`` GFLOP/s, as fractions of it."""
+    rates = {}
+    for b in batches:
+        t = engine_seconds(L, max(2, work // (b * L)), b=b, dtype=dtype, device=device)
+        flops = FLOPS_PER_LAYER_STEP * L * b
+        rates[b] = Timing(flops / t.best / 1e9, flops / t.median / 1e9)
+    one = rates.get(1)
+    rows: dict[str, dict[str, float]] = {}
+    for b, r in rates.items():
+        row = {"gflops": r.best, "gflops_median": r.median}
+        if one is not None:
+            row |= {"ratio_to_one": r.best / one.best, "ratio_to_one_median": r.median / one.median}
+        if matmul is not None:
+            row |= {"fraction_of_matmul": r.best / matmul.best,
+                    "fraction_of_matmul_median": r.median / matmul.median}
+        rows[str(b)] = row
+    return {"L": L, "work": work, "b": rows}
 
 
 def baseline_seconds(L: int, iterations: int, *, dtype: str = "float32", device: str = "cpu",

@@ -161,10 +161,16 @@ def train(params: Params, X: Tensor, Y: Tensor, flow: Flow, residual: Residual |
     if path is not None and path.exists():
         state.load(path, fingerprint, p, p0, monitor)
 
+    # the step on Z taken within the compiled backward sweep, while each layer is in cache
+    fused = ws is not None and ws.fuses_step and flow.clip == "none"
+
     def body(apply: bool) -> None:
-        loss, grads = grad_fn()
+        if fused:
+            loss, grads = ws.compute(-flow.eta * p.L if apply else 0.0)  # type: ignore[union-attr]
+        else:
+            loss, grads = grad_fn()
         monitor.measure(loss, grads)
-        _update(p, grads, flow, monitor, apply)
+        _update(p, grads, flow, monitor, apply, z_stepped=fused)
         monitor.accumulate()
 
     stepper = _Stepper(body, cuda_graph and p.A.device.type == "cuda" and ws is not None)
@@ -258,13 +264,15 @@ def _layer_major(params: Params) -> Params:
     return Params(params.A.clone(), tuple(copy(z) for z in params.Z), params.B.clone())
 
 
-def _update(p: Params, grads: Grads, flow: Flow, monitor: Monitor, apply: bool) -> None:
-    """One explicit Euler step of (4)/(5); writes the applied right-hand-side norms rhs_*."""
+def _update(p: Params, grads: Grads, flow: Flow, monitor: Monitor, apply: bool,
+            z_stepped: bool = False) -> None:
+    """One explicit Euler step of (4)/(5); writes the applied right-hand-side norms rhs_*.
+    ``z_stepped``: the unclipped step on Z was already taken (:meth:`Workspace.compute`)."""
     row, L, eta, c = monitor.row, p.L, flow.eta, flow.clip_c
     with torch.no_grad():
         if flow.clip == "none":
             torch.amax(monitor.grad_layer_norms, dim=1, out=row[ROW["rhs_z"]]).mul_(L)
-            if apply:
+            if apply and not z_stepped:
                 for z, g in zip(p.Z, grads.Z, strict=True):
                     z.add_(g, alpha=-eta * L)
         else:

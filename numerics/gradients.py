@@ -144,7 +144,7 @@ class Workspace:
 
         self.H = layers(L + 1, n, q)      # hidden states h_0..h_L
         self.P = layers(L + 1, n, q)      # backward states c p_0..c p_L
-        self.U = layers(L, n, m)          # u_k, then sigma'(u_k), then G_k
+        self.U = layers(L, n, m)          # sigma'(u_k) (torch sweeps: u_k, sigma'(u_k), G_k)
         self.activations = layers(L, n, m)
         self.R = torch.empty(b, n, params.d_out, **like)  # residuals F - Y
         self._gV = layers(L, q, m)
@@ -180,8 +180,22 @@ class Workspace:
                       sq(self.P[k])) for k in reversed(range(L))]
         self._tmp = sq(torch.empty(b, self.n, self.m, **like))
 
-    def compute(self) -> tuple[Tensor, Grads]:
-        """(l (b,), gradients) at the current values of the bound parameters."""
+    @property
+    def fuses_step(self) -> bool:
+        """Whether :meth:`compute` can take the gradient step on Z itself: the compiled sweeps
+        with ``params0`` (the metrics of the step are then measured before it)."""
+        return self.native is not None and self.params0 is not None
+
+    def compute(self, step: float = 0.0) -> tuple[Tensor, Grads]:
+        """(l (b,), gradients) at the current values of the bound parameters.
+
+        A nonzero ``step`` (only where :attr:`fuses_step`) also applies Z_k <- Z_k + step dl/dZ_k
+        to every layer within the backward sweep, after its gradient and :attr:`layer_stats`
+        are taken (gradient descent on flow (4) is step = -eta L, :mod:`numerics.flow`).
+        """
+        if step and not self.fuses_step:
+            raise ValueError("the gradient step within the sweeps needs the compiled sweeps and "
+                             "params0")
         p = self.params
         L, c = p.L, self.c_loss
         with torch.no_grad():
@@ -194,7 +208,7 @@ class Workspace:
             torch.sum(self.R * self.R, dim=(1, 2), out=self._loss).mul_(c)
             torch.baddbmm(self.P[L], self.R, p.B, beta=0, alpha=2 * c, out=self.P[L])
             if self.native is not None:
-                self._native_backward()
+                self._native_backward(step)
             else:
                 self._torch_backward()
             torch.bmm(self.P[0].mT, self.X, out=self._gA)
@@ -207,13 +221,13 @@ class Workspace:
                              self.H.transpose(0, 1), self.activations.transpose(0, 1),
                              self.U.transpose(0, 1))
 
-    def _native_backward(self) -> None:
+    def _native_backward(self, step: float = 0.0) -> None:
         V, W = self.params.Z
         self.layer_stats = self.native.backward(  # type: ignore[union-attr]
             self.s_out, self.s_in, V, W, self.H.transpose(0, 1),
             self.activations.transpose(0, 1), self.U.transpose(0, 1), self.P.transpose(0, 1),
             self._gV.transpose(0, 1), self._gW.transpose(0, 1),
-            None if self.params0 is None else self.params0.Z)  # type: ignore[arg-type]
+            None if self.params0 is None else self.params0.Z, step)  # type: ignore[arg-type]
 
     def _torch_forward(self) -> None:
         p = self.params

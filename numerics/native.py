@@ -179,13 +179,16 @@ class Sweeps:
     def backward(self, s_out: float, s_in: float, V: torch.Tensor, W: torch.Tensor,
                  H: torch.Tensor, A: torch.Tensor, D: torch.Tensor, P: torch.Tensor,
                  gV: torch.Tensor, gW: torch.Tensor,
-                 Z0: tuple[torch.Tensor, torch.Tensor] | None = None) -> LayerStats | None:
-        """V, W as in :meth:`forward`; P (b, L+1, n, q) with P[:, L] given; fills P[:, :L],
-        D <- g (the sigma'-weighted back-propagated rows) and the gradients gV = s_out p^T a,
-        gW = s_in g^T h (b, L, ...).  With the initial weights Z0 = (V0, W0), also the
-        per-layer norms of the metrics, computed while each layer is in cache."""
+                 Z0: tuple[torch.Tensor, torch.Tensor] | None = None,
+                 step: float = 0.0) -> LayerStats | None:
+        """V, W as in :meth:`forward`, H, A, D as it left them; P (b, L+1, n, q) with P[:, L]
+        given; fills P[:, :L] and the gradients gV = s_out p^T a, gW = s_in g^T h (b, L, ...)
+        with g = D * (p s_out V).  With the initial weights Z0 = (V0, W0), also the per-layer
+        norms of the metrics at the weights on entry, computed while each layer is in cache.
+        A nonzero ``step`` then also updates V <- V + step gV, W <- W + step gW (in cache)."""
         b, L, n = V.shape[0], V.shape[1], H.shape[2]
-        args = [ctypes.c_int(L), ctypes.c_int(n), self._scalar(s_out), self._scalar(s_in)]
+        args = [ctypes.c_int(L), ctypes.c_int(n), self._scalar(s_out), self._scalar(s_in),
+                self._scalar(step)]
         for t in (V, W, H, A, D, P, gV, gW):
             args += [_ptr(t), *_strides(t)]
         stats = None

@@ -15,7 +15,8 @@ from numerics.flow import Flow, param_distance, train
 def test_benchmark_runs_at_toy_size_and_reports_every_field() -> None:
     out = run([4], dtype="float64", baseline_work=8, engine_work=8, batched_work=4,
               memory_iterations=(1, 2), fig1=True, fig1_depths=(2, 4, 8, 16),
-              fig1_iterations=3, limit_L=8, limit_iterations=1, matmul_size=128)
+              fig1_iterations=3, limit_L=8, limit_iterations=1, matmul_size=128,
+              batches=(1, 3), batch_L=4, batch_scaling_work=8)
     json.dumps(out)  # JSON-ready
     assert out["matmul_gflops"] > 0 and out["baseline_agreement"] < 1e-12  # float64
     row = out["depths"]["4"]
@@ -31,8 +32,14 @@ def test_benchmark_runs_at_toy_size_and_reports_every_field() -> None:
     # the limit extrapolated from L = 4, 8, 16; the distance of L = 2 at t = 0 (tied) and T
     assert list(sweep["distance_to_limit"]) == ["2"]
     assert sweep["distance_to_limit"]["2"][0] < 1e-12 < sweep["distance_to_limit"]["2"][1]
+    scaling = out["batch_scaling"]
+    assert scaling["L"] == 4 and list(scaling["b"]) == ["1", "3"]
+    assert scaling["b"]["1"]["ratio_to_one"] == 1.0  # one network against itself
+    for key in ("gflops", "gflops_median", "ratio_to_one_median", "fraction_of_matmul",
+                "fraction_of_matmul_median"):
+        assert scaling["b"]["3"][key] > 0, key
     table = format_table(out)
-    assert "speedup" in table and "Figure 1 sweep" in table
+    assert "speedup" in table and "Figure 1 sweep" in table and "b=  3" in table
 
 
 def test_baseline_trains_the_same_network_as_the_engine() -> None:
@@ -43,7 +50,9 @@ def test_baseline_trains_the_same_network_as_the_engine() -> None:
     assert param_distance(base, engine).item() < 1e-12
 
 
-def test_bad_depths_exit_with_status_2() -> None:
+@pytest.mark.parametrize("argv", [["--depths", "0,x"], ["--batches", "4,0"],
+                                  ["--batch-L", "0"]])
+def test_bad_sizes_exit_with_status_2(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as err:
-        main(["--depths", "0,x"])
+        main(argv)
     assert err.value.code == 2
