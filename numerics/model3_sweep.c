@@ -253,6 +253,10 @@ void backward(int *claimed, int from_back, int b, int L, int n, T s_out, T s_in,
   const idx bytes_q = (idx)n * Q * sizeof(T), bytes_m = (idx)n * M * sizeof(T);
   const idx blocks = n / RB > 0 ? n / RB : 1; /* blocks of RB rows per layer */
   const idx share_q = 64 * (bytes_q / 64 / blocks + 1), share_m = 64 * (bytes_m / 64 / blocks + 1);
+  /* the forward sweep wrote h, a, d of all b networks: past 16 MB (half the L3 here) they come
+   * back from memory, where asking ahead pays (8 -> 7.2 us a layer at L = 1024; in L3 it costs
+   * 0.3 us a layer, measured) */
+  const int far = (idx)b * L * (bytes_q + 2 * bytes_m) > (16 << 20);
   for (int i = 0; __atomic_fetch_add(claimed, 1, __ATOMIC_RELAXED) < b; i++) {
     const int net = from_back ? b - 1 - i : i;
     for (int k = L - 1; k >= 0; k--) {
@@ -274,7 +278,7 @@ void backward(int *claimed, int from_back, int b, int L, int n, T s_out, T s_in,
       idx at_h = 0, at_a = 0, at_d = 0;
       int i = 0;
       for (; i + RB <= n; i += RB) {
-        if (k > 0) { /* layer k-1's h, a, d: 32 KB per layer in the Figure 1 workload */
+        if (far && k > 0) { /* layer k-1's h, a, d: 32 KB per layer in Figure 1's workload */
           prefetch_share(h - sHl, bytes_q, &at_h, share_q);
           prefetch_share(a - sAl, bytes_m, &at_a, share_m);
           prefetch_share(d - sDl, bytes_m, &at_d, share_m);
