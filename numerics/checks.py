@@ -152,9 +152,9 @@ def _prop2(st: Statement, c: Config, m: Measurement) -> Evidence:
                              norm_B=i["norm_B"], M_X=i["M_X"])
     bound = consts["C"] / c.L
     facts = Facts(m.values["gap"], _finite(bound), None if math.isfinite(bound) else math.inf,
-                  a_priori=m.values.get("a_priori"),
-                  a_priori_reason="||B||_2 (sup||h_L|| + sup||H(1)||), each <= ||A x|| + sup_s "
-                                  "||V(s)||_2 M_sigma (sigma bounded)", dtype=c.dtype)
+                  a_priori=_finite(m.values["a_priori"]),
+                  a_priori_reason="2 ||B||_2 max(||h_L||, ||H(1)||), from sigma's bound or "
+                                  "its Lipschitz constant alone", dtype=c.dtype)
     return Evidence(facts, notes=[f"C = {consts['C']:.4g} (the paper's chain (35): "
                                   f"{consts['C_paper']:.4g}); L x gap = "
                                   f"{m.values['L_times_gap']:.4g}"],

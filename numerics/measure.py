@@ -244,8 +244,10 @@ def _prop2_paths(config: Config, seed: int, m: int) -> dict[str, Any]:
             "lip_V": float(math.pi * fro(V1)), "lip_W": float(math.pi * fro(W1)),
             "norm_A": float(torch.linalg.matrix_norm(A, 2)),
             "norm_B": float(torch.linalg.matrix_norm(B, 2)),
-            "sup_V_2": float(max(torch.linalg.matrix_norm(V0 + c * V1 / 2, 2)
-                                 for c in (-1.0, 1.0)))}
+            # ||M0 + sin(.) M1 / 2||_2 is convex in sin(.): its sup is at sin = +-1
+            **{f"sup_{name}_2": float(max(torch.linalg.matrix_norm(M0 + c * M1 / 2, 2)
+                                          for c in (-1.0, 1.0)))
+               for name, M0, M1 in (("V", V0, V1), ("W", W0, W1))}}
 
 
 def _prop2_gaps(config: Config, paths: dict[str, Any], depths: Sequence[int]) -> node.GapResult:
@@ -258,10 +260,12 @@ def _prop2_gaps(config: Config, paths: dict[str, Any], depths: Sequence[int]) ->
 def measure_prop2(config: Config) -> Measurement:
     """S2: sup_x ||F(x) - F^L(x)|| on the paths of :func:`_prop2_paths` (seed ``config.seed``)
     against an accurate solve of the neural ODE (6), at ``config.L`` and every depth of
-    ``config.depths``; for a bounded sigma, the a-priori bound
-    ||B||_2 (||h_L|| + ||H(1)||) <= 2 ||B||_2 (max ||A x|| + sup_s ||V(s)||_2 M_sigma), since each
-    of the L steps (or the ODE on [0, 1]) adds at most ||V||_2 ||sigma(.)|| / (L sqrt m)
-    <= ||V||_2 M_sigma / L (sup over the sin path is attained at sin = +-1: V0 +- V1/2)."""
+    ``config.depths``; and the a-priori bound of the gap that needs no theorem,
+    ||B||_2 (||h_L|| + ||H(1)||) <= 2 ||B||_2 min(h0 + s_w sqrt(m) sup_s ||V(s)||_2 M_sigma,
+    h0 e^{s_w s_in K_sigma sup_s ||V(s)||_2 sup_s ||W(s)||_2}), h0 = max ||A x||: each of the L
+    steps (or the ODE on [0, 1]) adds at most s_w ||V||_2 ||sigma(s_in W h)|| / L, with
+    ||sigma(u)|| <= sqrt(m) M_sigma and <= K_sigma ||u|| (sigma(0) = 0); s_in, s_w the scaling's
+    factors (1/sqrt q, 1/sqrt m for model (3))."""
     from theory.finite_time import activation
 
     paths = _prop2_paths(config, config.seed, config.m)
@@ -269,11 +273,14 @@ def measure_prop2(config: Config) -> Measurement:
     gap = _prop2_gaps(config, paths, depths)
     at_L = gap.gaps[depths.index(config.L)]
     values = {"gap": at_L, "L_times_gap": config.L * at_L, "slope": gap.slope}
-    M_sigma = activation(config.activation).M_float()
+    profile = activation(config.activation)
     X, _ = data(config)
-    if math.isfinite(M_sigma) and config.scaling == "paper":
-        h = float((X.double().cpu() @ paths["A"].T).norm(dim=-1).max())
-        values["a_priori"] = 2 * paths["norm_B"] * (h + paths["sup_V_2"] * M_sigma)
+    s_in, s_w = MLP(config.activation, config.scaling).factors(config.q, config.m)
+    h0 = float((X.double().cpu() @ paths["A"].T).norm(dim=-1).max())
+    grown = s_w * s_in * profile.K_float() * paths["sup_V_2"] * paths["sup_W_2"]
+    reach = min(h0 + s_w * math.sqrt(config.m) * paths["sup_V_2"] * profile.M_float(),
+                h0 * math.exp(grown) if grown < 700 else math.inf)
+    values["a_priori"] = 2 * paths["norm_B"] * reach
     inputs = {k: paths[k] for k in ("sup_V", "sup_W", "lip_V", "lip_W", "norm_A", "norm_B")}
     return Measurement("prop2.euler", config, values, {**inputs, **_data_inputs(config)},
                        {"L": list(gap.depths), "gap": list(gap.gaps)})

@@ -64,7 +64,7 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
                   label=f"{check['label']}: explicit C ~ "
                         f"m^{fmt(check['extra']['values']['gamma_C'], 2)}")
     bx.set_xlabel("width m")
-    bx.set_ylabel("C_emp = L sup_i ||F(x_i) - F^L(x_i)||  (mean over seeds)")
+    bx.set_ylabel("C_emp = L x gap (solid), explicit C (dashed)")
     bx.set_title("The constant against the width m")
     figures.legend_below(bx)
     return fig
