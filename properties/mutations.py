@@ -255,7 +255,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              _clip_norm_joint_frobenius, ("tests/test_flow.py",)),
     Mutation("pl_ratio without L", "numerics.measure:pl_ratio",
              "G of Definition 1 without the factor L on the layer gradients",
-             _pl_ratio_without_L, ()),
+             _pl_ratio_without_L, ("tests/test_pl.py",)),
     Mutation("c1/10", "theory.pl:m_min_expr", "Proposition 5's width threshold c1 n / 10",
              _m_min_over_10, ("tests/test_pl.py",)),
     Mutation("Lemma 20 exponent /4", "theory.lemmas:lemma20_bound",

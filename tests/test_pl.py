@@ -149,3 +149,28 @@ def test_assumptions(fields, expected):
 
 def test_q_split_is_named():
     assert pl.Q_SPLIT in pl.failed("tanh", n=10, q=16, d=16, d_out=16, m=None, L=None, r=None)
+
+
+def test_pl_ratio_is_definition_1_by_autograd() -> None:
+    """G / l of Definition 1 (G = ||dl/dA||^2 + L sum_k ||dl/dZ_k||^2 + ||dl/dB||^2) against
+    torch autograd of the loss written out here."""
+    import torch
+
+    from numerics.init import init_params
+    from numerics.measure import pl_ratio
+    from numerics.model import MLP
+
+    torch.manual_seed(3)
+    L, q, m, n = 5, 4, 3, 6
+    p = init_params("smooth", d=2, d_out=2, q=q, m=m, L=L, seeds=(1,), ell=0.5)
+    X, Y = torch.randn(n, 2, dtype=torch.float64), torch.randn(n, 2, dtype=torch.float64)
+    A, B = (t[0].clone().requires_grad_() for t in (p.A, p.B))
+    V, W = (t[0].clone().requires_grad_() for t in p.Z)
+    h = X @ A.T
+    for k in range(L):
+        h = h + torch.tanh(h @ W[k].T / q**0.5) @ V[k].T / (L * m**0.5)
+    loss = ((h @ B.T - Y) ** 2).sum(-1).mean()
+    gA, gV, gW, gB = torch.autograd.grad(loss, (A, V, W, B))
+    G = (gA**2).sum() + (gB**2).sum() + L * ((gV**2).sum() + (gW**2).sum())
+    expected = float((G / loss).detach())
+    assert float(pl_ratio(p, X, Y, MLP("tanh"))[0]) == pytest.approx(expected, rel=1e-10)
