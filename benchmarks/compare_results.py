@@ -80,13 +80,18 @@ def _close(a: float | None, b: float | None, tol: float, rtol: float = 0.0) -> b
     return abs(a - b) <= tol + rtol * max(abs(a), abs(b))
 
 
+def _tolerance(row: dict[str, Any], rtol: float | None, atol: float | None
+               ) -> tuple[float, float]:
+    """(rtol, atol) of a row: the given ones, else those of its config's dtype."""
+    dtype = str((row.get("config") or {}).get("dtype", "float64"))
+    r_default, a_default = TOLERANCE.get(dtype, _DEFAULT)
+    return (r_default if rtol is None else rtol), (a_default if atol is None else atol)
+
+
 def compare_rows(a: dict[str, Any], b: dict[str, Any], rtol: float | None = None,
                  atol: float | None = None) -> list[str]:
     """The differences between two rows of the same check (empty when they agree)."""
-    dtype = str((a.get("config") or {}).get("dtype", "float64"))
-    r_default, a_default = TOLERANCE.get(dtype, _DEFAULT)
-    rtol = r_default if rtol is None else rtol
-    atol = a_default if atol is None else atol
+    rtol, atol = _tolerance(a, rtol, atol)
     out = []
     field, va = verdict(a, b)
     vb = verdict(b, a)[1]
@@ -120,7 +125,13 @@ def compare(first: str | Path, second: str | Path, rtol: float | None = None,
         raise BadInput(f"the runs used different seeds ({seed_a!r}, {seed_b!r})")
     differences = {f"{k[0]} [{k[1]}]" + (f" #{k[2]}" if k[2] else ""): compare_rows(
         a[k], b[k], rtol, atol) for k in a if k in b}
-    return {"compared": len(differences),
+    largest = max(((abs(x - y) / max(abs(x), abs(y)), f"{key} of {k[0]} [{k[1]}]")
+                   for k in a if k in b for key in ("bound", "measured")
+                   for x, y in [(_number(a[k].get(key)), _number(b[k].get(key)))]
+                   if x is not None and y is not None and math.isfinite(x) and math.isfinite(y)
+                   and max(abs(x), abs(y)) > _tolerance(a[k], rtol, atol)[1]),
+                  default=(0.0, "none"))  # values above the absolute tolerance
+    return {"compared": len(differences), "largest_relative_difference": list(largest),
             "only_in_first": [f"{k[0]} [{k[1]}]" for k in a if k not in b],
             "only_in_second": [f"{k[0]} [{k[1]}]" for k in b if k not in a],
             "differences": {k: v for k, v in differences.items() if v}}
@@ -155,9 +166,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"only in {args.second}: {name}")
         for name, diffs in result["differences"].items():
             print(f"{name}: " + "; ".join(diffs))
+        size, where = result["largest_relative_difference"]
         print(f"{result['compared']} checks compared: "
               + ("verdicts equal, numbers within tolerance" if agree else
-                 f"{len(result['differences'])} differ"))
+                 f"{len(result['differences'])} differ")
+              + f"; largest relative difference {size:.1e} ({where})")
     return 0 if agree else 1
 
 

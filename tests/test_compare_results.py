@@ -50,7 +50,10 @@ def test_identical_and_within_tolerance_agree(tmp_path: Path, capsys) -> None:
     near["checks"][3]["slack_log10"] = 13.0  # type: ignore[index]  # log of rounding noise
     near["checks"][4]["measured"] = 0.5 * (1 + 1e-4)  # type: ignore[index]  # float32 row
     assert _run(tmp_path, near) == 0
-    assert "5 checks compared: verdicts equal" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "5 checks compared: verdicts equal" in out
+    # the float32 row's 1e-4 (the rounding-level row, below atol, is not a relative difference)
+    assert "largest relative difference 1.0e-04 (measured of appD.relu [w*])" in out
 
 
 @pytest.mark.parametrize("index,fields,message", [
