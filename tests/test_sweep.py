@@ -71,6 +71,14 @@ def _sweep_file(folder: Path, ms: list[int], task: str = TASK) -> Path:
     return path
 
 
+def _exit_status(argv: list[str]) -> int:
+    """cli.main's status, argparse's exits included."""
+    try:
+        return cli.main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
 def _table(out: Path) -> dict[str, Any]:
     return json.loads((out / "table.json").read_text())
 
@@ -186,3 +194,73 @@ def test_sweep_without_dask_says_in_one_line_what_to_install(
     assert cli.main(["sweep", str(_sweep_file(tmp_path, [2]))]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and 'pip install "resnet-ode-testbed[sweep]"' in err
+
+
+def test_a_sweep_file_is_the_product_of_its_axes_in_the_order_written(tmp_path: Path) -> None:
+    sweep_json = {"task": TASK, "base": BASE,
+                  "axes": {"m": [2, 3], "shape": [{"d": 1, "q": 2}, {"d": 2, "q": 3}]}}
+    (tmp_path / "s.json").write_text(json.dumps(sweep_json))
+    (tmp_path / "s.toml").write_text(f'task = "{TASK}"\n[base]\n' + "".join(
+        f"{k} = {json.dumps(v)}\n" for k, v in BASE.items()) +
+        '[axes]\nm = [2, 3]\nshape = [{d = 1, q = 2}, {d = 2, q = 3}]\n')
+    expected = [{"m": 2, "d": 1, "q": 2}, {"m": 2, "d": 2, "q": 3},
+                {"m": 3, "d": 1, "q": 2}, {"m": 3, "d": 2, "q": 3}]
+    for name in ("s.json", "s.toml"):
+        sweep = spec.load_sweep(tmp_path / name, {"T": 0.1})
+        assert sweep.task == TASK and sweep.axes == ("m", "d", "q")
+        assert [dict(p.labels) for p in sweep.points] == expected
+        for point, labels in zip(sweep.points, expected, strict=True):
+            assert point.config == Config(**{**BASE, "seeds": (0, 1, 2), "T": 0.1, **labels})
+
+
+def test_the_phase_diagram_preset_is_the_n_by_m_over_n_grid() -> None:
+    quick = spec.preset("phase-diagram", "quick")
+    assert quick.task == "numerics.longtime:phase_point" and quick.axes == ("n", "m_over_n", "m")
+    assert [(p.labels["n"], p.labels["m_over_n"], p.config.n, p.config.m)
+            for p in quick.points][:6] == [(8, 0.25, 8, 2), (8, 0.5, 8, 4), (8, 1, 8, 8),
+                                           (8, 2, 8, 16), (8, 4, 8, 32), (16, 0.25, 16, 4)]
+    assert len(quick.points) == 15 and {p.config.n for p in quick.points} == {8, 16, 32}
+    for p in quick.points:  # Theorem 6's setting, and the labels are the configuration's
+        assert (p.config.init, p.config.clip, p.config.data) == ("tied", "none", "sphere")
+        assert p.labels["m"] == p.config.m == max(1, round(p.config.n * p.labels["m_over_n"]))
+    full = spec.preset("phase-diagram", "full", {"T": 1.0})
+    assert {p.config.n for p in full.points} == {8, 16, 32, 64, 128}
+    assert min(p.labels["m_over_n"] for p in full.points) < 1 < \
+        max(p.labels["m_over_n"] for p in full.points)
+    assert all(p.config.T == 1.0 for p in full.points)
+
+
+@pytest.mark.parametrize("extra, axes, named", [
+    ([], "width = [2]", "axes.width"),
+    ([], "m = [0]", "m=0: must be a positive integer (at the point {'m': 0"),
+    ([], "m = [2, 2]", "repeats the point {'m': 2"),
+    ([], "shape = [{d = 1, z = 2}]", "axes.shape.z"),
+    (["--set", "m=3"], "m = [2]", "set m=3: is an axis"),
+    (["--set", "M=3"], "m = [2]", "set M=3: not a Config field"),
+    (["--quick"], "m = [2]", "--quick/--full"),
+    (["--task"], "m = [2]", "unrecognized arguments: --task"),
+    (["--workers", "0"], "m = [2]", "--workers: 0 must be a positive integer"),
+], ids=["unknown-axis", "bad-value", "repeated", "unknown-zipped", "set-an-axis",
+        "set-unknown", "quick-file", "unknown-option", "workers-0"])
+def test_bad_input_is_one_line_and_exit_2_before_any_work(
+        extra: list[str], axes: str, named: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(f'task = "{TASK}"\n[base]\nn = 6\nd = 2\nd_out = 2\nq = 2\n[axes]\n{axes}\n')
+    out = tmp_path / "out"
+    assert _exit_status(["sweep", str(path), "--out", str(out), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and named in err and not out.exists()
+
+
+@pytest.mark.parametrize("task, named", [
+    ("nosuch.module:f", "task='nosuch.module:f': cannot import nosuch.module"),
+    ("tests.test_sweep:nosuch", "has no function 'nosuch'"),
+    ("tests.test_sweep", "must be 'module:function'"),
+])
+def test_a_bad_task_is_one_line_and_exit_2(task: str, named: str, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    path = _sweep_file(tmp_path, [2], task)
+    assert _exit_status(["sweep", str(path), "--in-process", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and named in err and not (tmp_path / "o").exists()
