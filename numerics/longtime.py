@@ -19,15 +19,21 @@ A seed "interpolates" when l(T) <= :data:`INTERPOLATION_LEVEL` l(0) (declared he
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
+from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import torch
 
 from numerics.flow import TrainResult, run_config
+from numerics.rates import RateFit, rate_fit
 from theory.config import Config
 from theory.errors import ConfigError, DivergenceError
 
-INTERPOLATION_LEVEL = 1e-3
+INTERPOLATION_LEVEL = 1e-2
 """A seed interpolates within the horizon T when l(T) <= INTERPOLATION_LEVEL * l(0)."""
 
 KEYS = ("n", "m", "L", "seed", "T", "eta", "y_scale", "l0", "l_T", "interpolated", "mu_emp",
@@ -50,18 +56,35 @@ def phase_point(config: Config) -> list[dict[str, float]]:
     """One record per seed of ``config.seeds`` (keys :data:`KEYS`) for ``config``'s (n, m, L, T,
     eta, y_scale): the seeds are batched in one training; when the batch diverges, the seeds are
     rerun one by one and a diverged seed's record is ``diverged = 1`` with nan measurements."""
+    return run_point(config, points=0)[0]
+
+
+def run_point(config: Config, points: int = 200
+              ) -> tuple[list[dict[str, float]], dict[str, list[Any]]]:
+    """:func:`phase_point`'s records and, from the same run, :func:`curve`'s series at about
+    ``points`` flow times (``points=0``: none; after a divergence: the seeds that did not
+    diverge)."""
     require_long_time(config)
+    every = config.iterations if points == 0 else max(1, config.iterations // points)
     try:
-        return records(config, train_long(config, config.seeds), config.seeds)
+        result = train_long(config, config.seeds, record_every=every)
+        return records(config, result, config.seeds), curve(config, result, config.seeds)
     except DivergenceError:
         pass
-    out = []
+    out: list[dict[str, float]] = []
+    series: dict[str, list[Any]] = {"t": [], "sup_L_gap": [], "loss": [], "seeds": []}
     for seed in config.seeds:
         try:
-            out += records(config, train_long(config, (seed,)), (seed,))
+            result = train_long(config, (seed,), record_every=every)
         except DivergenceError:
             out.append(_diverged(config, seed))
-    return out
+            continue
+        out += records(config, result, (seed,))
+        one = curve(config, result, (seed,))
+        series["t"] = one["t"]
+        for key in ("sup_L_gap", "loss", "seeds"):
+            series[key] += one[key]
+    return out, series
 
 
 def train_long(config: Config, seeds: tuple[int, ...], **train_kwargs: object) -> TrainResult:
@@ -70,6 +93,19 @@ def train_long(config: Config, seeds: tuple[int, ...], **train_kwargs: object) -
     require_long_time(config)
     kwargs: dict[str, object] = {"record_every": config.iterations} | train_kwargs
     return run_config(config, seeds=seeds, **kwargs)
+
+
+def curve(config: Config, result: TrainResult, seeds: tuple[int, ...]) -> dict[str, list[Any]]:
+    """Theorem 6 (ii) along one run: the recorded flow times t and, per seed, the running
+    supremum S(t) = sup_{s <= t} L max_k ||Z_{k+1}(s) - Z_k(s)|| (over the recorded times; the
+    last value is the exact streamed supremum over every iteration) and the loss l(t)."""
+    gap = torch.cummax(result.series["gap"], dim=0).values * config.L
+    gap[-1] = torch.maximum(gap[-1], result.maxima["gap"] * config.L)
+    b = gap.shape[1]
+    return {"t": [float(t) for t in result.times],
+            "sup_L_gap": [[float(v) for v in gap[:, j]] for j in range(b)],
+            "loss": [[float(v) for v in result.series["loss"][:, j]] for j in range(b)],
+            "seeds": list(seeds)}
 
 
 def records(config: Config, result: TrainResult, seeds: tuple[int, ...]) -> list[dict[str, float]]:
@@ -104,3 +140,115 @@ def _diverged(config: Config, seed: int) -> dict[str, float]:
     out = dict.fromkeys(KEYS, math.nan) | _sizes(config, seed)
     return out | {"interpolated": 0.0, "diverged": 1.0}
 
+
+
+# --------------------------------------------------------------------------- the phase diagram
+
+
+def horizon(n: int, T_per_n: float) -> float:
+    """The horizon T = T_per_n * n of a phase-diagram point: the PL ratio G/l at initialization
+    scales like 1/n (Definition 1's l is a mean over n samples), so a fixed T would measure the
+    time to interpolate rather than the ability to."""
+    return T_per_n * n
+
+
+def grid_configs(base: Config, ns: Sequence[int], ratios: Sequence[float],
+                 T_per_n: float) -> list[Config]:
+    """The configurations of the (n, m) phase diagram: m = max(1, round(ratio n)), T = horizon."""
+    out = []
+    for n in ns:
+        for ratio in ratios:
+            out.append(dataclasses.replace(base, n=n, m=max(1, round(ratio * n)),
+                                           T=horizon(n, T_per_n)))
+    return out
+
+
+def cells(records: Sequence[dict[str, float]], by: tuple[str, ...] = ("n", "m")
+          ) -> list[dict[str, float]]:
+    """Per (n, m) cell (or per ``by``): the fraction of seeds interpolating, the medians of mu_emp,
+    max_dist and sup_L_gap, and the seed count; sorted by ``by``."""
+    groups: dict[tuple[float, ...], list[dict[str, float]]] = {}
+    for r in records:
+        groups.setdefault(tuple(r[k] for k in by), []).append(r)
+    out = []
+    for key in sorted(groups):
+        rs = groups[key]
+        cell = dict(zip(by, key, strict=True))
+        cell["fraction"] = sum(r["interpolated"] for r in rs) / len(rs)
+        for name in ("mu_emp", "max_dist", "sup_L_gap", "rate_emp"):
+            cell[name] = float(np.nanmedian([r[name] for r in rs]))
+        cell["seeds"] = float(len(rs))
+        out.append(cell)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Threshold:
+    """m*(n) bracketed by the grid: the fraction interpolating is < 1/2 at ``m_lo`` and >= 1/2 at
+    ``m_hi`` and every larger grid width (``m_lo`` = 0: already at the smallest width; ``m_hi`` =
+    inf: never); ``m_star`` is the geometric midpoint (``m_hi`` when m_lo = 0, nan when never)."""
+
+    n: int
+    m_lo: float
+    m_hi: float
+
+    @property
+    def m_star(self) -> float:
+        if math.isinf(self.m_hi):
+            return math.nan
+        return self.m_hi if self.m_lo == 0 else math.sqrt(self.m_lo * self.m_hi)
+
+
+def thresholds(cell_list: Sequence[dict[str, float]]) -> list[Threshold]:
+    """The width threshold m*(n) of every n of a phase diagram (:class:`Threshold`)."""
+    out = []
+    for n in sorted({c["n"] for c in cell_list}):
+        row = sorted((c for c in cell_list if c["n"] == n), key=lambda c: c["m"])
+        m_lo, m_hi = 0.0, math.inf
+        for j in range(len(row) - 1, -1, -1):
+            if row[j]["fraction"] < 0.5:
+                m_lo = row[j]["m"]
+                break
+            m_hi = row[j]["m"]
+        out.append(Threshold(int(n), m_lo, m_hi))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class PowerFit:
+    """m* ~ a n^gamma: least squares through the midpoints, and the interval of slopes over every
+    choice of bracket ends (m_lo or m_hi at each n; the smallest width stands in for m_lo = 0)."""
+
+    gamma: float
+    interval: tuple[float, float]
+    prefactor: float
+    points: int
+
+
+def fit_power(ths: Sequence[Threshold]) -> PowerFit | None:
+    """The fit of m*(n) ~ a n^gamma over the n with a finite bracket (None for fewer than 2)."""
+    usable = [t for t in ths if math.isfinite(t.m_hi)]
+    if len(usable) < 2:
+        return None
+    x = np.log([t.n for t in usable])
+    mid = np.log([t.m_star for t in usable])
+    gamma, log_a = np.polyfit(x, mid, 1)
+    ends = [(math.log(t.m_lo) if t.m_lo > 0 else math.log(t.m_hi), math.log(t.m_hi))
+            for t in usable]
+    slopes = [np.polyfit(x, np.array(choice), 1)[0] for choice in itertools.product(*ends)]
+    return PowerFit(float(gamma), (float(min(slopes)), float(max(slopes))), float(math.exp(log_a)),
+                    len(usable))
+
+
+# --------------------------------------------------------------------------- uniform smoothness
+
+
+def plateau_slope(t: Sequence[float], sup_gap: Sequence[Sequence[float]],
+                  start: float = 0.25) -> RateFit:
+    """The log-log slope of S(t) against t over [start T, T] with its bootstrap interval over the
+    seeds: about 0 when S plateaus in T, about 1 when the gap grows linearly."""
+    tt = np.asarray(t)
+    keep = np.nonzero(tt >= start * tt[-1])[0]
+    keep = keep[np.linspace(0, keep.size - 1, min(keep.size, 16)).astype(int)]
+    values = np.asarray(sup_gap).T[keep]  # (times, seeds)
+    return rate_fit(list(tt[keep]), values.tolist())

@@ -9,9 +9,9 @@ import math
 import pytest
 import torch
 
+from numerics import longtime as lt
 from numerics.data import make_data
 from numerics.init import init_params
-from numerics.longtime import INTERPOLATION_LEVEL, KEYS, phase_point, train_long
 from theory.config import Config
 from theory.errors import ConfigError
 
@@ -56,27 +56,30 @@ def _reference(config: Config, seed: int) -> dict[str, float]:
                 W = [W[k] - eta * L * gZ[L + k] for k in range(L)]
         A, B, V, W = A.detach(), B.detach(), [v.detach() for v in V], [w.detach() for w in W]
     integral = eta * sum(ratios[:-1])
-    return {"l0": losses[0], "l_T": losses[-1], "mu_emp": min(ratios), "pl_init": ratios[0],
+    running = [L * max(gaps[: i + 1]) for i in range(len(gaps))]
+    return {"curve": running, "l0": losses[0], "l_T": losses[-1], "mu_emp": min(ratios),
+            "pl_init": ratios[0],
             "pl_T": ratios[-1], "integral_pl": integral, "sup_L_gap": L * max(gaps),
             "max_dist": max(dists),
             "disc_gap": math.log(losses[-1] / losses[0]) + integral}
 
 
 def test_phase_point_matches_an_autograd_loop() -> None:
-    records = phase_point(CONFIG)
+    records = lt.phase_point(CONFIG)
     assert [r["seed"] for r in records] == [0.0, 3.0]
     for record in records:
-        assert set(record) == set(KEYS)
+        assert set(record) == set(lt.KEYS)
         ref = _reference(CONFIG, int(record["seed"]))
+        ref.pop("curve")
         for key, value in ref.items():
             assert record[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
-        assert record["interpolated"] == float(ref["l_T"] <= INTERPOLATION_LEVEL * ref["l0"])
+        assert record["interpolated"] == float(ref["l_T"] <= lt.INTERPOLATION_LEVEL * ref["l0"])
         assert record["diverged"] == 0.0 and record["T"] == pytest.approx(CONFIG.T)
 
 
 def test_recorded_pl_ratios_match_autograd_at_snapshots() -> None:
     """G/l recorded at chosen flow times equals G/l recomputed by autograd on the snapshot."""
-    result = train_long(CONFIG, (1,), record_times=(0.0, 0.2, 0.4), snapshots=True)
+    result = lt.train_long(CONFIG, (1,), record_times=(0.0, 0.2, 0.4), snapshots=True)
     X, Y = make_data("sphere", n=CONFIG.n, d=2, d_out=2, q=4, seed=CONFIG.seed)
     for r, snap in enumerate(result.snapshots):
         leaves = [t.clone().requires_grad_(True) for t in (snap.A, *snap.Z, snap.B)]
@@ -92,7 +95,7 @@ def test_recorded_pl_ratios_match_autograd_at_snapshots() -> None:
 
 
 def test_diverging_seeds_are_marked() -> None:
-    records = phase_point(Config(n=4, d=2, d_out=2, q=4, m=3, L=3, T=100.0, eta=2.0,
+    records = lt.phase_point(Config(n=4, d=2, d_out=2, q=4, m=3, L=3, T=100.0, eta=2.0,
                                  activation="tanh", data="sphere", seeds=(0, 1)))
     assert [r["diverged"] for r in records] == [1.0, 1.0]
     assert all(math.isnan(r["mu_emp"]) and r["interpolated"] == 0.0 for r in records)
@@ -104,4 +107,38 @@ def test_outside_theorem6_setting_is_refused(field: str, value: str) -> None:
     import dataclasses
 
     with pytest.raises(ConfigError, match=field):
-        phase_point(dataclasses.replace(CONFIG, **{field: value}))
+        lt.phase_point(dataclasses.replace(CONFIG, **{field: value}))
+
+
+def test_curve_is_the_running_supremum_of_the_reference_gaps() -> None:
+    records, series = lt.run_point(CONFIG, points=CONFIG.iterations)
+    assert series["seeds"] == [0, 3] and len(series["t"]) == CONFIG.iterations + 1
+    for j, seed in enumerate((0, 3)):
+        ref = _reference(CONFIG, seed)["curve"]
+        assert series["sup_L_gap"][j] == pytest.approx(ref, rel=1e-9, abs=1e-14)
+        assert series["sup_L_gap"][j][-1] == pytest.approx(records[j]["sup_L_gap"], rel=1e-12)
+
+
+def _cell(n: float, m: float, fraction: float) -> dict[str, float]:
+    return {"n": n, "m": m, "fraction": fraction}
+
+
+def test_thresholds_bracket_the_last_crossing() -> None:
+    cells = [_cell(8, 1, 0.0), _cell(8, 2, 2 / 3), _cell(8, 4, 1 / 3), _cell(8, 8, 1.0),
+             _cell(16, 2, 1.0), _cell(16, 4, 1.0), _cell(32, 4, 0.0), _cell(32, 8, 0.0)]
+    th = lt.thresholds(cells)
+    assert th == [lt.Threshold(8, 4.0, 8.0), lt.Threshold(16, 0.0, 2.0),
+                  lt.Threshold(32, 8.0, math.inf)]
+    assert th[0].m_star == pytest.approx(math.sqrt(32)) and th[1].m_star == 2.0
+    assert math.isnan(th[2].m_star)
+
+
+def test_power_fit_of_exact_power_law_brackets() -> None:
+    # m_hi = 2 n^0.5 and m_lo = m_hi / 2 at n = 4, 16, 64: midpoints 2^-0.5 * 2 n^0.5
+    ths = [lt.Threshold(n, math.sqrt(n), 2 * math.sqrt(n)) for n in (4, 16, 64)]
+    fit = lt.fit_power(ths)
+    assert fit is not None and fit.points == 3
+    assert fit.gamma == pytest.approx(0.5) and fit.prefactor == pytest.approx(math.sqrt(2))
+    # extreme slopes: m_lo at n = 4 and m_hi at n = 64 (and the reverse), a factor 2 over 16x
+    assert fit.interval == pytest.approx((0.5 - 0.25, 0.5 + 0.25))
+    assert lt.fit_power(ths[:1]) is None
