@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ import torch
 
 from numerics.flow import TrainResult, run_config
 from numerics.rates import RateFit, rate_fit
+from theory.catalog import ONE_OVER_L
 from theory.config import Config
 from theory.errors import ConfigError, DivergenceError
 
@@ -252,3 +253,85 @@ def plateau_slope(t: Sequence[float], sup_gap: Sequence[Sequence[float]],
     keep = keep[np.linspace(0, keep.size - 1, min(keep.size, 16)).astype(int)]
     values = np.asarray(sup_gap).T[keep]  # (times, seeds)
     return rate_fit(list(tt[keep]), values.tolist())
+
+
+# --------------------------------------------------------------------------- the whole study
+
+PLATEAU_SLOPE = 0.1
+"""S(t) "plateaus in T" when the upper end of its log-log slope interval over [T/4, T] is below
+this (a linear growth has slope 1)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """The grids of the long-time study: the (n, m = ratio n) phase diagram at horizon T_per_n n;
+    at n = ``depth_n``, the depths (for an interpolating and a non-interpolating width ratio,
+    ``depth_ratios``) and the label scales (at the first ratio)."""
+
+    ns: tuple[int, ...]
+    ratios: tuple[float, ...]
+    T_per_n: float
+    depth_n: int
+    depth_ratios: tuple[float, float]
+    depths: tuple[int, ...]
+    y_scales: tuple[float, ...]
+
+
+def run_study(base: Config, study: Study,
+              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Every run of :class:`Study` from ``base`` (sizes and T replaced), JSON-ready: the phase
+    diagram's records and cells, m*(n) and its power fit; per depth and regime the records, the
+    curves S(t) and their plateau slopes, and the collapse fit of max_k gap against L; per label
+    scale the records."""
+    done: dict[Config, tuple[list[dict[str, float]], dict[str, list[Any]]]] = {}
+
+    def point(config: Config) -> tuple[list[dict[str, float]], dict[str, list[Any]]]:
+        if config not in done:
+            if progress is not None:
+                progress(f"n={config.n} m={config.m} L={config.L} y_scale={config.y_scale:g}")
+            done[config] = run_point(config, points=100)
+        return done[config]
+
+    grid = grid_configs(base, study.ns, study.ratios, study.T_per_n)
+    records = [r for c in grid for r in point(c)[0]]
+    cell_list = cells(records)
+    ths = thresholds(cell_list)
+    fit = fit_power(ths)
+    n = study.depth_n
+    regimes = {}
+    for name, ratio in zip(("interpolating", "not interpolating"), study.depth_ratios,
+                           strict=True):
+        runs = [point(dataclasses.replace(base, n=n, m=max(1, round(ratio * n)), L=L,
+                                          T=horizon(n, study.T_per_n))) for L in study.depths]
+        regimes[name] = smoothness(study.depths, runs) | {"ratio": ratio}
+    m = max(1, round(study.depth_ratios[0] * n))
+    labels = [r for y in study.y_scales for r in point(dataclasses.replace(
+        base, n=n, m=m, y_scale=y, T=horizon(n, study.T_per_n)))[0]]
+    return {"study": dataclasses.asdict(study), "base": base.to_dict(),
+            "level": INTERPOLATION_LEVEL, "records": records, "cells": cell_list,
+            "thresholds": [dataclasses.asdict(t) | {"m_star": t.m_star} for t in ths],
+            "fit": None if fit is None else dataclasses.asdict(fit), "regimes": regimes,
+            "labels": labels, "label_cells": cells(labels, ("y_scale",))}
+
+
+def smoothness(depths: Sequence[int], runs: Sequence[tuple[list[dict[str, float]],
+                                                            dict[str, list[Any]]]]
+               ) -> dict[str, Any]:
+    """Theorem 6 (ii) over depths: per depth the curve S(t) (seed-mean), its plateau slope
+    (:func:`plateau_slope`), S(T) per seed and the fraction interpolating; and the fit of
+    sup_t max_k gap = S(T) / L against L (slope -1: the curves collapse, gap ~ 1/L)."""
+    per_depth = []
+    finals = []
+    for L, (recs, series) in zip(depths, runs, strict=True):
+        curves = np.asarray(series["sup_L_gap"])
+        fit = plateau_slope(series["t"], series["sup_L_gap"])
+        finals.append([r["sup_L_gap"] / L for r in recs if not r["diverged"]])
+        per_depth.append({"L": L, "t": series["t"], "S_mean": curves.mean(0).tolist(),
+                          "S_T": [r["sup_L_gap"] for r in recs],
+                          "fraction": sum(r["interpolated"] for r in recs) / len(recs),
+                          "mu_emp": float(np.nanmedian([r["mu_emp"] for r in recs])),
+                          "plateau": fit.to_dict(),
+                          "plateaus": bool(fit.interval[1] < PLATEAU_SLOPE)})
+    seeds = min(len(f) for f in finals)
+    collapse = rate_fit(list(depths), [f[:seeds] for f in finals], ONE_OVER_L)
+    return {"depths": list(depths), "per_depth": per_depth, "collapse": collapse.to_dict()}
