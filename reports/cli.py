@@ -179,7 +179,7 @@ def _sweep(args: argparse.Namespace) -> int:
         raise ConfigError("--quick/--full", args.file, "choose the scale of a --preset only")
     else:
         sweep = spec.load_sweep(args.file, overrides)
-    engine.task_function(sweep.task)
+    engine.prepare(sweep)  # bad input fails here, before a cluster starts
     out = Path(args.out or f"reports/out/sweep-{sweep.name}")
     with engine.executor(args.scheduler, args.workers, args.in_process) as on:
         outcome = engine.run_sweep(sweep, out, on, figures=not args.no_figures)

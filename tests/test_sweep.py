@@ -27,6 +27,7 @@ import pytest
 from reports import cli
 from reports.sweep import engine, spec
 from theory.config import Config
+from theory.errors import ConfigError
 
 pytest.importorskip("distributed")
 
@@ -220,14 +221,17 @@ def test_the_phase_diagram_preset_is_the_n_by_m_over_n_grid() -> None:
             for p in quick.points][:6] == [(8, 0.25, 8, 2), (8, 0.5, 8, 4), (8, 1, 8, 8),
                                            (8, 2, 8, 16), (8, 4, 8, 32), (16, 0.25, 16, 4)]
     assert len(quick.points) == 15 and {p.config.n for p in quick.points} == {8, 16, 32}
+    T_per_n = spec.PHASE_GRIDS["quick"]["T_per_n"]
     for p in quick.points:  # Theorem 6's setting, and the labels are the configuration's
         assert (p.config.init, p.config.clip, p.config.data) == ("tied", "none", "sphere")
         assert p.labels["m"] == p.config.m == max(1, round(p.config.n * p.labels["m_over_n"]))
-    full = spec.preset("phase-diagram", "full", {"T": 1.0})
-    assert {p.config.n for p in full.points} == {8, 16, 32, 64, 128}
-    assert min(p.labels["m_over_n"] for p in full.points) < 1 < \
-        max(p.labels["m_over_n"] for p in full.points)
-    assert all(p.config.T == 1.0 for p in full.points)
+        assert p.config.T == T_per_n * p.config.n and p.config.seeds == (0, 1, 2)
+    full = spec.preset("phase-diagram", "full", {"T_per_n": 0.5, "eta": 0.1, "ratios": [1, 2]})
+    assert {p.config.n for p in full.points} == {8, 16, 32, 64, 128} and len(full.points) == 10
+    assert all(p.config.T == 0.5 * p.config.n and p.config.eta == 0.1 for p in full.points)
+    assert min(p.labels["m_over_n"] for p in spec.preset("phase-diagram", "full").points) < 1
+    with pytest.raises(ConfigError, match="set T=2: is set by the grid"):
+        spec.preset("phase-diagram", "quick", {"T": 2})
 
 
 @pytest.mark.parametrize("extra, axes, named", [
@@ -264,3 +268,28 @@ def test_a_bad_task_is_one_line_and_exit_2(task: str, named: str, tmp_path: Path
     assert _exit_status(["sweep", str(path), "--in-process", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and named in err and not (tmp_path / "o").exists()
+
+
+def test_the_phase_diagram_through_the_cli_equals_phase_point_in_process(
+        dask: engine.Executor, tmp_path: Path) -> None:
+    """``sweep --preset phase-diagram --quick`` (shortened by --set) on the cluster, against
+    numerics.longtime.phase_point called here on the same grid, without the engine."""
+    from numerics.longtime import grid_configs, phase_point
+
+    tiny_set = {"T_per_n": 0.5, "eta": 0.1, "L": 4, "seeds": [0, 1]}
+    argv = ["sweep", "--preset", "phase-diagram", "--quick", "--out", str(tmp_path),
+            "--scheduler", dask.client.scheduler.address, "--no-figures"]
+    for key, value in tiny_set.items():
+        argv += ["--set", f"{key}={json.dumps(value)}"]
+    assert cli.main(argv) == 0
+    rows = _table(tmp_path)["rows"]
+    grid = spec.PHASE_GRIDS["quick"]
+    base = Config(**{**spec.PHASE_BASE, "L": 4, "eta": 0.1, "seeds": (0, 1), "T": 1.0})
+    expected = [engine._json_ready(record) for config in
+                grid_configs(base, grid["ns"], grid["ratios"], 0.5)
+                for record in phase_point(config)]
+    assert len(rows) == len(expected) == 15 * 2
+    for row, record in zip(rows, expected, strict=True):
+        assert {k: row[k] for k in record if k not in ("n", "m", "seed")} == \
+            {k: v for k, v in record.items() if k not in ("n", "m", "seed")}
+        assert (row["n"], row["m"], row["seed"]) == (record["n"], record["m"], record["seed"])

@@ -138,6 +138,14 @@ def units_of(sweep: Sweep, version: str) -> tuple[Unit, ...]:
     return tuple(units)
 
 
+def prepare(sweep: Sweep) -> tuple[str, tuple[Unit, ...]]:
+    """The code version and the units of ``sweep``; ConfigError for a task that cannot be
+    imported or a unit listed twice (run it before starting a cluster)."""
+    task_function(sweep.task)
+    version = task_version(sweep.task)
+    return version, units_of(sweep, version)
+
+
 def groups_of(sweep: Sweep, units: Sequence[Unit]) -> list[Group]:
     """``units`` grouped by configuration (every field but seeds), in grid order."""
     groups: dict[str, list[Unit]] = {}
@@ -304,9 +312,7 @@ def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures
 
     stream = sys.stderr if stream is None else stream
     on = Executor(here, "in-process") if on is None else on
-    task_function(sweep.task)  # a bad task name fails here, before any work
-    version = task_version(sweep.task)
-    units = units_of(sweep, version)
+    version, units = prepare(sweep)
     with out_lock(out) as folder:
         store = Store(folder)
         records = {u.key: r for u in units if (r := store.load(u.key)) is not None}

@@ -125,28 +125,50 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 PHASE_TASK = "numerics.longtime:phase_point"
-PHASE_BASE: dict[str, Any] = {"d": 2, "d_out": 1, "q": 4, "L": 16, "T": 20.0, "eta": 0.05,
+PHASE_BASE: dict[str, Any] = {"d": 2, "d_out": 1, "q": 4, "L": 16, "eta": 0.05,
                               "activation": "tanh", "init": "tied", "data": "sphere",
                               "clip": "none"}
 """Theorem 6's setting (tied initialization, unclipped flow (4), data on the sphere)."""
-PHASE_GRIDS: dict[str, dict[str, tuple[Any, ...]]] = {
-    "quick": {"n": (8, 16, 32), "m_over_n": (0.25, 0.5, 1, 2, 4), "seeds": (0, 1, 2)},
-    "full": {"n": (8, 16, 32, 64, 128), "m_over_n": (0.125, 0.25, 0.5, 1, 2, 4, 8),
-             "seeds": tuple(range(8))},
+PHASE_GRIDS: dict[str, dict[str, Any]] = {
+    "quick": {"ns": [8, 16, 32], "ratios": [0.25, 0.5, 1, 2, 4], "T_per_n": 1.0,
+              "seeds": [0, 1, 2]},
+    "full": {"ns": [8, 16, 32, 64, 128], "ratios": [0.125, 0.25, 0.5, 1, 2, 4, 8],
+             "T_per_n": 1.0, "seeds": list(range(8))},
 }
-"""The (n, m/n) grid of the width threshold (issue 13, item 2); m = max(1, round(n m/n))."""
+"""The (n, m/n) grid of the width threshold (issue 13, item 2) and its horizon T = T_per_n n
+(:func:`numerics.longtime.grid_configs`); ``--set`` may change these too."""
 
 
 def phase_diagram(scale: str, overrides: Mapping[str, Any] | None = None) -> Sweep:
-    """The width-threshold phase diagram: every (n, m/n) of :data:`PHASE_GRIDS` [scale],
-    labelled by n, m/n and m."""
-    g = PHASE_GRIDS[scale]
-    pairs = [(n, r) for n in g["n"] for r in g["m_over_n"]]
-    sweep = grid("phase-diagram", PHASE_TASK, {**PHASE_BASE, "seeds": g["seeds"]},
-                 {"shape": [{"n": n, "m": max(1, round(n * r))} for n, r in pairs]}, overrides)
-    points = tuple(Point({"n": n, "m_over_n": r, "m": p.config.m}, p.config)
-                   for (n, r), p in zip(pairs, sweep.points, strict=True))
-    return dataclasses.replace(sweep, axes=("n", "m_over_n", "m"), points=points)
+    """The width-threshold phase diagram: every (n, m/n) of :data:`PHASE_GRIDS` [scale], built by
+    :func:`numerics.longtime.grid_configs`, labelled by n, m/n and m."""
+    from numerics.longtime import grid_configs, horizon
+
+    overrides = dict(overrides or {})
+    g = {**PHASE_GRIDS[scale], **{k: overrides.pop(k) for k in PHASE_GRIDS[scale]
+                                  if k in overrides and k != "seeds"}}
+    for key in ("n", "m", "T"):
+        if key in overrides:
+            raise ConfigError(f"set {key}", overrides[key], "is set by the grid (ns, ratios, "
+                              "T_per_n)")
+    for key in ("ns", "ratios"):
+        if isinstance(g[key], str) or not isinstance(g[key], Sequence) or not g[key] \
+                or not all(isinstance(v, int | float) and v > 0 for v in g[key]):
+            raise ConfigError(key, g[key], "must be a non-empty list of positive numbers")
+    if isinstance(g["T_per_n"], bool) or not isinstance(g["T_per_n"], int | float) \
+            or not g["T_per_n"] > 0:
+        raise ConfigError("T_per_n", g["T_per_n"], "must be a positive number")
+    base = {**PHASE_BASE, "seeds": g["seeds"], "T": horizon(min(g["ns"]), g["T_per_n"])}
+    for key, value in _checked_overrides(overrides, {}).items():
+        base[key] = value
+    try:
+        configs = grid_configs(Config.from_mapping(base), g["ns"], g["ratios"], g["T_per_n"])
+    except ConfigError as exc:
+        raise ConfigError(exc.field, exc.value, f"{exc.rule} (phase-diagram {scale})") from None
+    ratios = [r for _ in g["ns"] for r in g["ratios"]]
+    points = tuple(Point({"n": c.n, "m_over_n": r, "m": c.m}, c)
+                   for c, r in zip(configs, ratios, strict=True))
+    return Sweep("phase-diagram", PHASE_TASK, ("n", "m_over_n", "m"), points)
 
 
 PRESETS: dict[str, Callable[[str, Mapping[str, Any] | None], Sweep]] = {
