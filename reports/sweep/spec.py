@@ -45,12 +45,14 @@ class Point:
 
 @dataclasses.dataclass(frozen=True)
 class Sweep:
-    """A named grid of points, each run by ``task`` (``"module:function"``)."""
+    """A named grid of points, each run by ``task`` (``"module:function"``); ``figures``: the
+    record fields to draw (None: every numeric field that varies)."""
 
     name: str
     task: str
     axes: tuple[str, ...]
     points: tuple[Point, ...]
+    figures: tuple[str, ...] | None = None
 
 
 def grid(name: str, task: str, base: Mapping[str, Any], axes: Mapping[str, Sequence[Any]],
@@ -137,6 +139,9 @@ PHASE_GRIDS: dict[str, dict[str, Any]] = {
 }
 """The (n, m/n) grid of the width threshold (issue 13, item 2) and its horizon T = T_per_n n
 (:func:`numerics.longtime.grid_configs`); ``--set`` may change these too."""
+PHASE_FIGURES = ("interpolated", "mu_emp", "max_dist", "sup_L_gap", "l_T")
+"""The phase diagram's figures: the fraction of seeds interpolating, inf_t G/l, the distance from
+the initialization, sup_t L max_k gap, the final loss (each over n and m/n)."""
 
 
 def phase_diagram(scale: str, overrides: Mapping[str, Any] | None = None) -> Sweep:
@@ -168,7 +173,7 @@ def phase_diagram(scale: str, overrides: Mapping[str, Any] | None = None) -> Swe
     ratios = [r for _ in g["ns"] for r in g["ratios"]]
     points = tuple(Point({"n": c.n, "m_over_n": r, "m": c.m}, c)
                    for c, r in zip(configs, ratios, strict=True))
-    return Sweep("phase-diagram", PHASE_TASK, ("n", "m_over_n", "m"), points)
+    return Sweep("phase-diagram", PHASE_TASK, ("n", "m_over_n", "m"), points, PHASE_FIGURES)
 
 
 PRESETS: dict[str, Callable[[str, Mapping[str, Any] | None], Sweep]] = {

@@ -4,8 +4,9 @@ One row per (configuration, seed) in grid order, whatever order the units finish
 point's labels, ``seed``, the task's record (a record key named like a label or ``seed`` is
 dropped: the label is the sweep's) and ``key`` (its file ``DIR/results/<key>.json``).  Failed
 units are listed under ``failures`` with their error.  Figures (``DIR/figures/<field>.png``): for
-every numeric field that varies, its mean over the seeds (a fraction for a 0/1 field) as a heat
-map over the first two axes when they identify the points, else as curves over the first axis.
+each of the sweep's fields (default: every numeric field that varies), its mean over the seeds
+(a fraction for a 0/1 field) as a heat map over the first two axes when they identify the
+points, else as curves over the first axis.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def merge(outcome: Outcome) -> dict[str, Any]:
         elif unit.key in outcome.failures:
             failures.append(head | {"key": unit.key, "error": outcome.failures[unit.key].error})
     return {"schema": SCHEMA, "sweep": sweep.name, "task": sweep.task,
-            "code_version": outcome.version, "axes": list(sweep.axes), "rows": rows,
+            "code_version": outcome.version, "axes": list(sweep.axes),
+            "figures": None if sweep.figures is None else list(sweep.figures), "rows": rows,
             "failures": failures}
 
 
@@ -65,16 +67,17 @@ def to_csv(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def draw(table: dict[str, Any], folder: Path) -> list[Path]:
-    """One figure per numeric field that varies over the rows."""
+    """One figure per field of ``table["figures"]`` (default: every numeric field that varies
+    over the rows)."""
     from reports import figures
 
     rows, axes = table["rows"], table["axes"]
     if not rows or not axes:
         return []
     skip = {*axes, "seed", "key"}
-    fields = [k for k in dict.fromkeys(k for row in rows for k in row) if k not in skip
-              and all(_number(row.get(k)) for row in rows)
-              and len({row.get(k) for row in rows}) > 1]
+    fields = table["figures"] or [
+        k for k in dict.fromkeys(k for row in rows for k in row) if k not in skip
+        and all(_number(row.get(k)) for row in rows) and len({row.get(k) for row in rows}) > 1]
     paths = []
     for field in fields:
         means = _means(rows, axes, field)
