@@ -363,7 +363,7 @@ class ProgressBar:
 
             self.bar = tqdm(total=total, desc="sweep", unit="config", file=stream,
                             bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}<{remaining}]"
-                                       " {postfix}")
+                                       "{postfix}")  # tqdm puts ", " before the postfix
 
     def update(self, count: int, failed: bool) -> None:
         self.done += 0 if failed else count
