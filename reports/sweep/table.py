@@ -3,10 +3,10 @@
 One row per (configuration, seed) in grid order, whatever order the units finished in: the
 point's labels, ``seed``, the task's record (a record key named like a label or ``seed`` is
 dropped: the label is the sweep's) and ``key`` (its file ``DIR/results/<key>.json``).  Failed
-units are listed under ``failures`` with their error.  Figures (``DIR/figures/<field>.png``): for
-each of the sweep's fields (default: every numeric field that varies), its mean over the seeds
-(a fraction for a 0/1 field) as a heat map over the first two axes when they identify the
-points, else as curves over the first axis.
+units are listed under ``failures`` with their error and traceback.  Figures
+(``DIR/figures/<field>.png``): for each of the sweep's fields (default: every numeric field that
+varies), its mean over the seeds (a fraction for a 0/1 field) as a heat map over the first two
+axes when they identify the points, else as curves over the first axis.
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ def merge(outcome: Outcome) -> dict[str, Any]:
             rows.append(head | {k: v for k, v in record.items() if k not in head}
                         | {"key": unit.key})
         elif unit.key in outcome.failures:
-            failures.append(head | {"key": unit.key, "error": outcome.failures[unit.key].error})
+            failure = outcome.failures[unit.key]
+            failures.append(head | {"key": unit.key, "error": failure.error,
+                                    "traceback": failure.traceback})
     return {"schema": SCHEMA, "sweep": sweep.name, "task": sweep.task,
             "code_version": outcome.version, "axes": list(sweep.axes),
             "figures": None if sweep.figures is None else list(sweep.figures), "rows": rows,
