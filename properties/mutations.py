@@ -14,8 +14,10 @@ profile without shrinking (a failure is all that is asked), and the plugin recor
 that fail.  A baseline run without mutation must pass first.
 
 The table printed at the end says, for each mutation, which property tests caught it and which
-unit tests did; "NOT CAUGHT" rows are honest gaps (typically a bound so loose, 10^(10^k), that
-weakening it by a constant cannot be seen).
+unit tests did; a mutation is caught when either does.  Where a bound is vacuous (10^(10^k):
+weakening it by a constant cannot be seen by any measurement) the unit test that evaluates its
+formula independently (tests/test_vacuous_formulas.py) is what catches it; "NOT CAUGHT" rows
+are gaps.  ``--tests-only`` runs the unit tests alone (minutes instead of an hour).
 """
 
 from __future__ import annotations
@@ -182,6 +184,29 @@ def _m_min_over_10(original: Any) -> Any:
     return original / 10
 
 
+def _interval_ignored(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The rate rule without its interval condition (the wide window made infinite)."""
+    def _classify_rate(rate: Any) -> Any:
+        return original(dataclasses.replace(rate, wide_window=(-math.inf, math.inf)))
+    return _classify_rate
+
+
+def _a_priori_ignored(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The comparison rule without the a-priori-bound test (a bound above what the measured
+    quantity reaches anyway counted as informative)."""
+    def _classify_comparison(facts: Any) -> Any:
+        return original(dataclasses.replace(facts, a_priori=None))
+    return _classify_comparison
+
+
+def _point_interval(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A rate fit whose interval is its point estimate (no bootstrap over seeds)."""
+    def rate_fit(*args: Any, **kwargs: Any) -> Any:
+        fit = original(*args, **kwargs)
+        return dataclasses.replace(fit, interval=(fit.slope, fit.slope))
+    return rate_fit
+
+
 def _predicate_without_C2(original: Callable[[Any], list[str]]) -> Callable[[Any], list[str]]:
     """Proposition 1's predicate forgetting that sigma must be C^2 (ReLU then "applies")."""
     def wellposed_assumptions(config: Any) -> list[str]:
@@ -198,11 +223,12 @@ MUTATIONS: tuple[Mutation, ...] = (
              _scaled_result("Kprime", 0.1), ("tests/test_finite_time.py",)),
     Mutation("no e^(alpha T)", "theory.finite_time:successive_bound_log10",
              "Proposition 7's bound without its factor e^{alpha T}", _drop_exp_alpha_T,
-             ("tests/test_finite_time.py",)),
+             ("tests/test_finite_time.py", "tests/test_vacuous_formulas.py")),
     Mutation("M_pi/2", "theory.finite_time:M_pi", "sup ||pi(.)|| halved (M = M0 + T M_pi)",
              _scaled(0.5), ("tests/test_finite_time.py", "tests/test_flow.py")),
     Mutation("C/10", "theory.euler:prop2_constants", "Proposition 2's constant C divided by 10",
-             _scaled_result("C", 0.1), ("tests/test_euler_theory.py",)),
+             _scaled_result("C", 0.1),
+             ("tests/test_euler_theory.py", "tests/test_vacuous_formulas.py")),
     Mutation("dl/dW x 1.01", "numerics.gradients:Workspace.compute",
              "the W gradient of the explicit recurrences 1% too large",
              _scaled_gradient("W", 1.01), ("tests/test_gradients.py",)),
@@ -229,7 +255,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              _clip_norm_joint_frobenius, ("tests/test_flow.py",)),
     Mutation("pl_ratio without L", "numerics.measure:pl_ratio",
              "G of Definition 1 without the factor L on the layer gradients",
-             _pl_ratio_without_L, ()),
+             _pl_ratio_without_L, ("tests/test_pl.py",)),
     Mutation("c1/10", "theory.pl:m_min_expr", "Proposition 5's width threshold c1 n / 10",
              _m_min_over_10, ("tests/test_pl.py",)),
     Mutation("Lemma 20 exponent /4", "theory.lemmas:lemma20_bound",
@@ -242,6 +268,15 @@ MUTATIONS: tuple[Mutation, ...] = (
              _scaled(1.01), ("tests/test_hermite.py",)),
     Mutation("w* halved", "numerics.appd:w_star", "Appendix D's w* = L (C^{1/L} - 1)",
              _w_star_half_depth, ("tests/test_appd.py",)),
+    Mutation("rate interval ignored", "theory.verdicts:_classify_rate",
+             "a rate holds on its point estimate alone (the BCa interval not checked)",
+             _interval_ignored, ("tests/test_verdicts.py",)),
+    Mutation("a-priori rule dropped", "theory.verdicts:_classify_comparison",
+             "a bound above the measured quantity's a-priori bound counted as informative",
+             _a_priori_ignored, ("tests/test_verdicts.py",)),
+    Mutation("point interval", "numerics.rates:rate_fit",
+             "rate fits without a bootstrap interval (the interval is the point estimate)",
+             _point_interval, ("tests/test_rates.py",)),
     Mutation("prop1 predicate without C^2", "theory.finite_time:wellposed_assumptions",
              "Propositions 1 and 3 applied to a sigma that is not C^2", _predicate_without_C2,
              ("tests/test_finite_time.py",)),
@@ -343,31 +378,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutations and exit")
     parser.add_argument("--tests", action="store_true",
                         help="also run each mutation's unit tests from tests/")
+    parser.add_argument("--tests-only", action="store_true",
+                        help="run only each mutation's unit tests (fast; implies --tests)")
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args(argv)
+    args.tests = args.tests or args.tests_only
+    suite = [] if args.tests_only else ["properties"]
     if args.list:
         for m in MUTATIONS:
             print(f"{m.name:24s} {m.target:42s} {m.description}")
         return 0
     chosen = list(MUTATIONS) if not args.only else [BY_NAME[n] for n in args.only.split(",")]
     unit = sorted({t for m in chosen for t in m.tests}) if args.tests else []
-    failed, status = run(None, ["properties", *unit])
+    failed, status = run(None, [*suite, *unit])
     if failed or status != 0:
         print(f"baseline fails (exit {status}): {failed}", file=sys.stderr)
         return 2
     rows = []
     for m in chosen:
-        failed, status = run(m, ["properties", *(m.tests if args.tests else ())])
+        failed, status = run(m, [*suite, *(m.tests if args.tests else ())])
         props, units = _short(failed, "properties/"), _short(failed, "tests/")
         rows.append({"mutation": m.name, "target": m.target, "description": m.description,
                      "properties": props, "tests": units, "exitstatus": status})
-        caught = "caught" if props else "NOT CAUGHT by properties"
+        caught = "caught" if props or units else "NOT CAUGHT"
         print(f"{m.name}: {caught}; properties {props}; tests {units}", flush=True)
     print("\n| mutation | target | caught by properties | caught by tests/ |\n|---|---|---|---|")
     for r in rows:
-        props = ", ".join(r["properties"]) or "**NOT CAUGHT**"
+        props = ", ".join(r["properties"]) or ("(not run)" if args.tests_only else "-")
         units = ", ".join(r["tests"]) or ("-" if args.tests else "(not run)")
-        print(f"| {r['mutation']} | `{r['target']}` | {props} | {units} |")
+        mark = "" if r["properties"] or r["tests"] else " **NOT CAUGHT**"
+        print(f"| {r['mutation']}{mark} | `{r['target']}` | {props} | {units} |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0

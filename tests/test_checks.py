@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import jsonschema
@@ -33,3 +34,19 @@ def test_non_applicable_statement_names_its_assumption() -> None:
     assert not result.applicable
     assert "clipped flow (clip != none)" in result.failed_assumptions
     assert result.holds is None
+
+
+def test_checks_that_cannot_fail_are_vacuous_not_holds() -> None:
+    """The verdict classes (issue "Verdicts that tell"): Proposition 7's bound past the float
+    range, Lemma 21's delta >= 1 and Proposition 2's C above the a-priori bound of the gap are
+    vacuous, with the rule named; never "holds"."""
+    small = Config(n=8, d=2, d_out=2, q=4, m=4, L=8, T=0.2, eta=0.05, activation="tanh",
+                   clip="coord", data="sphere")
+    successive = run_check("prop3.successive", small)
+    assert (successive.verdict, successive.holds) == ("vacuous", True)
+    assert "float range" in successive.verdict_rule
+    smin = run_check("lemma21.smin", dataclasses.replace(small, trials=50))
+    assert smin.bound >= 1 and smin.verdict == "vacuous" and "probability" in smin.verdict_rule
+    euler = run_check("prop2.euler", dataclasses.replace(small, depths=(8, 16)))
+    assert euler.verdict == "vacuous" and "a-priori" in euler.verdict_rule
+    assert euler.bound > euler.extra["a_priori"] > euler.measured

@@ -149,3 +149,43 @@ def test_assumptions(fields, expected):
 
 def test_q_split_is_named():
     assert pl.Q_SPLIT in pl.failed("tanh", n=10, q=16, d=16, d_out=16, m=None, L=None, r=None)
+
+
+def test_pl_ratio_is_definition_1_by_autograd() -> None:
+    """G / l of Definition 1 (G = ||dl/dA||^2 + L sum_k ||dl/dZ_k||^2 + ||dl/dB||^2) against
+    torch autograd of the loss written out here."""
+    import torch
+
+    from numerics.init import init_params
+    from numerics.measure import pl_ratio
+    from numerics.model import MLP
+
+    torch.manual_seed(3)
+    L, q, m, n = 5, 4, 3, 6
+    p = init_params("smooth", d=2, d_out=2, q=q, m=m, L=L, seeds=(1,), ell=0.5)
+    X, Y = torch.randn(n, 2, dtype=torch.float64), torch.randn(n, 2, dtype=torch.float64)
+    A, B = (t[0].clone().requires_grad_() for t in (p.A, p.B))
+    V, W = (t[0].clone().requires_grad_() for t in p.Z)
+    h = X @ A.T
+    for k in range(L):
+        h = h + torch.tanh(h @ W[k].T / q**0.5) @ V[k].T / (L * m**0.5)
+    loss = ((h @ B.T - Y) ** 2).sum(-1).mean()
+    gA, gV, gW, gB = torch.autograd.grad(loss, (A, V, W, B))
+    G = (gA**2).sum() + (gB**2).sum() + L * ((gV**2).sum() + (gW**2).sum())
+    expected = float((G / loss).detach())
+    assert float(pl_ratio(p, X, Y, MLP("tanh"))[0]) == pytest.approx(expected, rel=1e-10)
+
+
+def test_width_threshold_m_min_is_c1_n_by_hand() -> None:
+    """m_min = c1 n with c1 = max(2^10 K^2 e^{4 sqrt2 K} / eta_r^2, 1) (Proposition 5), for erf:
+    K_sigma = 2 / sqrt(pi), r = 3 (erf is odd) and the closed form
+    eta_3 = 2 * 2! * (-1/3) / (sqrt(3 pi) sqrt(3!))."""
+    import math
+
+    from theory.constants import constants
+
+    K = 2 / math.sqrt(math.pi)
+    eta3 = 2 * 2 * (-1 / 3) / (math.sqrt(3 * math.pi) * math.sqrt(6))
+    c1 = max(2**10 * K**2 * math.exp(4 * math.sqrt(2) * K) / eta3**2, 1.0)
+    c = constants(activation="erf", n=10, q=4, d=2, d_out=2, m=5, L=4)
+    assert c["r"] == 3 and c["m_min"] == pytest.approx(10 * c1, rel=1e-12)
