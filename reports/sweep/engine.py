@@ -7,6 +7,10 @@ atomically to ``DIR/results/<key>.json`` as soon as it arrives, so a killed swee
 stopped and a repeated sweep recomputes nothing.  The units still missing are grouped by
 configuration (every field but ``seeds``) and each group is one call of the task with all its
 seeds, i.e. one batched training (:func:`numerics.flow.train` trains several seeds at once).
+The key leaves out the other seeds of the batch: a seed's record must not depend on them
+(:func:`numerics.init.init_params` draws network j as ``seeds=(seeds[j],)`` would, and training
+treats the networks independently; tests/test_sweep.py checks it bitwise against seeds trained
+alone).
 A task sees every draw seeded by its configuration, never by the worker, and runs with one
 intra-op thread in-process and on workers alike, so the numbers are bitwise the same wherever
 it runs.
