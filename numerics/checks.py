@@ -1,13 +1,14 @@
 """Checks: a measurement (:mod:`numerics.measure`) against its statement's bound (:mod:`theory`).
 
 ``run_check(id, config)`` is what ``resnet-ode check``, the property tests and the report all call:
-it evaluates the statement's assumptions, measures, evaluates the bound, and returns a
-:class:`theory.catalog.CheckResult`.  A check *holds* only where every assumption holds; elsewhere
-it is "not applicable" and names the failed assumptions, but the measurement and (where it can be
-evaluated) the bound are still reported.  Comparisons use :mod:`theory.tolerance` (rounding only).
-Bounds beyond the float range are compared in log10 (``extra["log10_bound"]``) and reported as
-``bound = None``.  Rates (1/L) are fitted over ``config.depths`` with a bootstrap interval over
-``config.seeds`` (:mod:`numerics.rates`) and reported under ``extra["rate"]``.
+it evaluates the statement's assumptions, measures, and returns a
+:class:`theory.catalog.CheckResult`.  Each per-statement function below declares *facts*
+(:class:`theory.verdicts.Facts`: measured, bound, a-priori bound of the measured quantity, rate fit,
+power) and never a verdict: :func:`theory.verdicts.classify` alone decides holds / vacuous /
+violated / n/a.  Where an assumption fails the check is "not applicable" and names it, but the
+measurement and (where it can be evaluated) the bound are still reported.  Bounds beyond the float
+range are carried in log10 (``extra["log10_bound"]``) and reported as ``bound = None``.  Rates are
+fitted with a BCa interval over ``config.seeds`` (:mod:`numerics.rates`), under ``extra["rate"]``.
 """
 
 from __future__ import annotations
@@ -21,19 +22,18 @@ from numerics.device import resolve
 from numerics.measure import Measurement, measure
 from numerics.rates import RateFit, rate_fit
 from theory import tolerance
-from theory.catalog import CheckResult, Statement, catalog, slack_log10
+from theory.catalog import CheckResult, Statement, catalog
 from theory.config import Config
 from theory.errors import ConfigError
+from theory.verdicts import Facts, classify
 
 
 @dataclasses.dataclass
-class Verdict:
-    """What a statement's check function decides: bound, measured, holds (if applicable)."""
+class Evidence:
+    """What a statement's check function declares: the facts the classifier decides from, with
+    notes and auxiliary numbers for the report (``rate``: a fit shown beside a bound check)."""
 
-    measured: float | None
-    bound: float | None
-    holds: bool
-    log10_bound: float | None = None
+    facts: Facts
     notes: list[str] = dataclasses.field(default_factory=list)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
     rate: RateFit | None = None
@@ -43,31 +43,34 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def _leq(measured: float, bound: float, config: Config) -> bool:
-    return tolerance.leq(measured, bound, config.dtype)
+def _rate(m: Measurement, key: str, statement: Statement, grid: str = "L") -> RateFit:
+    return rate_fit(m.series[grid], m.series[key], statement.rate_window,
+                    statement.rate_wide_window, seed=m.config.seed)
 
 
-def _rate(m: Measurement, key: str, statement: Statement) -> RateFit:
-    return rate_fit(m.series["L"], m.series[key], statement.rate_window, seed=m.config.seed)
+def _rate_evidence(rate: RateFit, what: str, **extra: Any) -> Evidence:
+    """A rate check: the slope is the measurement, the fit decides."""
+    return Evidence(Facts(rate.slope, rate=rate), notes=[f"measured: {what}"], extra=extra,
+                    rate=rate)
 
 
 # --------------------------------------------------------------------------- per statement
 
 
-def _prop1(st: Statement, c: Config, m: Measurement) -> Verdict:
+def _prop1(st: Statement, c: Config, m: Measurement) -> Evidence:
     from theory.finite_time import M_pi
 
     v = m.values
     bound = m.inputs["M0"] + c.T * M_pi(c.clip, c.clip_c, q=c.q, m=c.m, d=c.d, d_out=c.d_out)
     finite = math.isfinite(v["max_norm"]) and math.isfinite(v["final_loss"])
-    return Verdict(v["max_norm"], bound, finite and _leq(v["max_norm"], bound, c),
-                   notes=[f"step halving eta -> eta/2 -> eta/4: final-weight distances shrink by "
-                          f"{v['halving_ratio']:.3g} (about 2 for a first-order approach to the "
-                          "flow)"],
-                   extra={"halving": m.series["halving"], "M_pi_observed": v["M_pi_observed"]})
+    return Evidence(Facts(v["max_norm"] if finite else math.nan, bound, dtype=c.dtype),
+                    notes=[f"step halving eta -> eta/2 -> eta/4: final-weight distances shrink "
+                           f"by {v['halving_ratio']:.3g} (about 2 for a first-order approach to "
+                           "the flow)"],
+                    extra={"halving": m.series["halving"], "M_pi_observed": v["M_pi_observed"]})
 
 
-def _prop3_bounded(st: Statement, c: Config, m: Measurement) -> Verdict:
+def _prop3_bounded(st: Statement, c: Config, m: Measurement) -> Evidence:
     from theory.finite_time import M0_bound, M0_failure_probability, M_pi
 
     v = m.values
@@ -75,29 +78,30 @@ def _prop3_bounded(st: Statement, c: Config, m: Measurement) -> Verdict:
     # the statement: M = M0 + T M_pi with the measured M0 (deterministic); eq. (7)'s
     # 2 sqrt(qm) + T M_pi bounds it only on Lemma 20's event, for a tied initialization
     bound = m.inputs["M0"] + c.T * m_pi
-    return Verdict(v["max_norm"], bound, _leq(v["max_norm"], bound, c),
-                   notes=[f"M = T M_pi + 2 sqrt(qm) = {c.T * m_pi + M0_bound(c.q, c.m):.6g} "
-                          f"(eq. 7) holds with probability >= 1 - "
-                          f"{M0_failure_probability(c.q, c.m):.3g} for a tied initialization"],
-                   extra={"M0": m.inputs["M0"], "M_pi": m_pi,
-                          "M_pi_observed": v["M_pi_observed"]})
+    return Evidence(Facts(v["max_norm"], bound, dtype=c.dtype),
+                    notes=[f"bound M = M0 + T M_pi with the measured M0 = {m.inputs['M0']:.6g}; "
+                           f"eq. (7)'s 2 sqrt(qm) + T M_pi = {c.T * m_pi + M0_bound(c.q, c.m):.6g}"
+                           f" holds with probability >= 1 - "
+                           f"{M0_failure_probability(c.q, c.m):.3g} for a tied initialization"],
+                    extra={"M0": m.inputs["M0"], "M_pi": m_pi,
+                           "M_pi_observed": v["M_pi_observed"]})
 
 
-def _prop3_successive(st: Statement, c: Config, m: Measurement) -> Verdict:
-    from theory.finite_time import (
-        M_pi,
-        pi_lipschitz,
-        prop3_constants,
-        successive_bound_log10,
-    )
+def _prop3_constants(c: Config, i: dict[str, float]) -> dict[str, float]:
+    """alpha, beta, K of eq. (7) for ``c`` with the measured M0, M_X, M_Y."""
+    from theory.finite_time import M_pi, pi_lipschitz, prop3_constants
+
+    return prop3_constants(c.activation, q=c.q, m=c.m, T=c.T,
+                           M_pi=M_pi(c.clip, c.clip_c, q=c.q, m=c.m, d=c.d, d_out=c.d_out),
+                           M_X=i["M_X"], M_Y=i["M_Y"], M0=i["M0"], lip_pi=pi_lipschitz(c.clip))
+
+
+def _prop3_successive(st: Statement, c: Config, m: Measurement) -> Evidence:
+    from theory.finite_time import successive_bound_log10
 
     v, i = m.values, m.inputs
-    consts = prop3_constants(c.activation, q=c.q, m=c.m, T=c.T,
-                             M_pi=M_pi(c.clip, c.clip_c, q=c.q, m=c.m, d=c.d, d_out=c.d_out),
-                             M_X=i["M_X"], M_Y=i["M_Y"], M0=i["M0"],
-                             lip_pi=pi_lipschitz(c.clip))
+    consts = _prop3_constants(c, i)
     log10_bound = successive_bound_log10(i["init_gap"], c.L, consts, c.T)
-    measured = v["max_gap"]
     extra = {"K_emp": v["K_emp"], "log10_K_tied": consts["log10_K_tied"],
              "alpha": consts["alpha"], "log10_alpha": consts["log10_alpha"],
              "log10_beta": consts["log10_beta"]}
@@ -106,17 +110,40 @@ def _prop3_successive(st: Statement, c: Config, m: Measurement) -> Verdict:
         # log10 bound = log10(gap0 + beta T / L) + alpha T / ln 10, dominated by its second term
         log10_log10 = consts["log10_alpha"] + math.log10(c.T / math.log(10))
         extra["log10_log10_bound"] = log10_log10
-        notes.append(f"bound = 10^(10^{log10_log10:.4g}): beyond float range, finite")
-        holds = math.isfinite(measured)
+        notes.append(f"bound = 10^(10^{log10_log10:.4g})")
     else:
-        holds = measured == 0 or math.log10(measured) <= log10_bound + 1e-9
         notes.append(f"K = beta T e^(alpha T) = 10^{consts['log10_K_tied']:.4g}")
-    bound = 10**log10_bound if log10_bound < 308 else None
-    return Verdict(measured, bound, holds, log10_bound if math.isfinite(log10_bound) else None,
-                   notes=notes, extra=extra, rate=_rate(m, "values", st))
+    # no theorem needed: ||Z_{k+1} - Z_k|| <= ||Z_{k+1}|| + ||Z_k|| <= 2 max_{k,t} ||Z_k(t)||
+    return Evidence(Facts(v["max_gap"], 10**log10_bound if log10_bound < 308 else None,
+                          log10_bound, a_priori=2 * v["max_Z"],
+                          a_priori_reason="2 max_{k,t} ||Z_k(t)||, the triangle inequality",
+                          dtype=c.dtype), notes=notes, extra=extra)
 
 
-def _prop2(st: Statement, c: Config, m: Measurement) -> Verdict:
+def _prop3_rate_L(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return _rate_evidence(_rate(m, "values", st), "slope of log max_{k,t} ||Z_{k+1}(t) - "
+                          "Z_k(t)|| against log L (tied initialization, clipped flow)",
+                          onset=m.values.get("onset_L"))
+
+
+def _prop3_growth_T(st: Statement, c: Config, m: Measurement) -> Evidence:
+    rate = _rate(m, "K_emp", st, grid="T")
+    v = m.values
+    log10_alpha = _prop3_constants(c, m.inputs)["log10_alpha"]
+    better = "exponential" if v["rss_exp"] < v["rss_poly"] else "polynomial"
+    return Evidence(Facts(rate.slope, rate=rate), rate=rate, extra={"log10_alpha": log10_alpha},
+                    notes=["measured: slope of log K_emp(T) against log T on the small-T grid, "
+                           "K_emp(T) = L max_{k, t<=T} ||Z_{k+1}(t) - Z_k(t)|| (eq. 7: "
+                           "K = beta T e^{alpha T}, so K_emp(T) = O(T) as T -> 0)",
+                           f"growth over T in [{m.series['T_all'][0]:.3g}, "
+                           f"{m.series['T_all'][-1]:.3g}]: exponential rate "
+                           f"{v['alpha_emp']:.3g} (log K_emp / T against T) vs polynomial "
+                           f"exponent {v['p_emp']:.3g} (log K_emp against log T); the {better} "
+                           f"fits better (residuals {v['rss_exp']:.3g} vs {v['rss_poly']:.3g}); "
+                           f"the paper's alpha = 10^{log10_alpha:.4g}"])
+
+
+def _prop2(st: Statement, c: Config, m: Measurement) -> Evidence:
     from theory.euler import prop2_constants
 
     i = m.inputs
@@ -124,147 +151,181 @@ def _prop2(st: Statement, c: Config, m: Measurement) -> Verdict:
                              lip_V=i["lip_V"], lip_W=i["lip_W"], norm_A=i["norm_A"],
                              norm_B=i["norm_B"], M_X=i["M_X"])
     bound = consts["C"] / c.L
-    rate = rate_fit(m.series["L"], [[g] for g in m.series["gap"]], st.rate_window)
-    return Verdict(m.values["gap"], _finite(bound), _leq(m.values["gap"], bound, c),
-                   notes=[f"C = {consts['C']:.4g} (the paper's chain (35): "
-                          f"{consts['C_paper']:.4g}); L x gap = {m.values['L_times_gap']:.4g}"],
-                   extra={"C": consts["C"], "C_paper": consts["C_paper"]}, rate=rate)
+    facts = Facts(m.values["gap"], _finite(bound), None if math.isfinite(bound) else math.inf,
+                  a_priori=m.values.get("a_priori"),
+                  a_priori_reason="||B||_2 (sup||h_L|| + sup||H(1)||), each <= ||A x|| + sup_s "
+                                  "||V(s)||_2 M_sigma (sigma bounded)", dtype=c.dtype)
+    return Evidence(facts, notes=[f"C = {consts['C']:.4g} (the paper's chain (35): "
+                                  f"{consts['C_paper']:.4g}); L x gap = "
+                                  f"{m.values['L_times_gap']:.4g}"],
+                    extra={"C": consts["C"], "C_paper": consts["C_paper"]})
 
 
-def _thm4(st: Statement, c: Config, m: Measurement) -> Verdict:
-    rate = _rate(m, "z_sup", st)
+def _prop2_rate_L(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return _rate_evidence(_rate(m, "gap", st), "slope of log sup_x ||F(x) - F^L(x)|| against "
+                          "log L (one pair of paths V, W per seed)")
+
+
+def _prop2_width_m(st: Statement, c: Config, m: Measurement) -> Evidence:
+    """C_emp(m) = L sup_x ||F - F^L|| does not depend on the width m (Remark 3's claim for the
+    constants of model (3), measured here for Proposition 2's)."""
+    rate = _rate(m, "C_emp", st, grid="m")
+    return Evidence(Facts(rate.slope, rate=rate), rate=rate, extra=dict(m.values),
+                    notes=[f"measured: slope of log C_emp(m) = log(L sup_x ||F(x) - F^L(x)||) "
+                           f"against log m at L = {c.L}; the explicit C of Proposition 11 grows "
+                           f"as m^{m.values['gamma_C']:.3g} on the same grid and draws"])
+
+
+def _thm4(st: Statement, c: Config, m: Measurement) -> Evidence:
     extra = {k: v for k, v in m.values.items() if k.startswith(("richardson", "deepest"))}
     for name in ("z_l2", "h_sup", "out_sup"):
         extra[f"rate_{name}"] = _rate(m, name, st).to_dict()
-    return Verdict(rate.slope, None, bool(rate.meets), extra=extra, rate=rate,
-                   notes=["measured: slope of log sup_{s,t} ||Z^L(s,t) - Z(s,t)|| against "
-                          "log L (the limit Z solved on an s-grid)"])
+    return _rate_evidence(_rate(m, "z_sup", st), "slope of log sup_{s,t} ||Z^L(s,t) - Z(s,t)|| "
+                          "against log L (the limit Z solved on an s-grid)", **extra)
 
 
-def _prop5(st: Statement, c: Config, m: Measurement) -> Verdict:
+def _prop5(st: Statement, c: Config, m: Measurement) -> Evidence:
     from theory import pl
 
     local = pl.local_constants(c)
     mu = None if local is None else local["mu"]
     measured = m.values["pl_min"]
-    holds = mu is not None and measured >= mu * (1 - tolerance.RTOL[c.dtype])
     notes = [] if mu is None else [f"mu_emp / mu = {measured / mu:.4g}"]
-    return Verdict(measured, mu, holds, notes=notes + m.notes,
-                   extra={k: v for k, v in m.values.items() if k != "pl_min"})
+    return Evidence(Facts(measured, mu, relation=">=", a_priori=0.0,
+                          a_priori_reason="G / l >= 0", dtype=c.dtype), notes=notes + m.notes,
+                    extra={k: v for k, v in m.values.items() if k != "pl_min"})
 
 
-def _thm6_decay(st: Statement, c: Config, m: Measurement) -> Verdict:
+def _thm6_decay(st: Statement, c: Config, m: Measurement) -> Evidence:
+    from theory import pl
     from theory.long_time import decay_bound
 
     t, loss = m.series["t"], m.series["loss"]
     l0 = loss[0]  # the ratio is 1 at t = 0 by construction: compare at t > 0
     measured = max(lt / decay_bound(tt, l0, c.n, c.q, c.activation, c.r)
                    for tt, lt in zip(t[1:], loss[1:], strict=True))
-    from theory import pl
-
     local = pl.local_constants(c)
-    notes = [f"empirical decay rate {m.values['empirical_rate']:.4g}"
+    notes = ["measured: max_{t > 0} l(t) / (e^{-mu t} l(0)) (bound 1)",
+             f"empirical decay rate {m.values['empirical_rate']:.4g}"
              + ("" if local is None else f" against the guaranteed mu = {local['mu']:.4g}")]
-    return Verdict(measured, 1.0, _leq(measured, 1.0, c), notes=notes,
-                   extra={"empirical_rate": m.values["empirical_rate"],
-                          "max_dist": m.values["max_dist"],
-                          "M": None if local is None else local["M"]})
+    return Evidence(Facts(measured, 1.0, dtype=c.dtype), notes=notes,
+                    extra={"empirical_rate": m.values["empirical_rate"],
+                           "max_dist": m.values["max_dist"],
+                           "M": None if local is None else local["M"]})
 
 
-def _thm6_interpolation(st: Statement, c: Config, m: Measurement) -> Verdict:
+def _thm6_interpolation(st: Statement, c: Config, m: Measurement) -> Evidence:
     from theory.long_time import decay_bound
 
     # ||F(x_i) - y_i||^2 <= n l(T) <= n exp(-mu T) l(0)   (eq. 10)
-    bound = math.sqrt(c.n * decay_bound(c.T, m.values["l0"], c.n, c.q, c.activation, c.r))
-    return Verdict(m.values["max_residual"], bound, _leq(m.values["max_residual"], bound, c),
-                   notes=[f"l(T) = {m.values['l_T']:.4g} at T = {c.T}"])
+    v = m.values
+    bound = math.sqrt(c.n * decay_bound(c.T, v["l0"], c.n, c.q, c.activation, c.r))
+    return Evidence(Facts(v["max_residual"], bound, a_priori=math.sqrt(c.n * v["l_T"]),
+                          a_priori_reason="max_i ||F(x_i) - y_i|| <= sqrt(n l(T)) by the "
+                                          "definition of l", dtype=c.dtype),
+                    notes=["measured: max_i ||F(x_i) - y_i|| at T; bound: the finite-T "
+                           "residual sqrt(n e^{-mu T} l(0)) of eq. (10)",
+                           f"l(T) = {v['l_T']:.4g} at T = {c.T}"])
 
 
-def _lemma18(st: Statement, c: Config, m: Measurement) -> Verdict:
+def _lemma18(st: Statement, c: Config, m: Measurement) -> Evidence:
     worst = max(m.values.values())
-    return Verdict(worst, 0.0, _leq(worst, 0.0, c), extra=dict(m.values),
-                   notes=["measured: the largest relative violation (rhs - lhs) / max(|lhs|, "
-                          f"|rhs|) over {m.inputs['trials']:g} drawn triples (<= 0 holds)"])
+    return Evidence(Facts(worst, 0.0), extra=dict(m.values),
+                    notes=["measured: the largest relative violation (rhs - lhs) / max(|lhs|, "
+                           f"|rhs|) over {m.inputs['trials']:g} drawn triples (<= 0 holds)"])
 
 
-def _lemma20(st: Statement, c: Config, m: Measurement) -> Verdict:
+def _lemma20(st: Statement, c: Config, m: Measurement) -> Evidence:
     from theory.lemmas import lemma20_bound
 
     v = m.values
     bound = float(lemma20_bound(c.q, c.m, c.M_W))
-    holds = tolerance.leq(v["exact_tail"], bound, "mpmath") and v["mc_lo"] <= bound
-    return Verdict(v["exact_tail"], bound, holds,
-                   notes=[f"Monte Carlo: {v['mc_freq']:.4g} in [{v['mc_lo']:.3g}, "
-                          f"{v['mc_hi']:.3g}] (95% Clopper-Pearson, {m.inputs['trials']:g} draws)"],
-                   extra=dict(v))
+    return Evidence(Facts(v["exact_tail"], bound, probability=True, dtype="mpmath"),
+                    notes=["measured: the exact chi-square tail (mpmath)",
+                           f"Monte Carlo: {v['mc_freq']:.4g} in [{v['mc_lo']:.3g}, "
+                           f"{v['mc_hi']:.3g}] (95% Clopper-Pearson, {m.inputs['trials']:g} "
+                           "draws)"], extra=dict(v))
 
 
-def _lemma21(st: Statement, c: Config, m: Measurement) -> Verdict:
+def _lemma21(st: Statement, c: Config, m: Measurement) -> Evidence:
     from theory.lemmas import lemma21_delta
 
     v = m.values
     r = int(m.inputs["r"])
     delta = float(lemma21_delta(c.activation, r, c.m, c.n, c.d))
-    holds = v["fail_lo"] <= delta
-    notes = [f"failure frequency {v['fail_freq']:.4g} in [{v['fail_lo']:.3g}, "
-             f"{v['fail_hi']:.3g}] (95% Clopper-Pearson, {m.inputs['trials']:g} draws); "
-             f"min smin / threshold = {v['min_ratio']:.4g}"]
-    if delta >= 1:
-        notes.append("vacuous: delta >= 1")
-    return Verdict(v["fail_freq"], delta, holds, notes=notes, extra=dict(v))
+    # the Clopper-Pearson lower end: the failure frequency is significantly above delta only
+    # if even its lower confidence bound is
+    return Evidence(Facts(v["fail_lo"], delta, probability=True),
+                    notes=[f"measured: the lower 95% Clopper-Pearson bound of the failure "
+                           f"frequency {v['fail_freq']:.4g} (in [{v['fail_lo']:.3g}, "
+                           f"{v['fail_hi']:.3g}], {m.inputs['trials']:g} draws); min smin / "
+                           f"threshold = {v['min_ratio']:.4g}"], extra=dict(v))
 
 
-def _hermite(st: Statement, c: Config, m: Measurement) -> Verdict:
-    g = [m.values[f"bessel_gap_{R}"] for R in (7, 15, 31)]
-    tol = tolerance.RTOL["float64"]
-    bessel = all(x >= -tol for x in g)
-    decreasing = g[2] <= g[1] + tol and g[1] <= g[0] + tol
-    return Verdict(g[2], None, bessel and decreasing, extra={"bessel_gaps": g,
-                                                             "eta": m.series["eta"]},
-                   notes=["measured: (E[sigma^2] - sum_{r<=31} eta_r^2) / E[sigma^2]; holds: "
-                          "Bessel's inequality at R = 7, 15, 31 and a shrinking tail"])
+def _hermite(st: Statement, c: Config, m: Measurement) -> Evidence:
+    v = m.values
+    return Evidence(Facts(v["max_rel_error"], tolerance.RTOL["mpmath"] * 1e5),
+                    extra={"bessel_gaps": [v[f"bessel_gap_{R}"] for R in (7, 15, 31)]},
+                    notes=["measured: max_{r <= 11} |eta_r - eta_r(ref)| / max(1, |eta_r(ref)|)"
+                           f" against an independent reference ({m.notes[0]})",
+                           f"Parseval: 1 - sum_(r<=31) eta_r^2 / E[sigma^2] = "
+                           f"{v['bessel_gap_31']:.3g}"])
 
 
-def _appd(st: Statement, c: Config, m: Measurement) -> Verdict:
+def _appd(st: Statement, c: Config, m: Measurement) -> Evidence:
     v = m.values
     path = m.series["w_even"]
-    # w(t) moves monotonically toward w*, from below unless w(0) = 1/(2L) > w* (small C^{1/L})
+    # w(t) moves monotonically toward w*, from below unless w(0) = 1/(2L) > w* (small C^{1/L});
+    # each defect is scaled by its tolerance, so the bound is 1
     sign = 1.0 if path[0] <= v["w_star"] else -1.0
-    monotone = all(sign * (b - a) >= 0 for a, b in zip(path, path[1:], strict=False)) \
-        and sign * (path[-1] - v["w_star"]) <= tolerance.RTOL["float64"] * abs(v["w_star"])
-    holds = v["odd_max_move"] == 0.0 and v["even_spread"] <= 1e-12 * max(1.0, abs(v["w_even"])) \
-        and monotone
-    return Verdict(v["w_error"], None, holds, extra=dict(v),
-                   notes=[f"|w(T) - w*| = {v['w_error']:.3g} at T = {c.T}; odd weights moved "
-                          f"{v['odd_max_move']:.3g}; even spread {v['even_spread']:.3g}; gap "
-                          f"{v['gap']:.4g} -> w* + 1/(2L) = {v['gap_limit']:.4g}"])
+    tol = tolerance.RTOL["float64"] * abs(v["w_star"])
+    back = max([sign * (a - b) for a, b in zip(path, path[1:], strict=False)] + [0.0])
+    defect = max(v["odd_max_move"] / 1e-300 if v["odd_max_move"] else 0.0,
+                 v["even_spread"] / (1e-12 * max(1.0, abs(v["w_even"]))),
+                 back / max(tol, 1e-300) if back else 0.0,
+                 max(0.0, sign * (path[-1] - v["w_star"])) / max(tol, 1e-300))
+    return Evidence(Facts(defect, 1.0), extra=dict(v),
+                    notes=["measured: the largest defect over (odd weights moved: must be 0, "
+                           "even spread / 1e-12, monotone approach to w* / rounding) (<= 1)",
+                           f"|w(T) - w*| = {v['w_error']:.3g} at T = {c.T}; odd weights moved "
+                           f"{v['odd_max_move']:.3g}; even spread {v['even_spread']:.3g}; gap "
+                           f"{v['gap']:.4g} -> w* + 1/(2L) = {v['gap_limit']:.4g}"])
 
 
-def _sec43(st: Statement, c: Config, m: Measurement) -> Verdict:
-    conv = _rate(m, "conv", st)
-    smooth = _rate(m, "smooth", st)
-    return Verdict(conv.slope, None, bool(conv.meets) and bool(smooth.meets), rate=conv,
-                   extra={"rate_smooth_init": smooth.to_dict()},
-                   notes=[f"convolutional residual slope {conv.slope:.3g}, smooth-init model (3) "
-                          f"slope {smooth.slope:.3g}"])
+def _sec43(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return _rate_evidence(_rate(m, "conv", st), "slope of log max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| "
+                          "against log L for a convolutional residual (tied initialization)")
 
 
-def _table1(st: Statement, c: Config, m: Measurement) -> Verdict:
+def _sec43_smooth(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return _rate_evidence(_rate(m, "smooth", st), "slope of log max_{k,t} ||Z_{k+1}(t) - "
+                          "Z_k(t)|| against log L for model (3) from a smooth Gaussian-process "
+                          "initialization")
+
+
+def _table1(st: Statement, c: Config, m: Measurement) -> Evidence:
     v = m.values
     tied = (v["tied_relative_1"] + v["tied_relative_2"]) / 2
     iid = (v["iid_relative_1"] + v["iid_relative_2"]) / 2
     ratio = tied / iid if iid > 0 else math.inf
-    return Verdict(ratio, 1.0, ratio < 1.0, extra=dict(v),
-                   notes=[f"relative smoothness mean_k ||conv_(k+1) - conv_k|| / mean_k ||conv_k||"
-                          f": tied {tied:.3g}, iid {iid:.3g}; test accuracy tied "
-                          f"{v['tied_test_acc']:.3f}, iid {v['iid_test_acc']:.3f}"] + m.notes)
+    return Evidence(Facts(ratio, 1.0, powered=False,
+                          power_reason="the smoothness contrast restates the initialization "
+                                       "(the residual branch does not act at this budget)"),
+                    extra=dict(v),
+                    notes=[f"relative smoothness mean_k ||conv_(k+1) - conv_k|| / mean_k ||conv_k||"
+                           f": tied {tied:.3g}, iid {iid:.3g}; test accuracy tied "
+                           f"{v['tied_test_acc']:.3f}, iid {v['iid_test_acc']:.3f}"] + m.notes)
 
 
-CHECKS: dict[str, Callable[[Statement, Config, Measurement], Verdict]] = {
+CHECKS: dict[str, Callable[[Statement, Config, Measurement], Evidence]] = {
     "prop1.wellposed": _prop1,
     "prop2.euler": _prop2,
+    "prop2.rate_L": _prop2_rate_L,
+    "prop2.width_m": _prop2_width_m,
     "prop3.bounded": _prop3_bounded,
     "prop3.successive": _prop3_successive,
+    "prop3.rate_L": _prop3_rate_L,
+    "prop3.growth_T": _prop3_growth_T,
     "thm4.limit": _thm4,
     "prop5.pl": _prop5,
     "thm6.decay": _thm6_decay,
@@ -275,51 +336,50 @@ CHECKS: dict[str, Callable[[Statement, Config, Measurement], Verdict]] = {
     "hermite.coefficients": _hermite,
     "appD.relu": _appd,
     "sec43.general": _sec43,
+    "sec43.smooth_init": _sec43_smooth,
     "table1.realdata": _table1,
 }
 assert set(CHECKS) == set(catalog), "every catalog statement needs a check"
 
 
 def run_check(statement_id: str, config: Config) -> CheckResult:
-    """Measure ``statement_id`` for ``config`` and compare with its bound."""
+    """Measure ``statement_id`` for ``config``, declare its facts and classify them."""
     st = catalog[statement_id]
     resolve(config.device, config.dtype)  # CUDA asked for but absent: rejected before any work
     failed = st.assumptions(config)
     m = measure(st.id, config)
-    notes: list[str] = []
     try:
-        verdict = CHECKS[st.id](st, config, m)
+        evidence = CHECKS[st.id](st, config, m)
     except ConfigError as exc:  # the bound is undefined here (e.g. K' for a non-C^2 sigma)
         if not failed:
             raise
-        verdict = Verdict(None, None, False, notes=[f"bound undefined: {exc}"])
-    notes += verdict.notes
-    log10_b = verdict.log10_bound
-    if log10_b is None and verdict.bound is not None and verdict.bound > 0:
-        log10_b = math.log10(verdict.bound)
+        evidence = Evidence(Facts(None), notes=[f"bound undefined: {exc}"])
+    facts, notes = evidence.facts, list(evidence.notes)
+    verdict = classify(facts, failed)
+    log10_b = facts.log10_of_bound()
     slack = None
-    if log10_b is not None and verdict.measured is not None and verdict.measured > 0 \
-            and math.isfinite(log10_b):
-        slack = log10_b - math.log10(verdict.measured)
-        slack = slack if st.relation == "<=" else -slack
-    elif verdict.bound is not None and verdict.measured is not None:
-        slack = slack_log10(verdict.bound, verdict.measured, st.relation)
-    extra = {"values": m.values, "inputs": m.inputs, "series": m.series, **verdict.extra}
-    if log10_b is not None:
+    if log10_b is not None and facts.measured is not None and facts.measured > 0 \
+            and math.isfinite(log10_b) and facts.rate is None:
+        slack = log10_b - math.log10(facts.measured)
+        slack = slack if facts.relation == "<=" else -slack
+    extra = {"values": m.values, "inputs": m.inputs, "series": m.series, **evidence.extra}
+    if log10_b is not None and facts.rate is None:
         extra["log10_bound"] = log10_b
-    if verdict.rate is not None:
-        extra["rate"] = verdict.rate.to_dict()
-        if verdict.rate.null_seeds:
-            notes.append(f"{verdict.rate.null_seeds} of {verdict.rate.seeds} seeds have a gap "
-                         "identically 0 at every depth (the bound holds trivially; left out of "
-                         "the slope)")
-    if not failed and verdict.bound is not None and tolerance.fragile(
-            verdict.measured or 0.0, verdict.bound) and config.dtype == "float32":
+    if facts.a_priori is not None:
+        extra["a_priori"] = facts.a_priori
+    rate = evidence.rate or facts.rate
+    if rate is not None:
+        extra["rate"] = rate.to_dict()
+        if rate.null_seeds:
+            notes.append(f"{rate.null_seeds} of {rate.seeds} seeds identically 0 at every "
+                         "grid point (any C/L bound holds for them; left out of the slope)")
+    if not failed and facts.bound is not None and tolerance.fragile(
+            facts.measured or 0.0, facts.bound) and config.dtype == "float32":
         notes.append("fragile: the verdict is within float32 rounding of flipping")
     return CheckResult(
         id=st.id, paper_ref=st.paper_ref, claim=st.claim, config=config.to_dict(),
         applicable=not failed, failed_assumptions=failed,
-        bound=_finite(verdict.bound), measured=_finite(verdict.measured),
-        holds=verdict.holds if not failed else None, slack_log10=_finite(slack),
-        rate_slope=None if verdict.rate is None else _finite(verdict.rate.slope),
-        notes="; ".join(notes), extra=extra)
+        bound=_finite(facts.bound) if facts.rate is None else None,
+        measured=_finite(facts.measured), holds=verdict.holds, slack_log10=_finite(slack),
+        rate_slope=None if rate is None else _finite(rate.slope),
+        notes="; ".join(notes), extra=extra, verdict=verdict.cls, verdict_rule=verdict.rule)

@@ -28,6 +28,7 @@ from numerics.init import init_params
 from numerics.limit import depth_study
 from numerics.metrics import frobenius, layer_norms, successive_gaps
 from numerics.model import MLP, Conv, Params, forward
+from numerics.rates import loglog_slope
 from theory.catalog import catalog
 from theory.config import Config
 
@@ -135,12 +136,75 @@ def measure_prop3_successive(config: Config) -> Measurement:
     result = run(config)
     init = _norms(result.params0)
     values = {"max_gap": _max(result, "gap"), "K_emp": config.L * _max(result, "gap"),
+              "max_Z": _max(result, "z_norm"),
               "max_norm": max(_max(result, k) for k in ("a_norm", "z_norm", "b_norm"))}
     inputs = {"init_gap": init["gap"], "M0": max(init["A"], init["Z"], init["B"]),
               **_data_inputs(config)}
-    series = _series(result, "gap", "loss")
-    series.update(depth_sweep(config, lambda r: r.maxima["gap"]))
-    return Measurement("prop3.successive", config, values, inputs, series)
+    return Measurement("prop3.successive", config, values, inputs,
+                       _series(result, "gap", "loss"))
+
+
+def measure_prop3_rate_L(config: Config) -> Measurement:
+    """S3 in L: max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| for every depth of ``config.depths`` and seed of
+    ``config.seeds``, and the onset: the smallest depth from which every local slope between
+    neighbouring depths (of the seed-mean) lies in the 1/L window."""
+    series = depth_sweep(config, lambda r: r.maxima["gap"])
+    return Measurement("prop3.rate_L", config, {"onset_L": onset(series["L"], series["values"])},
+                       _data_inputs(config), series)
+
+
+def onset(depths: Sequence[int], values: Sequence[Sequence[float]],
+          window: tuple[float, float] = catalog["prop3.rate_L"].rate_window or (-1.2, -0.8)
+          ) -> float:
+    """The smallest depth from which the local log-log slopes of the seed-mean all lie in
+    ``window`` (nan if even the last pair is outside it or a mean is 0)."""
+    mean = np.asarray(values, dtype=float).mean(axis=1)
+    if not np.all(mean > 0):
+        return math.nan
+    local = np.diff(np.log(mean)) / np.diff(np.log(np.asarray(depths, dtype=float)))
+    inside = (window[0] <= local) & (local <= window[1])
+    start = len(local)
+    while start > 0 and inside[start - 1]:
+        start -= 1
+    return math.nan if start == len(local) else float(depths[start])
+
+
+def measure_prop3_growth_T(config: Config) -> Measurement:
+    """S3 in T: K_emp(t) = L max_{k, t' <= t} ||Z_{k+1}(t') - Z_k(t')|| along one run of the seeds
+    of ``config.seeds`` (batched), on the small-T grid t = t0 2^j (j = 0..5), t0 the first time
+    at which every seed's gap is open (from a tied initialization every layer gets the same first
+    step, so t0 >= 2 eta; saturated coordinate clipping keeps the layers equal longer) and on
+    every recorded t where it is positive, with least-squares fits of the growth over the whole
+    horizon: polynomial (log K against log t, exponent ``p_emp``) and eq. (7)'s shape
+    beta t e^{alpha t} (log(K/t) against t, rate ``alpha_emp``), with their residual sums of
+    squares."""
+    X, Y = data(config)
+    flow = Flow.from_config(config)
+    result = train(initial(config, seeds=config.seeds), X, Y, flow,
+                   MLP(config.activation, config.scaling), record_every=1)
+    t = result.times.double().numpy()
+    K = config.L * torch.cummax(result.series["gap"].double(), dim=0).values.numpy()
+    opened = np.flatnonzero(np.all(K > 0, axis=1))
+    t0 = t[opened[0]] if opened.size else math.inf
+    small = [int(np.argmin(np.abs(t - t0 * 2**j))) for j in range(6)
+             if t0 * 2**j <= t[-1] * (1 + 1e-9)]
+    mean = K.mean(axis=1)
+    keep = (t > 0) & (mean > 0)
+    values = {"K_emp_T": float(mean[-1]), "p_emp": math.nan, "alpha_emp": math.nan,
+              "rss_poly": math.nan, "rss_exp": math.nan}
+    if keep.sum() >= 3:
+        lt, lk = np.log(t[keep]), np.log(mean[keep])
+        (p, _), rss_p = np.polyfit(lt, lk, 1, full=True)[:2]
+        (alpha, _), rss_e = np.polyfit(t[keep], lk - lt, 1, full=True)[:2]
+        values.update(p_emp=float(p), alpha_emp=float(alpha), rss_poly=float(rss_p[0]),
+                      rss_exp=float(rss_e[0]))
+    init = _norms(result.params0)
+    inputs = {"M0": max(init["A"], init["Z"], init["B"]), **_data_inputs(config)}
+    return Measurement("prop3.growth_T", config, values, inputs,
+                       {"T": [float(t[j]) for j in small],
+                        "K_emp": [[float(k) for k in K[j]] for j in small],
+                        "T_all": [float(x) for x in t[keep]],
+                        "K_emp_all": [float(k) for k in mean[keep]]})
 
 
 def depth_sweep(config: Config, quantity: Callable[[TrainResult], torch.Tensor],
@@ -163,33 +227,93 @@ def depth_sweep(config: Config, quantity: Callable[[TrainResult], torch.Tensor],
 # --------------------------------------------------------------------------- S2, S4, S12
 
 
-def measure_prop2(config: Config) -> Measurement:
-    """S2: sup_x ||F(x) - F^L(x)|| for V_k = V(k/L), W_k = W(k/L) with the smooth paths
+def _prop2_paths(config: Config, seed: int, m: int) -> dict[str, Any]:
+    """Proposition 2's weights V_k = V(k/L), W_k = W(k/L) on the smooth paths
     V(s) = V0 + sin(2 pi s) V1 / 2, W(s) = W0 + sin(2 pi s) W1 / 2 (V0, V1, W0, W1 standard
-    Gaussian, drawn with ``config.seed``) against an accurate solve of the neural ODE (6), at
-    ``config.L`` and every depth of ``config.depths``.  ``inputs`` are the exact constants of these
-    paths: sup_s ||V(s)||_F <= ||V0||_F + ||V1||_F / 2, Lipschitz constant pi ||V1||_F, ...."""
-    gen = torch.Generator().manual_seed(config.seed)
-    q, m = config.q, config.m
+    Gaussian of width ``m``, drawn with ``seed``), with the exact constants of these paths:
+    sup_s ||V(s)||_F <= ||V0||_F + ||V1||_F / 2, Lipschitz constant pi ||V1||_F, ...."""
+    gen = torch.Generator().manual_seed(seed)
+    q = config.q
     V0, V1 = (torch.randn(q, m, generator=gen, dtype=torch.float64) for _ in range(2))
     W0, W1 = (torch.randn(m, q, generator=gen, dtype=torch.float64) for _ in range(2))
-    V = node.sin_modulated(V0, V1 / 2)
-    W = node.sin_modulated(W0, W1 / 2)
+    fro = torch.linalg.matrix_norm
+    p = initial(config, L=1)
+    A, B = (x[0].to("cpu", torch.float64) for x in (p.A, p.B))
+    return {"V": node.sin_modulated(V0, V1 / 2), "W": node.sin_modulated(W0, W1 / 2), "A": A,
+            "B": B, "sup_V": float(fro(V0) + fro(V1) / 2), "sup_W": float(fro(W0) + fro(W1) / 2),
+            "lip_V": float(math.pi * fro(V1)), "lip_W": float(math.pi * fro(W1)),
+            "norm_A": float(torch.linalg.matrix_norm(A, 2)),
+            "norm_B": float(torch.linalg.matrix_norm(B, 2)),
+            "sup_V_2": float(max(torch.linalg.matrix_norm(V0 + c * V1 / 2, 2)
+                                 for c in (-1.0, 1.0)))}
+
+
+def _prop2_gaps(config: Config, paths: dict[str, Any], depths: Sequence[int]) -> node.GapResult:
     X, _ = data(config)
-    A, B = (p[0].to("cpu", torch.float64) for p in (initial(config, L=1).A,
-                                                    initial(config, L=1).B))
+    return node.resnet_ode_gap(paths["A"], paths["V"], paths["W"], paths["B"],
+                               X.to("cpu", torch.float64), config.activation, depths,
+                               scaling=config.scaling)
+
+
+def measure_prop2(config: Config) -> Measurement:
+    """S2: sup_x ||F(x) - F^L(x)|| on the paths of :func:`_prop2_paths` (seed ``config.seed``)
+    against an accurate solve of the neural ODE (6), at ``config.L`` and every depth of
+    ``config.depths``; for a bounded sigma, the a-priori bound
+    ||B||_2 (||h_L|| + ||H(1)||) <= 2 ||B||_2 (max ||A x|| + sup_s ||V(s)||_2 M_sigma), since each
+    of the L steps (or the ODE on [0, 1]) adds at most ||V||_2 ||sigma(.)|| / (L sqrt m)
+    <= ||V||_2 M_sigma / L (sup over the sin path is attained at sin = +-1: V0 +- V1/2)."""
+    from theory.finite_time import activation
+
+    paths = _prop2_paths(config, config.seed, config.m)
     depths = sorted(set(config.depths) | {config.L})
-    gap = node.resnet_ode_gap(A, V, W, B, X.to("cpu", torch.float64), config.activation, depths,
-                              scaling=config.scaling)
+    gap = _prop2_gaps(config, paths, depths)
     at_L = gap.gaps[depths.index(config.L)]
     values = {"gap": at_L, "L_times_gap": config.L * at_L, "slope": gap.slope}
-    fro = torch.linalg.matrix_norm
-    inputs = {"sup_V": float(fro(V0) + fro(V1) / 2), "sup_W": float(fro(W0) + fro(W1) / 2),
-              "lip_V": float(math.pi * fro(V1)), "lip_W": float(math.pi * fro(W1)),
-              "norm_A": float(torch.linalg.matrix_norm(A, 2)),
-              "norm_B": float(torch.linalg.matrix_norm(B, 2)), **_data_inputs(config)}
-    return Measurement("prop2.euler", config, values, inputs,
+    M_sigma = activation(config.activation).M_float()
+    X, _ = data(config)
+    if math.isfinite(M_sigma) and config.scaling == "paper":
+        h = float((X.double().cpu() @ paths["A"].T).norm(dim=-1).max())
+        values["a_priori"] = 2 * paths["norm_B"] * (h + paths["sup_V_2"] * M_sigma)
+    inputs = {k: paths[k] for k in ("sup_V", "sup_W", "lip_V", "lip_W", "norm_A", "norm_B")}
+    return Measurement("prop2.euler", config, values, {**inputs, **_data_inputs(config)},
                        {"L": list(gap.depths), "gap": list(gap.gaps)})
+
+
+def measure_prop2_rate_L(config: Config) -> Measurement:
+    """S2 in L: the gap for every depth of ``config.depths``, one pair of paths per seed of
+    ``config.seeds``."""
+    per_seed = [_prop2_gaps(config, _prop2_paths(config, s, config.m), config.depths).gaps
+                for s in config.seeds]
+    return Measurement("prop2.rate_L", config, {}, _data_inputs(config),
+                       {"L": list(config.depths),
+                        "gap": [[g[j] for g in per_seed] for j in range(len(config.depths))]})
+
+
+def measure_prop2_width_m(config: Config) -> Measurement:
+    """S2 in m: C_emp = L sup_x ||F - F^L|| at ``config.L`` for widths m/4, m/2, m, 2m (one pair
+    of paths per seed and width), with the explicit C of :func:`theory.euler.prop2_constants`
+    for the same draws and ``gamma_C``, the slope of log(seed-mean C) against log m."""
+    from theory.euler import prop2_constants
+
+    widths = sorted({max(1, round(config.m * f)) for f in (0.25, 0.5, 1, 2)})
+    X, _ = data(config)
+    M_X = float(X.norm(dim=-1).max())
+    C_emp, C = [], []
+    for w in widths:
+        row, row_C = [], []
+        for s in config.seeds:
+            paths = _prop2_paths(config, s, w)
+            row.append(config.L * _prop2_gaps(config, paths, [config.L, 2 * config.L]).gaps[0])
+            row_C.append(prop2_constants(
+                config.activation, q=config.q, m=w, M_X=M_X,
+                **{k: paths[k] for k in ("sup_V", "sup_W", "lip_V", "lip_W", "norm_A",
+                                         "norm_B")})["C"])
+        C_emp.append(row)
+        C.append(float(np.mean(row_C)))
+    finite = all(math.isfinite(c) and c > 0 for c in C)
+    gamma = loglog_slope(widths, C)[0] if finite else math.inf
+    return Measurement("prop2.width_m", config, {"gamma_C": gamma}, {"M_X": M_X},
+                       {"m": widths, "C_emp": C_emp, "C": C})
 
 
 def measure_thm4(config: Config) -> Measurement:
@@ -216,17 +340,22 @@ def measure_thm4(config: Config) -> Measurement:
 def measure_sec43(config: Config) -> Measurement:
     """S12: max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| against L for a convolutional residual (a 1-D
     signal of q / C positions and C = 2 channels (1 when q is odd), 2 hidden channels, kernel 3;
-    C^2 with f(0, .) = 0) and for model (3) from a smooth Gaussian-process initialization."""
+    C^2 with f(0, .) = 0), tied initialization."""
     channels = 2 if config.q % 2 == 0 else 1
     conv = Conv(channels=channels, hidden_channels=2, spatial=(config.q // channels,),
                 activation=config.activation)
-    conv_series = depth_sweep(dataclasses.replace(config, init="tied"),
-                              lambda r: r.maxima["gap"], residual=conv)
-    smooth_series = depth_sweep(dataclasses.replace(config, init="smooth"),
-                                lambda r: r.maxima["gap"])
+    series = depth_sweep(dataclasses.replace(config, init="tied"), lambda r: r.maxima["gap"],
+                         residual=conv)
     return Measurement("sec43.general", config, {}, {},
-                       {"L": conv_series["L"], "conv": conv_series["values"],
-                        "smooth": smooth_series["values"]})
+                       {"L": series["L"], "conv": series["values"]})
+
+
+def measure_sec43_smooth(config: Config) -> Measurement:
+    """S12: the same gap against L for model (3) from a smooth Gaussian-process
+    initialization."""
+    series = depth_sweep(dataclasses.replace(config, init="smooth"), lambda r: r.maxima["gap"])
+    return Measurement("sec43.smooth_init", config, {}, {},
+                       {"L": series["L"], "smooth": series["values"]})
 
 
 # --------------------------------------------------------------------------- S5, S6
@@ -383,11 +512,17 @@ def measure_lemma21(config: Config) -> Measurement:
 
 
 def measure_hermite(config: Config) -> Measurement:
-    """S10: E[sigma(Z)^2] - sum_{r<=R} eta_r^2 (Bessel gap) for R = 7, 15, 31, and the
-    orthonormality defect of h_0..h_8 computed through eta (eta_r(h_s) = delta_rs)."""
+    """S10: eta_0..eta_11 of :func:`theory.hermite.eta` (composite Gauss-Legendre) against an
+    independent reference: the closed form where one exists
+    (:func:`theory.hermite.eta_closed_form`), else mpmath's tanh-sinh quadrature of
+    sigma(z) He_r(z) phi(z) on (-inf, 0] and [0, inf) (another rule on another split); and the
+    Bessel gaps E[sigma^2] - sum_{r<=R} eta_r^2 (R = 7, 15, 31), reported only (they hold for
+    any orthonormal projection by construction)."""
     import mpmath
+    import sympy as sp
 
     from theory import hermite
+    from theory.finite_time import activation
 
     values: dict[str, float] = {}
     with mpmath.workdps(40):
@@ -395,8 +530,30 @@ def measure_hermite(config: Config) -> Measurement:
             partial, second = hermite.parseval_partial(config.activation, R)
             values[f"bessel_gap_{R}"] = float((second - partial) / second) if second else 0.0
         values["second_moment"] = float(second)
-    etas = [float(hermite.eta(config.activation, r)) for r in range(12)]
-    return Measurement("hermite.coefficients", config, values, {}, {"eta": etas})
+    profile = activation(config.activation)
+    closed = [hermite.eta_closed_form(profile.name, r) for r in range(12)]
+    reference = "closed forms" if all(c is not None for c in closed) else "mpmath tanh-sinh"
+    errors, etas = [], []
+    with mpmath.workdps(30):
+        f = sp.lambdify(sp.Symbol("x"), profile.expr, modules="mpmath")
+        for r, exact in enumerate(closed):
+            value = hermite.eta(config.activation, r)
+            if reference == "closed forms":
+                ref = mpmath.mpf(sp.N(exact, 35))
+            else:
+                def integrand(z: Any, r: int = r) -> Any:
+                    he0, he1 = mpmath.mpf(1), z
+                    for j in range(1, r):
+                        he0, he1 = he1, z * he1 - j * he0
+                    return f(z) * (he0 if r == 0 else he1) * mpmath.exp(-z * z / 2)
+
+                ref = mpmath.quad(integrand, [-mpmath.inf, 0, mpmath.inf]) / mpmath.sqrt(
+                    2 * mpmath.pi * mpmath.factorial(r))
+            errors.append(float(abs(value - ref) / max(1, abs(ref))))
+            etas.append(float(value))
+    values["max_rel_error"] = max(errors)
+    return Measurement("hermite.coefficients", config, values, {},
+                       {"eta": etas, "errors": errors}, [reference])
 
 
 # --------------------------------------------------------------------------- S11, S13
@@ -441,8 +598,12 @@ def measure_table1(config: Config) -> Measurement:
 MEASURES: dict[str, Callable[[Config], Measurement]] = {
     "prop1.wellposed": measure_prop1,
     "prop2.euler": measure_prop2,
+    "prop2.rate_L": measure_prop2_rate_L,
+    "prop2.width_m": measure_prop2_width_m,
     "prop3.bounded": measure_prop3_bounded,
     "prop3.successive": measure_prop3_successive,
+    "prop3.rate_L": measure_prop3_rate_L,
+    "prop3.growth_T": measure_prop3_growth_T,
     "thm4.limit": measure_thm4,
     "prop5.pl": measure_prop5,
     "thm6.decay": measure_thm6,
@@ -453,6 +614,7 @@ MEASURES: dict[str, Callable[[Config], Measurement]] = {
     "hermite.coefficients": measure_hermite,
     "appD.relu": measure_appd,
     "sec43.general": measure_sec43,
+    "sec43.smooth_init": measure_sec43_smooth,
     "table1.realdata": measure_table1,
 }
 assert set(MEASURES) == set(catalog), "every catalog statement needs a measurement"

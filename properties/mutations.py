@@ -182,6 +182,29 @@ def _m_min_over_10(original: Any) -> Any:
     return original / 10
 
 
+def _interval_ignored(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The rate rule without its interval condition (the wide window made infinite)."""
+    def _classify_rate(rate: Any) -> Any:
+        return original(dataclasses.replace(rate, wide_window=(-math.inf, math.inf)))
+    return _classify_rate
+
+
+def _a_priori_ignored(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The comparison rule without the a-priori-bound test (a bound above what the measured
+    quantity reaches anyway counted as informative)."""
+    def _classify_comparison(facts: Any) -> Any:
+        return original(dataclasses.replace(facts, a_priori=None))
+    return _classify_comparison
+
+
+def _point_interval(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A rate fit whose interval is its point estimate (no bootstrap over seeds)."""
+    def rate_fit(*args: Any, **kwargs: Any) -> Any:
+        fit = original(*args, **kwargs)
+        return dataclasses.replace(fit, interval=(fit.slope, fit.slope))
+    return rate_fit
+
+
 def _predicate_without_C2(original: Callable[[Any], list[str]]) -> Callable[[Any], list[str]]:
     """Proposition 1's predicate forgetting that sigma must be C^2 (ReLU then "applies")."""
     def wellposed_assumptions(config: Any) -> list[str]:
@@ -198,11 +221,12 @@ MUTATIONS: tuple[Mutation, ...] = (
              _scaled_result("Kprime", 0.1), ("tests/test_finite_time.py",)),
     Mutation("no e^(alpha T)", "theory.finite_time:successive_bound_log10",
              "Proposition 7's bound without its factor e^{alpha T}", _drop_exp_alpha_T,
-             ("tests/test_finite_time.py",)),
+             ("tests/test_finite_time.py", "tests/test_vacuous_formulas.py")),
     Mutation("M_pi/2", "theory.finite_time:M_pi", "sup ||pi(.)|| halved (M = M0 + T M_pi)",
              _scaled(0.5), ("tests/test_finite_time.py", "tests/test_flow.py")),
     Mutation("C/10", "theory.euler:prop2_constants", "Proposition 2's constant C divided by 10",
-             _scaled_result("C", 0.1), ("tests/test_euler_theory.py",)),
+             _scaled_result("C", 0.1),
+             ("tests/test_euler_theory.py", "tests/test_vacuous_formulas.py")),
     Mutation("dl/dW x 1.01", "numerics.gradients:Workspace.compute",
              "the W gradient of the explicit recurrences 1% too large",
              _scaled_gradient("W", 1.01), ("tests/test_gradients.py",)),
@@ -242,6 +266,15 @@ MUTATIONS: tuple[Mutation, ...] = (
              _scaled(1.01), ("tests/test_hermite.py",)),
     Mutation("w* halved", "numerics.appd:w_star", "Appendix D's w* = L (C^{1/L} - 1)",
              _w_star_half_depth, ("tests/test_appd.py",)),
+    Mutation("rate interval ignored", "theory.verdicts:_classify_rate",
+             "a rate holds on its point estimate alone (the BCa interval not checked)",
+             _interval_ignored, ("tests/test_verdicts.py",)),
+    Mutation("a-priori rule dropped", "theory.verdicts:_classify_comparison",
+             "a bound above the measured quantity's a-priori bound counted as informative",
+             _a_priori_ignored, ("tests/test_verdicts.py",)),
+    Mutation("point interval", "numerics.rates:rate_fit",
+             "rate fits without a bootstrap interval (the interval is the point estimate)",
+             _point_interval, ("tests/test_rates.py",)),
     Mutation("prop1 predicate without C^2", "theory.finite_time:wellposed_assumptions",
              "Propositions 1 and 3 applied to a sigma that is not C^2", _predicate_without_C2,
              ("tests/test_finite_time.py",)),

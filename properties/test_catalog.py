@@ -38,8 +38,12 @@ PROP7 = {"C2", "lipschitz", "zero_at_zero"}
 HYPOTHESES: dict[str, tuple[set[str], set[str], bool]] = {
     "prop1.wellposed": ({"C2"}, {"clipped"}, True),
     "prop2.euler": ({"lipschitz", "zero_at_zero"}, {"lipschitz_init", "model3"}, True),
+    "prop2.rate_L": ({"lipschitz", "zero_at_zero"}, {"lipschitz_init", "model3"}, True),
+    "prop2.width_m": ({"lipschitz", "zero_at_zero"}, {"lipschitz_init", "model3"}, True),
     "prop3.bounded": ({"C2"}, {"clipped"}, True),
     "prop3.successive": (PROP7, {"clipped", "lipschitz_init", "model3"}, True),
+    "prop3.rate_L": (PROP7, {"clipped", "lipschitz_init", "model3"}, True),
+    "prop3.growth_T": (PROP7, {"clipped", "lipschitz_init", "model3"}, True),
     "thm4.limit": (PROP7, {"clipped", "lipschitz_init"}, True),
     "prop5.pl": (SIGMA_ALL, {"tied", "sphere", "model3", "q_split"}, False),  # + m, L thresholds
     "thm6.decay": (SIGMA_ALL, {"tied", "sphere", "model3", "q_split", "unclipped"}, False),
@@ -51,6 +55,7 @@ HYPOTHESES: dict[str, tuple[set[str], set[str], bool]] = {
     "hermite.coefficients": (set(), set(), True),
     "appD.relu": (set(), {"relu"}, True),
     "sec43.general": (PROP7, {"clipped", "lipschitz_init"}, True),
+    "sec43.smooth_init": (PROP7, {"clipped", "lipschitz_init"}, True),
 }
 
 

@@ -74,11 +74,14 @@ class RunSpec:
 
 def run_report(args: argparse.Namespace) -> int:
     """The ``report`` subcommand: build the report, return the exit status."""
+    from reports.markdown import counts
+
     results = build_report(RunSpec.from_args(args))
-    bad = [c for c in results["checks"] if c["applicable"] and not c["holds"]]
-    print(f"resnet-ode: report written to {args.out}/report.md ({len(results['checks'])} checks, "
-          f"{len(bad)} violated)", file=sys.stderr)
-    return EXIT_VIOLATION if bad else EXIT_OK
+    k = counts(results["checks"])
+    print(f"resnet-ode: report written to {args.out}/report.md ({len(results['checks'])} checks: "
+          f"{k['holds']} hold, {k['violated']} violated, {k['vacuous']} vacuous, {k['n/a']} not "
+          "applicable)", file=sys.stderr)
+    return EXIT_VIOLATION if k["violated"] else EXIT_OK
 
 
 def build_report(spec: RunSpec) -> dict[str, Any]:
@@ -156,11 +159,14 @@ def _check(statement_id: str, config: Any) -> CheckResult:
     try:
         return run_check(statement_id, config)
     except DivergenceError as exc:
+        from theory.verdicts import Facts, classify
+
         st = catalog[statement_id]
         failed = st.assumptions(config)
+        v = classify(Facts(None), failed)  # no finite measurement: violated where applicable
         return CheckResult(st.id, st.paper_ref, st.claim, config.to_dict(), not failed, failed,
-                           None, None, False if not failed else None,
-                           notes=f"training diverged: {exc}")
+                           None, None, v.holds, notes=f"training diverged: {exc}",
+                           verdict=v.cls, verdict_rule=v.rule)
 
 
 def _json_safe(obj: Any) -> Any:
@@ -209,14 +215,14 @@ def _write(spec: RunSpec, done: list[tuple[Any, dict[str, Any]]], total_s: float
                            f"{c['label']}: measured {c['measured']} against bound {c['bound']}"
                            + (f" ({c['notes']})" if c["notes"] else ""),
                    "command": f"resnet-ode check {c['id']} --config {out}/{c['config_file']}"}
-                  for c in checks if c["applicable"] and not c["holds"]]
+                  for c in checks if c["verdict"] == "violated"]
     found = collect(evidence, violations, out)
     env = {**environment(spec.device, spec.seed, "float64"), "scale": spec.scale,
            "code_version": code_version(), "total_wall_s": total_s}
     sections = [{"key": sec.key, "title": sec.title, "ids": s["ids"], "usage": s["usage"],
                  "resumed": s["resumed"], "figure": figure_files[sec.key],
                  "conclusion": sec.conclusion(s["data"], s["checks"])} for sec, s in done]
-    results = {"schema": 1, "environment": env, "checks": checks, "findings": found,
+    results = {"schema": 2, "environment": env, "checks": checks, "findings": found,
                "sections": sections}
     results = _roundtrip(results)
     jsonschema.validate(results, RESULTS)

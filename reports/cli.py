@@ -135,7 +135,7 @@ def _check(args: argparse.Namespace) -> int:
         from reports.text import format_result
 
         print(format_result(result))
-    return EXIT_VIOLATION if result.holds is False else EXIT_OK
+    return EXIT_VIOLATION if result.verdict == "violated" else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,9 +11,13 @@ from theory.catalog import catalog
 
 
 def verdict(check: dict[str, Any]) -> str:
-    if not check["applicable"]:
+    """The row's verdict class with the rule that decided it where it is not a plain pass."""
+    cls = check["verdict"]
+    if cls == "n/a":
         return "n/a: " + "; ".join(check["failed_assumptions"])
-    return "holds" if check["holds"] else "**VIOLATED**"
+    if cls == "holds":
+        return "holds"
+    return f"{'**VIOLATED**' if cls == 'violated' else 'vacuous'}: {check['verdict_rule']}"
 
 
 def bound_text(check: dict[str, Any]) -> str:
@@ -27,28 +31,28 @@ def bound_text(check: dict[str, Any]) -> str:
 
 
 def counts(checks: list[dict[str, Any]]) -> Counter[str]:
-    """Counter of "holds", "violated" and "not applicable"."""
-    return Counter("not applicable" if not c["applicable"] else
-                   "holds" if c["holds"] else "violated" for c in checks)
+    """Counter of the verdict classes ("holds", "vacuous", "violated", "n/a")."""
+    return Counter(c["verdict"] for c in checks)
 
 
 def summary(checks: list[dict[str, Any]], statements: list[str]) -> str:
     c = counts(checks)
     lines = ["## Verdict summary", "",
-             f"{len(checks)} checks over {len(statements)} statements: **{c['holds']} hold**, "
-             f"**{c['violated']} violated**, {c['not applicable']} not applicable (a failed "
-             "assumption is named; never counted as a pass).", ""]
-    bad = [x for x in checks if x["applicable"] and not x["holds"]]
+             f"{len(checks)} checks over {len(statements)} statements: **{c['holds']} hold** "
+             "(informative: each could have failed in its configuration), "
+             f"**{c['violated']} violated**, {c['vacuous']} vacuous (not violated, but could not "
+             f"have been: the rule is named; never counted as a pass), {c['n/a']} not applicable "
+             "(a failed assumption is named).", ""]
+    bad = [x for x in checks if x["verdict"] == "violated"]
     lines += (["Violated checks:", ""] + [f"- `{x['id']}` ({x['section']}, {x['label']}): "
-                                          f"measured {fmt(x['measured'])} vs bound "
-                                          f"{fmt(x['bound'])}" for x in bad]
+                                          f"{x['verdict_rule']}" for x in bad]
               if bad else ["No applicable check is violated."])
-    lines += ["", "| statement | paper | holds | violated | not applicable |",
-              "|---|---|---|---|---|"]
+    lines += ["", "| statement | paper | holds | violated | vacuous | not applicable |",
+              "|---|---|---|---|---|---|"]
     for sid in statements:
         k = counts([x for x in checks if x["id"] == sid])
         lines.append(f"| `{sid}` | {catalog[sid].paper_ref} | {k['holds']} | {k['violated']} | "
-                     f"{k['not applicable']} |")
+                     f"{k['vacuous']} | {k['n/a']} |")
     return "\n".join(lines)
 
 

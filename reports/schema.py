@@ -1,4 +1,10 @@
-"""The JSON schema of ``results.json`` (schema version 1, DESIGN.md "Contract")."""
+"""The JSON schema of ``results.json`` (schema version 2, DESIGN.md "Contract").
+
+Schema 2 adds to every check ``verdict`` (one of "holds", "vacuous", "violated", "n/a":
+:func:`theory.verdicts.classify`) and ``verdict_rule`` (the rule that decided, in words); ``holds``
+stays (False exactly for "violated", True for "holds" and "vacuous", null for "n/a").  Summaries
+count by ``verdict``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,8 @@ _NUMBER_OR_NULL = {"type": ["number", "null"]}
 CHECK: dict[str, Any] = {
     "type": "object",
     "required": ["id", "paper_ref", "claim", "config", "applicable", "failed_assumptions",
-                 "bound", "measured", "holds", "slack_log10", "rate_slope", "notes"],
+                 "bound", "measured", "holds", "slack_log10", "rate_slope", "notes", "verdict",
+                 "verdict_rule"],
     "properties": {
         "id": {"type": "string"},
         "paper_ref": {"type": "string"},
@@ -23,6 +30,8 @@ CHECK: dict[str, Any] = {
         "slack_log10": _NUMBER_OR_NULL,
         "rate_slope": _NUMBER_OR_NULL,
         "notes": {"type": "string"},
+        "verdict": {"enum": ["holds", "vacuous", "violated", "n/a"]},
+        "verdict_rule": {"type": "string", "minLength": 1},
         "extra": {"type": "object"},
         # added by the report: the row's label, its section and its configuration file
         "label": {"type": "string"},
@@ -33,10 +42,14 @@ CHECK: dict[str, Any] = {
     "allOf": [
         {"if": {"properties": {"applicable": {"const": True}}},
          "then": {"properties": {"holds": {"type": "boolean"},
+                                 "verdict": {"enum": ["holds", "vacuous", "violated"]},
                                  "failed_assumptions": {"maxItems": 0}}}},
         {"if": {"properties": {"applicable": {"const": False}}},
-         "then": {"properties": {"holds": {"type": "null"},
+         "then": {"properties": {"holds": {"type": "null"}, "verdict": {"const": "n/a"},
                                  "failed_assumptions": {"minItems": 1}}}},
+        {"if": {"properties": {"verdict": {"const": "violated"}}},
+         "then": {"properties": {"holds": {"const": False}}},
+         "else": {"properties": {"holds": {"enum": [True, None]}}}},
     ],
 }
 
@@ -64,7 +77,7 @@ RESULTS: dict[str, Any] = {
     "type": "object",
     "required": ["schema", "environment", "checks", "findings"],
     "properties": {
-        "schema": {"const": 1},
+        "schema": {"const": 2},
         "environment": {
             "type": "object",
             "required": ["python", "torch", "device", "seed"],

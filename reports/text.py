@@ -26,9 +26,12 @@ def fmt(value: float | str | None, digits: int = 4) -> str:
 
 
 def verdict(result: CheckResult) -> str:
-    if not result.applicable:
+    """The verdict class and, unless it plainly holds, the rule that decided it."""
+    if result.verdict == "n/a":
         return "not applicable (" + "; ".join(result.failed_assumptions) + ")"
-    return "holds" if result.holds else "VIOLATED"
+    if result.verdict == "holds":
+        return "holds"
+    return f"{'VIOLATED' if result.verdict == 'violated' else 'vacuous'} ({result.verdict_rule})"
 
 
 def format_result(result: CheckResult) -> str:

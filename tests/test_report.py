@@ -176,7 +176,8 @@ def test_violated_check_gives_exit_1_and_a_finding(tmp_path: Path,
     def violated(statement_id: str, config: Config) -> CheckResult:
         st = catalog[statement_id]
         return CheckResult(st.id, st.paper_ref, st.claim, config.to_dict(), True, [], 1.0, 2.0,
-                           False, slack_log10=-0.301)
+                           False, slack_log10=-0.301, verdict="violated",
+                           verdict_rule="measured 2 > bound")
 
     monkeypatch.setattr(numerics.checks, "run_check", violated)
     code = cli.main(["report", "--scale", "tiny", "--only", "lemma18.linalg", "--out",

@@ -31,10 +31,11 @@ Kind = Literal["bound", "rate", "probability", "identity", "experiment"]
 class Statement:
     """One statement of the paper.
 
-    ``kind``: ``"bound"`` (measured <= bound), ``"rate"`` (log-log slope against L in
-    ``rate_window``), ``"probability"`` (a tail or failure probability, exact or Monte Carlo with a
-    binomial margin), ``"identity"`` (an equality up to numerical tolerance) or ``"experiment"``
-    (a measured contrast with no bound, e.g. Table 1).
+    ``kind``: ``"bound"`` (measured <= bound), ``"rate"`` (log-log slope against L, T or m in
+    ``rate_window``, its interval within ``rate_wide_window``), ``"probability"`` (a tail or
+    failure probability, exact or Monte Carlo with a binomial margin), ``"identity"`` (an
+    equality up to numerical tolerance) or ``"experiment"`` (a measured contrast with no bound,
+    e.g. Table 1).
     """
 
     id: str
@@ -45,6 +46,7 @@ class Statement:
     kind: Kind
     assumptions_path: str  # "module:function", Config -> list of failed assumption names
     rate_window: tuple[float, float] | None = None
+    rate_wide_window: tuple[float, float] | None = None  # the rate's interval must lie within
     relation: Literal["<=", ">="] = "<="  # measured <= bound, or measured >= bound (a PL ratio)
 
     def assumptions(self, config: Config) -> list[str]:
@@ -58,6 +60,8 @@ class Statement:
 
 
 ONE_OVER_L = (-1.2, -0.8)
+ONE_OVER_L_WIDE = (-1.5, -0.5)  # where the BCa interval of a 1/L slope must lie
+RATE_1L = {"rate_window": ONE_OVER_L, "rate_wide_window": ONE_OVER_L_WIDE}
 
 _STATEMENTS = (
     Statement(
@@ -71,7 +75,22 @@ _STATEMENTS = (
         "A residual network whose weights discretize Lipschitz functions V, W is within C/L of the "
         "neural ODE (6).",
         "sup_x ||F(x) - F^L(x)|| <= C / L",
-        "bound", "theory.euler:assumptions", ONE_OVER_L),
+        "bound", "theory.euler:assumptions"),
+    Statement(
+        "prop2.rate_L", "S2", "Proposition 2 (shape in L)",
+        "The explicit C of Proposition 2 is vacuous; its shape is not: the ResNet-ODE gap at fixed "
+        "Lipschitz weights decreases as 1/L.",
+        "sup_x ||F(x) - F^L(x)|| ~ C_emp L^-1 (slope in [-1.2, -0.8], BCa interval over seeds "
+        "in [-1.5, -0.5])",
+        "rate", "theory.euler:assumptions", **RATE_1L),
+    Statement(
+        "prop2.width_m", "S2", "Proposition 2 (shape in m) and Remark 3",
+        "The constants of model (3) do not depend on the width m (Remark 3, for Theorem 6's C): "
+        "measured for Proposition 2's empirical constant C_emp = L sup_x ||F - F^L||, beside "
+        "the m-dependence of the explicit C of Proposition 11 on the same draws.",
+        "slope of log C_emp against log m in [-0.2, 0.2] (BCa interval in [-0.5, 0.5])",
+        "rate", "theory.euler:assumptions", rate_window=(-0.2, 0.2),
+        rate_wide_window=(-0.5, 0.5)),
     Statement(
         "prop3.bounded", "S3", "Propositions 3 and 7",
         "Along the clipped flow on [0, T] every weight stays bounded by M = M0 + T M_pi.",
@@ -82,13 +101,28 @@ _STATEMENTS = (
         "Along the clipped flow, neighbouring layers stay O(1/L) apart: ||Z_{k+1} - Z_k|| <= K/L "
         "with K = beta T e^{alpha T} for a tied initialization.",
         "max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| <= (||Z_{k+1}(0) - Z_k(0)|| + beta T / L) e^{alpha T}",
-        "bound", "theory.finite_time:successive_assumptions", ONE_OVER_L),
+        "bound", "theory.finite_time:successive_assumptions"),
+    Statement(
+        "prop3.rate_L", "S3", "Propositions 3 and 7 (shape in L)",
+        "The explicit K of eq. (7) is vacuous; its shape is not: along the clipped flow from a "
+        "tied initialization the neighbour gap decreases as 1/L (K_emp = L x gap settles).",
+        "max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| ~ K_emp L^-1 (slope in [-1.2, -0.8], interval in "
+        "[-1.5, -0.5])",
+        "rate", "theory.finite_time:successive_assumptions", **RATE_1L),
+    Statement(
+        "prop3.growth_T", "S3", "Proposition 7, eq. (7) (shape in T)",
+        "With a tied initialization (zero initial gap) eq. (7) bounds the gap by beta T e^{alpha T}"
+        " / L: K_emp(T) = L max_{t' <= T} gap is O(T) as T -> 0. The fitted growth over the whole "
+        "horizon (exponential or polynomial) is reported beside it.",
+        "slope of log K_emp(T) against log T on small T >= 0.8 (interval >= 0.5)",
+        "rate", "theory.finite_time:successive_assumptions", rate_window=(0.8, math.inf),
+        rate_wide_window=(0.5, math.inf)),
     Statement(
         "thm4.limit", "S4", "Theorem 4 (Appendix A.5, Theorem 14)",
         "As L grows, the trained weights, hidden states and outputs converge uniformly on [0, T] "
         "to those of the limit training dynamics, at rate 1/L.",
         "sup_{s,t} ||Z^L(s, t) - Z(s, t)|| -> 0 (empirically O(1/L))",
-        "rate", "theory.finite_time:limit_assumptions", ONE_OVER_L),
+        "rate", "theory.finite_time:limit_assumptions", **RATE_1L),
     Statement(
         "prop5.pl", "S5", "Definition 1 and Proposition 5",
         "With m >= c1 n and L >= c2 sqrt(nq), the network satisfies the (M, mu)-local PL condition "
@@ -141,9 +175,15 @@ _STATEMENTS = (
     Statement(
         "sec43.general", "S12", "Section 4.3 (general model (11), smooth initialization)",
         "Proposition 7's O(1/L) neighbour gap holds for any C^2 residual f with f(0, .) = 0 "
-        "(here a convolutional residual) and for a smooth Gaussian-process initialization.",
+        "(here a convolutional residual).",
         "max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| = O(1/L)",
-        "rate", "theory.finite_time:general_assumptions", ONE_OVER_L),
+        "rate", "theory.finite_time:general_assumptions", **RATE_1L),
+    Statement(
+        "sec43.smooth_init", "S12", "Section 4.3 (smooth initialization)",
+        "Proposition 7's O(1/L) neighbour gap holds for model (3) from a smooth Gaussian-process "
+        "initialization V_k(0) = V0(k/L), W_k(0) = W0(k/L).",
+        "max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| = O(1/L)",
+        "rate", "theory.finite_time:general_assumptions", **RATE_1L),
     Statement(
         "table1.realdata", "S13", "Section 5.2, Table 1, Figures 3-4",
         "On real data, a tied initialization with a smooth activation keeps the trained weights "
@@ -179,22 +219,13 @@ class Catalog(Mapping[str, Statement]):
 catalog = Catalog(_STATEMENTS)
 
 
-def slack_log10(bound: float | None, measured: float | None, relation: str = "<=") -> float | None:
-    """log10 of the room between measured and bound: log10(bound/measured) for "<=", its
-    negative for ">="; positive when the check holds with room to spare."""
-    if bound is None or measured is None or not (bound > 0 and measured > 0):
-        return None
-    if math.isinf(bound) or math.isinf(measured):
-        return None
-    gap = math.log10(bound) - math.log10(measured)
-    return gap if relation == "<=" else -gap
-
-
 @dataclasses.dataclass
 class CheckResult:
-    """The outcome of one check: the ``checks`` entries of ``results.json`` (schema 1).
+    """The outcome of one check: the ``checks`` entries of ``results.json`` (schema 2).
 
-    ``holds`` is a bool where ``applicable`` and ``None`` where not; a non-applicable result always
+    ``verdict`` is the class of :func:`theory.verdicts.classify` ("holds", "vacuous", "violated",
+    "n/a") and ``verdict_rule`` the rule that decided it; ``holds`` is False exactly when violated,
+    True for holds and vacuous, ``None`` where not applicable; a non-applicable result always
     names at least one failed assumption.  ``extra`` carries auxiliary numbers (intervals, K_emp,
     per-depth values) that the report may show.
     """
@@ -212,6 +243,8 @@ class CheckResult:
     rate_slope: float | None = None
     notes: str = ""
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    verdict: str = ""
+    verdict_rule: str = ""
 
     def __post_init__(self) -> None:
         if self.applicable and self.failed_assumptions:
@@ -222,6 +255,12 @@ class CheckResult:
             self.holds = None
         elif self.holds is None:
             raise ValueError(f"{self.id}: applicable result without a verdict")
+        if self.verdict not in ("holds", "vacuous", "violated", "n/a"):
+            raise ValueError(f"{self.id}: verdict {self.verdict!r} is not a verdict class")
+        if (self.verdict == "n/a") == self.applicable or \
+                (self.verdict == "violated") != (self.holds is False):
+            raise ValueError(f"{self.id}: verdict {self.verdict} contradicts applicable="
+                             f"{self.applicable}, holds={self.holds}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: tuples become lists and, inside ``extra``, non-finite floats become

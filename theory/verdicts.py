@@ -14,8 +14,10 @@ anyway, whether the experiment had power) and :func:`classify` applies the rules
 1. failed assumptions -> ``n/a``;
 2. ``powered`` is False (e.g. a training that did not reach its declared level) -> ``vacuous``,
    "underpowered: <why>";
-3. a rate (``rate`` given): every seed identically 0 -> ``vacuous``; slope undefined ->
-   ``violated``; the point estimate in ``window`` and the interval within ``wide_window`` ->
+3. a rate (``rate`` given): every seed identically 0 -> ``vacuous``; fewer than
+   :data:`MIN_SEEDS` non-null seeds or :data:`MIN_POINTS` grid points -> ``vacuous``
+   (underpowered: 3 seeds give only 10 distinct bootstrap resamples); slope or interval undefined
+   -> ``violated``; the point estimate in ``window`` and the interval within ``wide_window`` ->
    ``holds``, else ``violated``;
 4. otherwise a comparison ``measured <relation> bound`` (in log10 where the bound is past the float
    range; rounding tolerance of :mod:`theory.tolerance` only): not finite or false -> ``violated``;
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
 Class = Literal["holds", "vacuous", "violated", "n/a"]
 CLASSES: tuple[Class, ...] = ("holds", "vacuous", "violated", "n/a")
+MIN_SEEDS, MIN_POINTS = 5, 4
 FLOAT_MAX_LOG10 = math.log10(1.7976931348623157e308)
 
 
@@ -105,11 +108,16 @@ def _classify_rate(rate: RateFit) -> Verdict:
         return Verdict("vacuous", "every seed identically 0 at every depth (any C/L bound holds)")
     if rate.window is None:
         raise ValueError("a rate check needs a window")
+    seeds, points = rate.seeds - rate.null_seeds, len(rate.depths)
+    if seeds < MIN_SEEDS or points < MIN_POINTS:
+        return Verdict("vacuous", f"underpowered: {seeds} seeds and {points} grid points "
+                                  f"(a rate needs >= {MIN_SEEDS} and >= {MIN_POINTS})")
     lo, hi = rate.window
     wlo, whi = rate.wide_window or rate.window
     s, (ilo, ihi) = rate.slope, rate.interval
     if not (math.isfinite(s) and math.isfinite(ilo) and math.isfinite(ihi)):
-        return Verdict("violated", "slope undefined (a seed-mean is not positive at some depth)")
+        return Verdict("violated", "slope or interval undefined (a mean is not positive at "
+                                   "some grid point)")
     if not lo <= s <= hi:
         return Verdict("violated", f"slope {s:.3g} outside [{lo:g}, {hi:g}]")
     if not (wlo <= ilo and ihi <= whi):

@@ -102,17 +102,26 @@ def applicable(checks: Checks) -> Checks:
 
 
 def verdict_phrase(checks: Checks) -> str:
-    """"holds in all 3 applicable configurations", "is VIOLATED in 1 of 3 ...", or "is not
-    applicable in any row (...)": the predicate of a sentence about the statement."""
+    """The predicate of a sentence about the statement, separating what was tested and holds
+    from what is vacuous here: "holds in all 3 applicable configurations", "is VIOLATED in 1 of 3
+    ...", "is vacuous in every applicable configuration (...)", "is not applicable ..."."""
     app = applicable(checks)
-    bad = [c for c in app if c["holds"] is False]
     if not app:
         return "is not applicable in any row (each names its failed assumptions)"
-    if bad:
-        return f"is VIOLATED in {len(bad)} of {len(app)} applicable configurations"
-    if len(app) == 1:
-        return "holds in the one applicable configuration"
-    return f"holds in all {len(app)} applicable configurations"
+    by = {cls: [c for c in app if c["verdict"] == cls] for cls in ("holds", "vacuous",
+                                                                    "violated")}
+    if by["violated"]:
+        return f"is VIOLATED in {len(by['violated'])} of {len(app)} applicable configurations"
+    rules = sorted({c["verdict_rule"] for c in by["vacuous"]})
+    if not by["holds"]:
+        return ("is vacuous in every applicable configuration (" + "; ".join(rules) + "): "
+                "tested only through its shape, where a shape check exists")
+    held = ("holds in the one applicable configuration" if len(app) == 1 else
+            f"holds (informatively) in {len(by['holds'])} of {len(app)} applicable "
+            "configurations")
+    if by["vacuous"]:
+        held += f", and is vacuous in the other {len(by['vacuous'])} (" + "; ".join(rules) + ")"
+    return held
 
 
 def by_id(checks: Checks, statement_id: str) -> Checks:

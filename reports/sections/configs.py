@@ -17,7 +17,7 @@ _BASE: dict[str, dict[str, Any]] = {
              "depths": (4, 8, 16, 32), "seeds": (0, 1), "trials": 50, "epochs": 1,
              "subset": 32},
     "quick": {"n": 20, "d": 4, "d_out": 4, "q": 8, "m": 16, "L": 16, "T": 1.0, "eta": 0.02,
-              "depths": (8, 16, 32, 64), "seeds": (0, 1, 2), "trials": 500, "epochs": 2,
+              "depths": (8, 16, 32, 64), "seeds": (0, 1, 2, 3, 4), "trials": 500, "epochs": 2,
               "subset": 512},
     "paper": {"n": 100, "d": 16, "d_out": 16, "q": 16, "m": 32, "L": 64, "T": 5.0, "eta": 0.01,
               "depths": (16, 32, 64, 128, 256), "seeds": (0, 1, 2, 3, 4), "trials": 2000,

@@ -27,7 +27,7 @@ def test_a_failing_check_prints_a_command_that_reruns_it(
                     clip_c=0.5, seed=7)
     result = checked("prop3.bounded", config)
     assert result.applicable and result.holds
-    broken = dataclasses.replace(result, holds=False)
+    broken = dataclasses.replace(result, holds=False, verdict="violated")
     with pytest.raises(AssertionError) as info:
         assert_holds(broken, config)
     message = str(info.value)
