@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from numerics.flow import TrainResult, run_config
-from numerics.rates import RateFit, rate_fit
+from numerics.rates import rate_fit
 from theory.catalog import ONE_OVER_L
 from theory.config import Config
 from theory.errors import ConfigError, DivergenceError
@@ -244,29 +244,19 @@ def fit_power(ths: Sequence[Threshold]) -> PowerFit | None:
 # --------------------------------------------------------------------------- uniform smoothness
 
 
-def plateau_slope(t: Sequence[float], sup_gap: Sequence[Sequence[float]],
-                  start: float = 0.25) -> RateFit:
-    """The log-log slope of S(t) against t over [start T, T] with its bootstrap interval over the
-    seeds: about 0 when S plateaus in T, about 1 when the gap grows linearly."""
-    tt = np.asarray(t)
-    keep = np.nonzero(tt >= start * tt[-1])[0]
-    keep = keep[np.linspace(0, keep.size - 1, min(keep.size, 16)).astype(int)]
-    values = np.asarray(sup_gap).T[keep]  # (times, seeds)
-    return rate_fit(list(tt[keep]), values.tolist())
-
-
 # --------------------------------------------------------------------------- the whole study
 
-PLATEAU_SLOPE = 0.1
-"""S(t) "plateaus in T" when the upper end of its log-log slope interval over [T/4, T] is below
-this (a linear growth has slope 1)."""
+PLATEAU_GROWTH = 0.05
+"""S(t) "plateaus in T" when the seed-median of S(T) / S(T/2) - 1 is at most this (a linear
+growth gives 1)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Study:
     """The grids of the long-time study: the (n, m = ratio n) phase diagram at horizon T_per_n n;
     at n = ``depth_n``, the depths (for an interpolating and a non-interpolating width ratio,
-    ``depth_ratios``) and the label scales (at the first ratio)."""
+    ``depth_ratios``, run to ``smooth_T_factor`` horizons so that S(t) can plateau) and the label
+    scales (at the first ratio, at the horizon)."""
 
     ns: tuple[int, ...]
     ratios: tuple[float, ...]
@@ -275,63 +265,81 @@ class Study:
     depth_ratios: tuple[float, float]
     depths: tuple[int, ...]
     y_scales: tuple[float, ...]
+    smooth_T_factor: float = 3.0
 
 
-def run_study(base: Config, study: Study,
-              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Every run of :class:`Study` from ``base`` (sizes and T replaced), JSON-ready: the phase
-    diagram's records and cells, m*(n) and its power fit; per depth and regime the records, the
-    curves S(t) and their plateau slopes, and the collapse fit of max_k gap against L; per label
-    scale the records."""
-    done: dict[Config, tuple[list[dict[str, float]], dict[str, list[Any]]]] = {}
+Progress = Callable[[str], None] | None
 
+
+def _runner(progress: Progress) -> Callable[[Config], tuple[list[dict[str, float]],
+                                                              dict[str, list[Any]]]]:
     def point(config: Config) -> tuple[list[dict[str, float]], dict[str, list[Any]]]:
-        if config not in done:
-            if progress is not None:
-                progress(f"n={config.n} m={config.m} L={config.L} y_scale={config.y_scale:g}")
-            done[config] = run_point(config, points=100)
-        return done[config]
+        if progress is not None:
+            progress(f"n={config.n} m={config.m} L={config.L} y_scale={config.y_scale:g} "
+                     f"T={config.T:g}")
+        return run_point(config, points=120)
+    return point
 
-    grid = grid_configs(base, study.ns, study.ratios, study.T_per_n)
-    records = [r for c in grid for r in point(c)[0]]
+
+def phase_diagram(base: Config, study: Study, progress: Progress = None) -> dict[str, Any]:
+    """The (n, m) phase diagram of ``study`` from ``base`` (sizes and T replaced), JSON-ready:
+    records, cells, m*(n) (:class:`Threshold`) and the power fit (None for fewer than two finite
+    thresholds)."""
+    point = _runner(progress)
+    records = [r for c in grid_configs(base, study.ns, study.ratios, study.T_per_n)
+               for r in point(c)[0]]
     cell_list = cells(records)
     ths = thresholds(cell_list)
     fit = fit_power(ths)
-    n = study.depth_n
-    regimes = {}
-    for name, ratio in zip(("interpolating", "not interpolating"), study.depth_ratios,
-                           strict=True):
-        runs = [point(dataclasses.replace(base, n=n, m=max(1, round(ratio * n)), L=L,
-                                          T=horizon(n, study.T_per_n))) for L in study.depths]
-        regimes[name] = smoothness(study.depths, runs) | {"ratio": ratio}
-    m = max(1, round(study.depth_ratios[0] * n))
-    labels = [r for y in study.y_scales for r in point(dataclasses.replace(
-        base, n=n, m=m, y_scale=y, T=horizon(n, study.T_per_n)))[0]]
     return {"study": dataclasses.asdict(study), "base": base.to_dict(),
             "level": INTERPOLATION_LEVEL, "records": records, "cells": cell_list,
             "thresholds": [dataclasses.asdict(t) | {"m_star": t.m_star} for t in ths],
-            "fit": None if fit is None else dataclasses.asdict(fit), "regimes": regimes,
-            "labels": labels, "label_cells": cells(labels, ("y_scale",))}
+            "fit": None if fit is None else dataclasses.asdict(fit)}
+
+
+def depth_and_labels(base: Config, study: Study, progress: Progress = None) -> dict[str, Any]:
+    """At n = ``study.depth_n``: per regime (interpolating / not) the :func:`smoothness` study
+    over ``study.depths`` to ``smooth_T_factor`` horizons, and per label scale the records and
+    cells at the horizon (width ratio ``depth_ratios[0]``, depth ``base.L``), JSON-ready."""
+    point = _runner(progress)
+    n, T0 = study.depth_n, horizon(study.depth_n, study.T_per_n)
+    regimes = {}
+    for name, ratio in zip(("interpolating", "not interpolating"), study.depth_ratios,
+                           strict=True):
+        m, T = max(1, round(ratio * n)), study.smooth_T_factor * T0
+        runs = [point(dataclasses.replace(base, n=n, m=m, L=L, T=T)) for L in study.depths]
+        regimes[name] = smoothness(study.depths, runs, T0) | {"ratio": ratio, "m": m, "T": T}
+    m = max(1, round(study.depth_ratios[0] * n))
+    labels = [r for y in study.y_scales
+              for r in point(dataclasses.replace(base, n=n, m=m, y_scale=y, T=T0))[0]]
+    return {"study": dataclasses.asdict(study), "base": base.to_dict(), "n": n, "horizon": T0,
+            "level": INTERPOLATION_LEVEL, "regimes": regimes, "labels": labels,
+            "label_cells": cells(labels, ("y_scale",)), "label_m": m}
 
 
 def smoothness(depths: Sequence[int], runs: Sequence[tuple[list[dict[str, float]],
-                                                            dict[str, list[Any]]]]
-               ) -> dict[str, Any]:
-    """Theorem 6 (ii) over depths: per depth the curve S(t) (seed-mean), its plateau slope
-    (:func:`plateau_slope`), S(T) per seed and the fraction interpolating; and the fit of
+                                                            dict[str, list[Any]]]],
+               horizon_T: float) -> dict[str, Any]:
+    """Theorem 6 (ii) over depths: per depth the curve S(t) (seed-mean), S(T) and the growth
+    S(T) / S(T/2) - 1 per seed, whether S plateaus (:data:`PLATEAU_GROWTH`), the fraction of
+    seeds interpolating by ``horizon_T`` (from the recorded loss) and by T; and the fit of
     sup_t max_k gap = S(T) / L against L (slope -1: the curves collapse, gap ~ 1/L)."""
     per_depth = []
     finals = []
     for L, (recs, series) in zip(depths, runs, strict=True):
-        curves = np.asarray(series["sup_L_gap"])
-        fit = plateau_slope(series["t"], series["sup_L_gap"])
-        finals.append([r["sup_L_gap"] / L for r in recs if not r["diverged"]])
+        t = np.asarray(series["t"])
+        curves, loss = np.asarray(series["sup_L_gap"]), np.asarray(series["loss"])
+        half = int(np.searchsorted(t, t[-1] / 2))
+        at = int(np.searchsorted(t, horizon_T * (1 + 1e-12), side="right")) - 1
+        growth = (curves[:, -1] / curves[:, half] - 1).tolist()
+        finals.append(list(curves[:, -1] / L))
         per_depth.append({"L": L, "t": series["t"], "S_mean": curves.mean(0).tolist(),
-                          "S_T": [r["sup_L_gap"] for r in recs],
+                          "S_T": curves[:, -1].tolist(), "growth": growth,
+                          "plateaus": bool(np.median(growth) <= PLATEAU_GROWTH),
+                          "fraction_horizon": float(np.mean(
+                              loss[:, at] <= INTERPOLATION_LEVEL * loss[:, 0])),
                           "fraction": sum(r["interpolated"] for r in recs) / len(recs),
-                          "mu_emp": float(np.nanmedian([r["mu_emp"] for r in recs])),
-                          "plateau": fit.to_dict(),
-                          "plateaus": bool(fit.interval[1] < PLATEAU_SLOPE)})
+                          "mu_emp": float(np.nanmedian([r["mu_emp"] for r in recs]))})
     seeds = min(len(f) for f in finals)
     collapse = rate_fit(list(depths), [f[:seeds] for f in finals], ONE_OVER_L)
     return {"depths": list(depths), "per_depth": per_depth, "collapse": collapse.to_dict()}
