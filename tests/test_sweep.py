@@ -8,6 +8,7 @@ the engine, as the independent value.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import io
 import json
@@ -59,8 +60,6 @@ def tiny(config: Config) -> list[dict[str, float]]:
 
 def tiny_reference(config: Config, seed: int) -> dict[str, float]:
     """:func:`tiny`'s record for one seed, trained alone, in this process."""
-    import dataclasses
-
     (record,) = tiny(dataclasses.replace(config, seeds=(seed,)))
     return record
 
@@ -218,37 +217,49 @@ def test_a_sweep_file_is_the_product_of_its_axes_in_the_order_written(tmp_path: 
             assert point.config == Config(**{**BASE, "seeds": (0, 1, 2), "T": 0.1, **labels})
 
 
-def test_the_phase_diagram_preset_is_the_n_by_m_over_n_grid() -> None:
-    quick = spec.preset("phase-diagram", "quick")
-    assert quick.task == "numerics.longtime:phase_point" and quick.axes == ("n", "m_over_n", "m")
-    assert [(p.labels["n"], p.labels["m_over_n"], p.config.n, p.config.m)
-            for p in quick.points][:6] == [(8, 0.25, 8, 2), (8, 0.5, 8, 4), (8, 1, 8, 8),
-                                           (8, 2, 8, 16), (8, 4, 8, 32), (16, 0.25, 16, 4)]
-    assert len(quick.points) == 15 and {p.config.n for p in quick.points} == {8, 16, 32}
-    T_per_n = spec.PHASE_GRIDS["quick"]["T_per_n"]
-    for p in quick.points:  # Theorem 6's setting, and the labels are the configuration's
-        assert (p.config.init, p.config.clip, p.config.data) == ("tied", "none", "sphere")
-        assert p.labels["m"] == p.config.m == max(1, round(p.config.n * p.labels["m_over_n"]))
-        assert p.config.T == T_per_n * p.config.n and p.config.seeds == (0, 1, 2)
+def test_the_phase_diagram_preset_is_the_reports_long_time_grid() -> None:
+    from reports.sections.base import Context
+    from reports.sections.pl import STUDY, study_base
+
+    for scale, report_scale in (("quick", "quick"), ("full", "paper")):
+        sweep, study = spec.preset("phase-diagram", scale), STUDY[report_scale]
+        base = study_base(Context(report_scale))
+        assert sweep.task == "numerics.longtime:phase_point"
+        assert sweep.axes == ("n", "m_over_n", "m")
+        assert [(p.labels["n"], p.labels["m_over_n"]) for p in sweep.points] == \
+            [(n, r) for n in study.ns for r in study.ratios]
+        for p in sweep.points:  # m = max(1, round(n m/n)), T = T_per_n n, the rest the base's
+            m = max(1, round(p.labels["n"] * p.labels["m_over_n"]))
+            assert p.labels["m"] == p.config.m == m
+            assert p.config == dataclasses.replace(base, n=p.labels["n"], m=m,
+                                                   T=study.T_per_n * p.labels["n"])
+            assert (p.config.init, p.config.clip, p.config.data) == ("tied", "none", "sphere")
     full = spec.preset("phase-diagram", "full", {"T_per_n": 0.5, "eta": 0.1, "ratios": [1, 2]})
-    assert {p.config.n for p in full.points} == {8, 16, 32, 64, 128} and len(full.points) == 10
+    assert len(full.points) == 2 * len(STUDY["paper"].ns)
     assert all(p.config.T == 0.5 * p.config.n and p.config.eta == 0.1 for p in full.points)
-    assert min(p.labels["m_over_n"] for p in spec.preset("phase-diagram", "full").points) < 1
     with pytest.raises(ConfigError, match="set T=2: is set by the grid"):
         spec.preset("phase-diagram", "quick", {"T": 2})
+
+
+def test_two_points_of_one_configuration_are_computed_once(tmp_path: Path) -> None:
+    sweep = spec.load_sweep(_sweep_file(tmp_path, [2, 2]))  # m = 2 twice: two rows, one run
+    outcome = engine.run_sweep(sweep, tmp_path / "out", figures=False, stream=io.StringIO())
+    rows = _table(tmp_path / "out")["rows"]
+    assert outcome.computed == 6 and len(rows) == 12
+    assert len(list((tmp_path / "out" / "results").glob("*.json"))) == 6
+    assert rows[:6] == rows[6:]  # (m, L) = (2, 2), (2, 4), then again
 
 
 @pytest.mark.parametrize("extra, axes, named", [
     ([], "width = [2]", "axes.width"),
     ([], "m = [0]", "m=0: must be a positive integer (at the point {'m': 0"),
-    ([], "m = [2, 2]", "repeats the point {'m': 2"),
     ([], "shape = [{d = 1, z = 2}]", "axes.shape.z"),
     (["--set", "m=3"], "m = [2]", "set m=3: is an axis"),
     (["--set", "M=3"], "m = [2]", "set M=3: not a Config field"),
     (["--quick"], "m = [2]", "--quick/--full"),
     (["--task"], "m = [2]", "unrecognized arguments: --task"),
     (["--workers", "0"], "m = [2]", "--workers: 0 must be a positive integer"),
-], ids=["unknown-axis", "bad-value", "repeated", "unknown-zipped", "set-an-axis",
+], ids=["unknown-axis", "bad-value", "unknown-zipped", "set-an-axis",
         "set-unknown", "quick-file", "unknown-option", "workers-0"])
 def test_bad_input_is_one_line_and_exit_2_before_any_work(
         extra: list[str], axes: str, named: str, tmp_path: Path,
@@ -279,6 +290,8 @@ def test_the_phase_diagram_through_the_cli_equals_phase_point_in_process(
     """``sweep --preset phase-diagram --quick`` (shortened by --set) on the cluster, against
     numerics.longtime.phase_point called here on the same grid, without the engine."""
     from numerics.longtime import grid_configs, phase_point
+    from reports.sections.base import Context
+    from reports.sections.pl import STUDY, study_base
 
     tiny_set = {"T_per_n": 0.5, "eta": 0.1, "L": 4, "seeds": [0, 1]}
     argv = ["sweep", "--preset", "phase-diagram", "--quick", "--out", str(tmp_path),
@@ -287,12 +300,12 @@ def test_the_phase_diagram_through_the_cli_equals_phase_point_in_process(
         argv += ["--set", f"{key}={json.dumps(value)}"]
     assert cli.main(argv) == 0
     rows = _table(tmp_path)["rows"]
-    grid = spec.PHASE_GRIDS["quick"]
-    base = Config(**{**spec.PHASE_BASE, "L": 4, "eta": 0.1, "seeds": (0, 1), "T": 1.0})
+    study = STUDY["quick"]
+    base = dataclasses.replace(study_base(Context("quick")), L=4, eta=0.1, seeds=(0, 1))
     expected = [engine._json_ready(record) for config in
-                grid_configs(base, grid["ns"], grid["ratios"], 0.5)
+                grid_configs(base, study.ns, study.ratios, 0.5)
                 for record in phase_point(config)]
-    assert len(rows) == len(expected) == 15 * 2
+    assert len(rows) == len(expected) == len(study.ns) * len(study.ratios) * 2
     for row, record in zip(rows, expected, strict=True):
         assert {k: row[k] for k in record if k not in ("n", "m", "seed")} == \
             {k: v for k, v in record.items() if k not in ("n", "m", "seed")}

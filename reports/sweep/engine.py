@@ -129,22 +129,15 @@ def unit_key(task: str, config: Config, seed: int, version: str) -> str:
 
 
 def units_of(sweep: Sweep, version: str) -> tuple[Unit, ...]:
-    """Every (point, seed) of ``sweep`` in grid order; ConfigError for a unit listed twice."""
-    units, seen = [], {}
-    for i, point in enumerate(sweep.points):
-        for seed in point.config.seeds:
-            key = unit_key(sweep.task, point.config, seed, version)
-            if key in seen:
-                raise ConfigError("axes", dict(point.labels), f"seed {seed} of this point repeats "
-                                  f"the point {dict(sweep.points[seen[key]].labels)}")
-            seen[key] = i
-            units.append(Unit(i, seed, key))
-    return tuple(units)
+    """Every (point, seed) of ``sweep`` in grid order (two points of one configuration, e.g.
+    m = max(1, round(r n)) equal for two ratios r, share their units' keys: computed once)."""
+    return tuple(Unit(i, seed, unit_key(sweep.task, point.config, seed, version))
+                 for i, point in enumerate(sweep.points) for seed in point.config.seeds)
 
 
 def prepare(sweep: Sweep) -> tuple[str, tuple[Unit, ...]]:
     """The code version and the units of ``sweep``; ConfigError for a task that cannot be
-    imported or a unit listed twice (run it before starting a cluster)."""
+    imported (run it before starting a cluster)."""
     task_function(sweep.task)
     version = task_version(sweep.task)
     return version, units_of(sweep, version)
@@ -320,7 +313,11 @@ def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures
     with out_lock(out) as folder:
         store = Store(folder)
         records = {u.key: r for u in units if (r := store.load(u.key)) is not None}
-        todo = [u for u in units if u.key not in records]
+        missing: dict[str, Unit] = {}
+        for unit in units:  # each key once: a configuration shared by two points runs once
+            if unit.key not in records:
+                missing.setdefault(unit.key, unit)
+        todo = list(missing.values())
         groups = groups_of(sweep, todo)
         print(f"sweep {sweep.name}: {len(units)} configurations x seeds, {len(records)} saved, "
               f"{len(todo)} to run in {len(groups)} tasks on {on.where}", file=stream)

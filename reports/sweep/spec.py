@@ -127,31 +127,28 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 PHASE_TASK = "numerics.longtime:phase_point"
-PHASE_BASE: dict[str, Any] = {"d": 2, "d_out": 1, "q": 4, "L": 16, "eta": 0.05,
-                              "activation": "tanh", "init": "tied", "data": "sphere",
-                              "clip": "none"}
-"""Theorem 6's setting (tied initialization, unclipped flow (4), data on the sphere)."""
-PHASE_GRIDS: dict[str, dict[str, Any]] = {
-    "quick": {"ns": [8, 16, 32], "ratios": [0.25, 0.5, 1, 2, 4], "T_per_n": 1.0,
-              "seeds": [0, 1, 2]},
-    "full": {"ns": [8, 16, 32, 64, 128], "ratios": [0.125, 0.25, 0.5, 1, 2, 4, 8],
-             "T_per_n": 1.0, "seeds": list(range(8))},
-}
-"""The (n, m/n) grid of the width threshold (issue 13, item 2) and its horizon T = T_per_n n
-(:func:`numerics.longtime.grid_configs`); ``--set`` may change these too."""
+PHASE_SCALES = {"quick": "quick", "full": "paper"}
+"""The report scale whose long-time study (:data:`reports.sections.pl.STUDY`) each preset scale
+runs: the sweep's phase diagram is the report's S5 grid, on a cluster."""
+PHASE_GRID_KEYS = ("ns", "ratios", "T_per_n")
 PHASE_FIGURES = ("interpolated", "mu_emp", "max_dist", "sup_L_gap", "l_T")
 """The phase diagram's figures: the fraction of seeds interpolating, inf_t G/l, the distance from
 the initialization, sup_t L max_k gap, the final loss (each over n and m/n)."""
 
 
 def phase_diagram(scale: str, overrides: Mapping[str, Any] | None = None) -> Sweep:
-    """The width-threshold phase diagram: every (n, m/n) of :data:`PHASE_GRIDS` [scale], built by
-    :func:`numerics.longtime.grid_configs`, labelled by n, m/n and m."""
+    """The width-threshold phase diagram (issue 13, item 2) of the report's long-time study:
+    every (n, m/n) of its ``ns`` x ``ratios`` at the horizon T = T_per_n n, from its base
+    configuration (:func:`reports.sections.pl.study_base`: Theorem 6's setting), built by
+    :func:`numerics.longtime.grid_configs`, labelled by n, m/n and m.  ``overrides`` may set
+    ``ns``, ``ratios``, ``T_per_n`` and any base field but n, m and T."""
     from numerics.longtime import grid_configs, horizon
+    from reports.sections.base import Context
+    from reports.sections.pl import STUDY, study_base
 
+    study, base = STUDY[PHASE_SCALES[scale]], study_base(Context(PHASE_SCALES[scale]))
     overrides = dict(overrides or {})
-    g = {**PHASE_GRIDS[scale], **{k: overrides.pop(k) for k in PHASE_GRIDS[scale]
-                                  if k in overrides and k != "seeds"}}
+    g = {k: overrides.pop(k, getattr(study, k)) for k in PHASE_GRID_KEYS}
     for key in ("n", "m", "T"):
         if key in overrides:
             raise ConfigError(f"set {key}", overrides[key], "is set by the grid (ns, ratios, "
@@ -163,11 +160,10 @@ def phase_diagram(scale: str, overrides: Mapping[str, Any] | None = None) -> Swe
     if isinstance(g["T_per_n"], bool) or not isinstance(g["T_per_n"], int | float) \
             or not g["T_per_n"] > 0:
         raise ConfigError("T_per_n", g["T_per_n"], "must be a positive number")
-    base = {**PHASE_BASE, "seeds": g["seeds"], "T": horizon(min(g["ns"]), g["T_per_n"])}
-    for key, value in _checked_overrides(overrides, {}).items():
-        base[key] = value
+    fields = {**base.to_dict(), "T": horizon(min(g["ns"]), g["T_per_n"]),
+              **_checked_overrides(overrides, {})}
     try:
-        configs = grid_configs(Config.from_mapping(base), g["ns"], g["ratios"], g["T_per_n"])
+        configs = grid_configs(Config.from_mapping(fields), g["ns"], g["ratios"], g["T_per_n"])
     except ConfigError as exc:
         raise ConfigError(exc.field, exc.value, f"{exc.rule} (phase-diagram {scale})") from None
     ratios = [r for _ in g["ns"] for r in g["ratios"]]
