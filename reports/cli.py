@@ -179,9 +179,9 @@ def _sweep(args: argparse.Namespace) -> int:
         raise ConfigError("--quick/--full", args.file, "choose the scale of a --preset only")
     else:
         sweep = spec.load_sweep(args.file, overrides)
-    engine.prepare(sweep)  # bad input fails here, before a cluster starts
     out = Path(args.out or f"reports/out/sweep-{sweep.name}")
-    with engine.executor(args.scheduler, args.workers, args.in_process) as on:
+    here = args.in_process or not engine.missing(sweep, out)  # bad input fails here, first
+    with engine.executor(args.scheduler, args.workers, here) as on:
         outcome = engine.run_sweep(sweep, out, on, figures=not args.no_figures)
     return EXIT_VIOLATION if outcome.failures else EXIT_OK
 

@@ -143,6 +143,13 @@ def prepare(sweep: Sweep) -> tuple[str, tuple[Unit, ...]]:
     return version, units_of(sweep, version)
 
 
+def missing(sweep: Sweep, out: str | Path) -> int:
+    """How many units of ``sweep`` have no saved result in ``out`` (0: nothing to run, no
+    cluster to start)."""
+    store = Store(Path(out))
+    return sum(store.load(unit.key) is None for unit in prepare(sweep)[1])
+
+
 def groups_of(sweep: Sweep, units: Sequence[Unit]) -> list[Group]:
     """``units`` grouped by configuration (every field but seeds), in grid order."""
     groups: dict[str, list[Unit]] = {}
