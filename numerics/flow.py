@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 Tensor = torch.Tensor
 CLIPS = ("none", "coord", "norm")
-_CHECKPOINT_FORMAT = 1
+_CHECKPOINT_FORMAT = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,11 +104,12 @@ class TrainResult:
     ``series[name]`` is (R, b) for the R recorded iterations at flow times ``times`` (every
     ``record_every``-th iteration and the last); ``maxima[name]`` (b,) is the maximum over every
     iteration, streamed (``maxima["gap"]`` is max_{k,t} ||Z_{k+1}(t) - Z_k(t)||,
-    ``maxima["rhs_z"]`` the observed M_pi of Z, ...).  At the flow times ``record_times``
-    (snapped to iterations): ``snapshots`` (parameters, when asked), ``pl`` (K, b) = G/l and
-    ``smin`` (K, b, L), the smallest singular value of sigma(s_in W_{k+1} h_k) for each k (model
-    (3) only, else None).  All tensors are on the CPU in the training dtype, except ``params``
-    and ``snapshots`` (on the training device).
+    ``maxima["rhs_z"]`` the observed M_pi of Z, ...); ``minima[name]`` and ``sums[name]`` (b,)
+    are the minimum and the sum over every iteration 0..N (:meth:`integral`).  At the flow times
+    ``record_times`` (snapped to iterations): ``snapshots`` (parameters, when asked), ``pl``
+    (K, b) = G/l and ``smin`` (K, b, L), the smallest singular value of sigma(s_in W_{k+1} h_k)
+    for each k (model (3) only, else None).  All tensors are on the CPU in the training dtype,
+    except ``params`` and ``snapshots`` (on the training device).
     """
 
     params: Params
@@ -118,6 +119,8 @@ class TrainResult:
     times: Tensor
     series: dict[str, Tensor]
     maxima: dict[str, Tensor]
+    minima: dict[str, Tensor]
+    sums: dict[str, Tensor]
     record_times: Tensor
     snapshots: list[Params]
     pl: Tensor
@@ -127,6 +130,10 @@ class TrainResult:
     def max_gap(self) -> Tensor:
         """max over k and t of ||Z_{k+1}(t) - Z_k(t)|| for each network (b,)."""
         return self.maxima["gap"]
+
+    def integral(self, name: str) -> Tensor:
+        """Left Riemann sum eta sum_{i<N} x(i eta) of integral_0^T x(t) dt, streamed (b,)."""
+        return self.flow.eta * (self.sums[name] - self.series[name][-1])
 
 
 def train(params: Params, X: Tensor, Y: Tensor, flow: Flow, residual: Residual | None = None,
@@ -394,6 +401,8 @@ class _State:
             times=self.iteration[:self.rows].double() * flow.eta,
             series={name: cpu[:, j] for j, name in enumerate(SERIES)},
             maxima={name: monitor.maxima[j].cpu() for j, name in enumerate(SERIES)},
+            minima={name: monitor.minima[j].cpu() for j, name in enumerate(SERIES)},
+            sums={name: monitor.sums[j].cpu() for j, name in enumerate(SERIES)},
             record_times=torch.tensor(list(self.record_at), dtype=torch.float64) * flow.eta,
             snapshots=self.snapshots, pl=self.pl.cpu(), smin=self.smin.cpu() if has_smin else None)
 
@@ -404,6 +413,7 @@ class _State:
                  "series": self.series[:self.rows].cpu(), "rows_iteration":
                      self.iteration[:self.rows].clone(),
                  "pl": self.pl.cpu(), "smin": self.smin.cpu(), "maxima": monitor.maxima.cpu(),
+                 "minima": monitor.minima.cpu(), "sums": monitor.sums.cpu(),
                  "params": _tensors(p), "params0": _tensors(p0),
                  "snapshots": [_tensors(s) for s in self.snapshots]}
         atomic_save(state, path)
@@ -433,6 +443,8 @@ class _State:
         self.pl.copy_(state["pl"])
         self.smin.copy_(state["smin"])
         monitor.maxima.copy_(state["maxima"])
+        monitor.minima.copy_(state["minima"])
+        monitor.sums.copy_(state["sums"])
         device = p.A.device
         self.snapshots = [Params(s[0].to(device), tuple(x.to(device) for x in s[1:-1]),
                                  s[-1].to(device)) for s in state["snapshots"]]

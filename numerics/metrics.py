@@ -17,7 +17,9 @@ rhs_a     ||pi(-dl/dA)||_F, rhs_z sup_k ||pi(-L dl/dZ_k)||, rhs_b ||pi(-dl/dB)||
 ========  ==================================================================================
 
 The running maxima over t of every row are streamed too (``Monitor.maxima``): they are the
-paper's max_{k,t} quantities.
+paper's max_{k,t} quantities; so are the running minima (``Monitor.minima``: inf_t G/l is the
+empirical PL constant along the path) and the sums over the iterations (``Monitor.sums``: eta
+times the sum of G/l over the applied steps is the left Riemann sum of integral_0^T G/l dt).
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ class Monitor:
     preallocated buffers, so a step allocates only O(b L) memory.  :attr:`maxima` holds the running
     maxima over the iterations measured so far.  With the ``workspace`` that computed the
     gradients, the per-layer norms come from its backward sweep when it has them
-    (:attr:`Workspace.layer_stats`).
+    (:attr:`Workspace.layer_stats`).  :attr:`minima` and :attr:`sums` hold the running minima
+    and sums of the rows.
     """
 
     def __init__(self, params: Params, params0: Params,
@@ -77,6 +80,8 @@ class Monitor:
         like = {"dtype": params.A.dtype, "device": params.A.device}
         self.row = torch.zeros(len(SERIES), params.b, **like)
         self.maxima = torch.full((len(SERIES), params.b), -torch.inf, **like)
+        self.minima = torch.full((len(SERIES), params.b), torch.inf, **like)
+        self.sums = torch.zeros(len(SERIES), params.b, **like)
         L = params.L
         self._diff = tuple(_like_layers(z[:, 1:]) for z in params.Z) if L > 1 else ()
         self._dist = tuple(_like_layers(z) for z in params.Z)
@@ -119,8 +124,10 @@ class Monitor:
             torch.div(G, loss, out=row[ROW["pl"]])
 
     def accumulate(self) -> None:
-        """Fold the current row into the running maxima."""
+        """Fold the current row into the running maxima, minima and sums."""
         torch.maximum(self.maxima, self.row, out=self.maxima)
+        torch.minimum(self.minima, self.row, out=self.minima)
+        self.sums.add_(self.row)
 
 
 def _like_layers(z: Tensor) -> Tensor:

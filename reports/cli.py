@@ -5,6 +5,8 @@
     resnet-ode constants --activation tanh --n 100 --q 32 --d 16 --d-out 16 [--m M] [--L L] [--json]
     resnet-ode report [--quick | --paper] [--out DIR] [--device cpu|cuda] [--seed S] [--only ID,...]
     resnet-ode check ID [--config FILE] [--json]
+    resnet-ode sweep (FILE | --preset NAME [--quick | --full]) [--set KEY=VALUE ...] [--out DIR]
+                     [--scheduler ADDRESS | --workers N | --in-process] [--no-figures]
 
 Exit status: 0 when every applicable check holds, 1 when one does not (or a run diverges: one line
 naming the iteration and the quantity), 2 for bad input (one line on stderr naming the field, no
@@ -85,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("id", help="statement id, e.g. prop3.successive")
     k.add_argument("--config", help="a JSON or TOML file of Config fields")
     k.add_argument("--json", action="store_true", help="print the result as JSON")
+    _add_sweep(sub)
     return parser
 
 
@@ -95,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _constants(args)
         if args.command == "check":
             return _check(args)
+        if args.command == "sweep":
+            return _sweep(args)
         from reports.build import run_report
 
         return run_report(args)
@@ -136,6 +141,49 @@ def _check(args: argparse.Namespace) -> int:
 
         print(format_result(result))
     return EXIT_VIOLATION if result.verdict == "violated" else EXIT_OK
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    s = sub.add_parser("sweep", help="a grid of configurations on Dask: one results file each "
+                       "(resumable), a merged table (JSON, CSV) and figures")
+    what = s.add_mutually_exclusive_group(required=True)
+    what.add_argument("file", nargs="?", help="a TOML or JSON sweep file (task, base, axes)")
+    what.add_argument("--preset", help="a named grid: phase-diagram")
+    scale = s.add_mutually_exclusive_group()
+    scale.add_argument("--quick", action="store_true", help="the preset's coarse grid (default)")
+    scale.add_argument("--full", action="store_true", help="the preset's full grid")
+    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a base Config field (repeatable)")
+    s.add_argument("--out", help="output folder (default reports/out/sweep-NAME)")
+    where = s.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler "
+                       "(default: an embedded LocalCluster)")
+    where.add_argument("--workers", type=_positive_int, help="workers of the embedded cluster "
+                       "(default: one per core)")
+    where.add_argument("--in-process", action="store_true", help="run the tasks here, one "
+                       "after the other (no Dask)")
+    s.add_argument("--no-figures", action="store_true", help="write the table only")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from reports.sweep import engine, spec
+
+    if not args.in_process:
+        engine.require_distributed()
+    overrides = dict(spec.parse_override(text) for text in args.set)
+    if args.preset is not None:
+        sweep = spec.preset(args.preset, "full" if args.full else "quick", overrides)
+    elif args.quick or args.full:
+        raise ConfigError("--quick/--full", args.file, "choose the scale of a --preset only")
+    else:
+        sweep = spec.load_sweep(args.file, overrides)
+    out = Path(args.out or f"reports/out/sweep-{sweep.name}")
+    here = args.in_process or not engine.missing(sweep, out)  # bad input fails here, first
+    with engine.executor(args.scheduler, args.workers, here) as on:
+        outcome = engine.run_sweep(sweep, out, on, figures=not args.no_figures)
+    return EXIT_VIOLATION if outcome.failures else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

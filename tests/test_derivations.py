@@ -3,6 +3,7 @@ and the derived expressions at random points (mpmath, 40 digits)."""
 
 from __future__ import annotations
 
+import math
 import random
 
 import mpmath
@@ -12,7 +13,8 @@ import sympy as sp
 from theory import derivations as D
 
 IDS = [d.id for d in D.derivations()]
-EXPECTED_DISAGREE = {"prop5.p_lower", "prop5.pl_radius", "thm6.label_threshold", "appD.gradient"}
+EXPECTED_DISAGREE = {"prop5.p_lower", "prop5.pl_radius", "thm6.label_threshold", "appD.gradient",
+                     "prop8.gronwall_gap", "remark3.width_free_C"}
 
 
 def _values(expr_pair, rng):
@@ -85,3 +87,35 @@ def test_findings_and_module_attribute():
     assert D.DERIVATIONS == D.derivations()
     with pytest.raises(AttributeError):
         D.NOT_THERE  # noqa: B018
+
+
+def test_gronwall_extremal_solution_numerically():
+    """u(t) = a + b + int_0^t c u solved by fine Euler steps: u(1) -> (a + b) e^c, above the
+    printed a + b e^c when a > 0 (and equal to it when a = 0)."""
+    d = {d.id: d for d in D.derivations()}["prop8.gronwall_gap"]
+    for a, b, c in ((1.0, 0.5, 2.0), (0.0, 0.5, 2.0)):
+        u, N = a + b, 200000
+        for _ in range(N):
+            u += c * u / N
+        values = {s: v for s in d.printed.free_symbols for name, v in
+                  (("a", a), ("b", b), ("c", c)) if str(s) == name}
+        printed = float(d.printed.subs(values))
+        assert u == pytest.approx(float(d.derived.subs(values)), rel=1e-4)
+        assert (u > printed * (1 + 1e-3)) == (a > 0)
+
+
+def test_remark3_threshold_falls_with_width_numerically():
+    """The upper bound c3^2 c4^2 / (64 n^4 q^2 M_B^2 K1^2 e^{2 K1}) of C, K1 = K_sigma (sqrt(qm)
+    + M)^2 / (4 sqrt(qm)), evaluated in floats: log C falls by ~ K_sigma (sqrt(q m2) - sqrt(q m1))
+    / 2 from m1 to m2, and the derived m-derivative has the sign of a finite difference."""
+    def log_upper(m, q=4.0, M=0.01, Ks=1.0):
+        K1 = Ks * (math.sqrt(q * m) + M) ** 2 / (4 * math.sqrt(q * m))
+        return -2 * math.log(K1) - 2 * K1
+    d = {d.id: d for d in D.derivations()}["remark3.width_free_C"]
+    names = {str(s): s for s in d.derived.free_symbols}
+    for m in (4.0, 100.0, 10000.0):
+        fd = (log_upper(m * 1.001) - log_upper(m * 0.999)) / (0.002 * m)
+        derived = float(d.derived.subs({names["m"]: m, names["q"]: 4, names["M"]: 0.01,
+                                        names["K_sigma"]: 1}))
+        assert derived == pytest.approx(fd, rel=1e-4) and derived < 0
+    assert log_upper(1e4) - log_upper(1e2) < -80

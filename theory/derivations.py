@@ -242,7 +242,44 @@ def _thm6() -> list[Derivation]:
     out.append(_make("thm6.label_threshold", "Theorem 6, B.6 p35", printed, derived,
                      "Substituting mu and M into (22) gives n^4 q^2; the printed n^4 q^3 is "
                      "smaller by a factor q >= 1, hence still sufficient."))
-    return out
+    return out + [_prop8_gronwall(), _remark3()]
+
+
+def _prop8_gronwall() -> Derivation:
+    """Proposition 8 (ii), p18-20: u(t) = ||Z_{k+1}(t) - Z_k(t)|| obeys
+    u(t) <= a + b + int_0^t beta u with a = u(0), b = C1 M / (2 M_X L) and
+    int_0^inf beta = C2 M / (2 M_X) (both by (22)); Gronwall's inequality gives
+    u <= (a + b) exp(int beta), the extremal solution of the integral equation."""
+    a, b, c, t = sp.symbols("a b c t", positive=True)  # c: the value of int_0^inf beta
+    u = sp.Function("u")
+    # beta = c on [0, 1] (0 after) attains the bound: u' = c u, u(0) = a + b
+    ode = sp.dsolve(sp.Eq(u(t).diff(t), c * u(t)), u(t), ics={u(0): a + b})
+    derived = ode.rhs.subs(t, 1)
+    printed = a + b * sp.exp(c)
+    return _make("prop8.gronwall_gap", "Proposition 8 (ii), p20", printed, derived,
+                 "Gronwall's inequality multiplies the initial gap ||Z_{k+1}(0) - Z_k(0)|| by "
+                 "exp(C2 M / (2 M_X)) too; the paper's bound leaves it unmultiplied, which is "
+                 "not implied for a non-tied initialization (for the tied one, a = 0, the two "
+                 "agree).  theory.long_time uses the derived form.")
+
+
+def _remark3() -> Derivation:
+    """Remark 3 (p36): "C depends only on X, sigma, n and q; it does not depend on m".
+
+    With K >= K1 = sup_{||z|| <= M_Z} ||d1 f|| = K_sigma M_Z^2 / (4 sqrt(mq)) (attained: V, W
+    rank one, sigma' = K_sigma at 0) and M_Z = ||W_bar||_F + M ~ sqrt(qm) + M, and max(M_B K,
+    ...) >= M_B K1, the threshold is C <= c3^2 c4^2 / (64 n^4 q^2 M_B^2 K1^2 e^{2 K1}).  Its
+    m-derivative of log is compared with the remark's 0."""
+    Mb, Mball = sp.symbols("M_B M", positive=True)
+    c3, c4 = sp.symbols("c3 c4", positive=True)
+    K1 = ft.K1_expr.subs(S.M, sp.sqrt(q * m) + Mball)
+    upper = c3**2 * c4**2 / (64 * n**4 * q**2 * Mb**2 * K1**2 * sp.exp(2 * K1))
+    derived = sp.simplify(sp.diff(sp.expand_log(sp.log(upper), force=True), m))
+    return _make("remark3.width_free_C", "Remark 3, p36", sp.Integer(0), derived,
+                 "The label threshold C of Theorem 6 decreases with the width: K1 grows like "
+                 "K_sigma sqrt(qm) / 4 because sup ||Z_init|| = ||W_bar||_F ~ sqrt(qm), and C "
+                 "carries e^{-2K}; C -> 0 as m -> infinity, so m >= c1 n and small labels pull "
+                 "against each other (not a width-free condition).")
 
 
 # --------------------------------------------------------------------------- Appendix D

@@ -3,9 +3,16 @@
 Figure 2 (Section 5.1): n = 50, d = q = d' = 16, m = 64, L = 64, GELU, Gaussian data, 80,000
 iterations at learning rate 5L x 1e-3 (eta = 5e-3, T = 400); one seeded entry of V_k and of W_k
 across the layers at several flow times, the loss against t, and L x max_k ||Z_{k+1} - Z_k||
-(Theorem 6: neighbours stay K~/L apart uniformly in t).  The figure uses the official code's
-scaling, x + sigma(x W_k) V_k / L, as the paper's figure does: under model (3)'s width factors the
-same budget barely moves the weights.  The training checkpoints (resumable).
+(Theorem 6 (ii) claims it bounded uniformly in t).  The figure uses the official code's scaling,
+x + sigma(x W_k) V_k / L, as the paper's figure does: under model (3)'s width factors the same
+budget barely moves the weights.  The training checkpoints (resumable).
+
+The long-time study (:func:`numerics.longtime.depth_and_labels`, settings
+:data:`reports.sections.pl.STUDY`) adds, on model (3) with tanh and sphere data: the running
+supremum S(t) = sup_{s <= t} L max_k ||Z_{k+1}(s) - Z_k(s)|| as t grows (does it plateau?) and as
+L grows (do the curves collapse, i.e. max gap ~ 1/L?), in an interpolating and a
+non-interpolating width; whether depth matters for interpolation (beside L >= c2 sqrt(nq)); and
+how large the labels may be (beside Theorem 6's threshold C).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import Any
 
 import torch
 
+from numerics import longtime
 from numerics.data import make_data
 from numerics.flow import Flow, train
 from numerics.init import init_params
@@ -23,6 +31,7 @@ from reports import figures
 from reports.sections.base import Checks, Context, Row, Section, by_id, verdict_phrase
 from reports.sections.configs import base
 from reports.sections.pl import SECTION as PL
+from reports.sections.pl import STUDY, study_base
 from reports.text import fmt
 from theory import long_time, pl
 from theory.config import Config
@@ -83,11 +92,29 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
             "L_gap": [st.L * float(v) for v in result.series["gap"][:, 0]],
             "row_mu": [(pl.local_constants(Config.from_mapping(c["config"])) or {}).get("mu")
                        for c in checks],
-            "assumptions_failed": long_time.assumptions(config)}
+            "assumptions_failed": long_time.assumptions(config),
+            "study": _study(ctx)}
+
+
+def _study(ctx: Context) -> dict[str, Any]:
+    """The depth, smoothness and label runs, with the theory's thresholds beside them."""
+    b = study_base(ctx)
+    out = longtime.depth_and_labels(b, STUDY[ctx.scale])
+    n = out["n"]
+    c = pl.local_constants(dataclasses.replace(b, n=n))
+    from theory.constants import constants
+
+    k = constants(activation=b.activation, n=n, q=b.q, d=b.d, d_out=b.d_out, m=out["label_m"],
+                  L=b.L)
+    out["L_min"] = k["L_min"]
+    out["log10_label_threshold"] = long_time.label_threshold_log10(
+        b.activation, n=n, q=b.q, m=out["label_m"])
+    out["M"] = None if c is None else c["M"]
+    return out
 
 
 def _draw(data: dict[str, Any], checks: Checks) -> Any:
-    fig, axes = figures.new(2, width=5.2, height=3.6, nrows=2)
+    fig, axes = figures.new(3, width=5.0, height=3.7, nrows=2)
     st = data["setting"]
     cmap = figures.plt.get_cmap("viridis")
     count = len(data["snapshot_times"])
@@ -105,10 +132,29 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
     axes[2].set_xlabel("flow time t (= iterations x eta)")
     axes[2].set_ylabel("training loss l(t)")
     axes[2].set_title("Figure 2 (right): loss against time")
-    axes[3].plot(data["t"], data["L_gap"], color="C2")
+    gap = data["L_gap"]
+    axes[3].plot(data["t"], gap, color="C2")
     axes[3].set_xlabel("flow time t")
     axes[3].set_ylabel("L x max_k ||Z_{k+1}(t) - Z_k(t)||")
-    axes[3].set_title("Neighbours stay K~/L apart uniformly in t")
+    half = gap[len(gap) // 2]
+    trend = ("still growing" if gap[-1] > (1 + longtime.PLATEAU_GROWTH) * max(half, 1e-300)
+             else "levelling off")
+    axes[3].set_title(f"Figure 2 setting: L x max gap {gap[0]:.2g} -> {gap[-1]:.3g} ({trend})")
+    study = data["study"]
+    for ax, name in ((axes[4], "interpolating"), (axes[5], "not interpolating")):
+        regime = study["regimes"][name]
+        cmap = figures.plt.get_cmap("plasma")
+        depths = regime["depths"]
+        for j, d in enumerate(regime["per_depth"]):
+            ax.plot(d["t"], d["S_mean"], color=cmap(j / max(1, len(depths))), lw=1.3,
+                    label=f"L = {d['L']}: S(T) = {sum(d['S_T']) / len(d['S_T']):.3g}, growth "
+                          f"over [T/2, T] {sorted(d['growth'])[len(d['growth']) // 2]:.2%}")
+        fit = regime["collapse"]
+        ax.set_xlabel("flow time t")
+        ax.set_ylabel("S(t) = sup_{s<=t} L max_k gap (seed mean)")
+        ax.set_title(f"{name.capitalize()} (m = {regime['m']}, n = {study['n']}): "
+                     f"gap ~ L^{fit['slope']:.2f}" if fit["slope"] is not None else name)
+        figures.legend_below(ax)
     return fig
 
 
@@ -116,7 +162,55 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
     failed = "; ".join(data["assumptions_failed"]) or "none"
     return (f"Figure 2's own configuration fails Theorem 6's assumptions: {failed}. "
             f"Loss {fmt(data['loss'][0])} at t = 0, {fmt(data['loss'][-1])} at t = "
-            f"{data['setting']['T']:g} ({data['iterations']} iterations).")
+            f"{data['setting']['T']:g} ({data['iterations']} iterations).\n\n"
+            + _study_tables(data["study"]))
+
+
+def _study_tables(study: dict[str, Any]) -> str:
+    """Depth and label tables of the long-time study."""
+    lines = [f"Uniform-in-time smoothness and depth (n = {study['n']}; S(T) = sup over t <= T "
+             f"of L max_k ||Z_(k+1) - Z_k||; interpolating: l <= {study['level']:g} l(0) by the "
+             f"horizon {study['horizon']:g}; Proposition 5 asks for L >= c2 sqrt(nq) = "
+             f"{study['L_min']:.3g}):", "",
+             "| regime | m | T | L | S(T) per seed | growth S(T)/S(T/2) - 1 | plateaus | "
+             "fraction interpolating by the horizon | median inf_t G/l |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, regime in study["regimes"].items():
+        for d in regime["per_depth"]:
+            lines.append(f"| {name} | {regime['m']} | {regime['T']:g} | {d['L']} | "
+                         + ", ".join(f"{v:.3g}" for v in d["S_T"]) + " | "
+                         + ", ".join(f"{v:.1%}" for v in d["growth"])
+                         + f" | {'yes' if d['plateaus'] else 'no'} | "
+                         f"{d['fraction_horizon']:.2f} | {fmt(d['mu_emp'], 3)} |")
+        fit = regime["collapse"]
+        lines.append(f"| {name}: fit of sup_t max_k gap against L | | | | slope "
+                     f"{fmt(fit['slope'], 3)} [{fmt(fit['interval'][0], 3)}, "
+                     f"{fmt(fit['interval'][1], 3)}] | | | | |")
+    lines += ["", f"Label size (n = {study['n']}, m = {study['label_m']}, horizon "
+              f"{study['horizon']:g}; Theorem 6 asks for (1/n) sum ||y_i||^2 <= C = "
+              f"10^{study['log10_label_threshold']:.4g}):", "",
+              "| y_scale | fraction interpolating | median inf_t G/l | median max distance | "
+              "median sup_t L max gap |", "|---|---|---|---|---|"]
+    for c in study["label_cells"]:
+        lines.append(f"| {c['y_scale']:g} | {c['fraction']:.2f} | {fmt(c['mu_emp'], 3)} | "
+                     f"{fmt(c['max_dist'], 3)} | {fmt(c['sup_L_gap'], 3)} |")
+    return "\n".join(lines) + "\n"
+
+
+def smoothness_sentence(study: dict[str, Any]) -> str:
+    """The uniform-in-time verdict in words, with the numbers."""
+    parts = []
+    for name, regime in study["regimes"].items():
+        plateaus = [d["L"] for d in regime["per_depth"] if d["plateaus"]]
+        S = [sum(d["S_T"]) / len(d["S_T"]) for d in regime["per_depth"]]
+        fit = regime["collapse"]
+        parts.append(f"{name} (m = {regime['m']}): S(T) = "
+                     + ", ".join(f"{v:.3g}" for v in S)
+                     + f" for L = {', '.join(str(L) for L in regime['depths'])}, plateauing "
+                     f"in T at {len(plateaus)} of {len(S)} depths, sup_t max gap ~ L^"
+                     f"{fmt(fit['slope'], 3)} [{fmt(fit['interval'][0], 3)}, "
+                     f"{fmt(fit['interval'][1], 3)}] (1/L: slope -1)")
+    return "; ".join(parts)
 
 
 def _conclusion(data: dict[str, Any], checks: Checks) -> str:
@@ -129,8 +223,9 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
                  f"per unit time where the guaranteed rate mu = c4/(n sqrt(nq)) is at most "
                  f"{max(mus):.2g}")
     drop = data["loss"][0] / max(data["loss"][-1], 1e-300)
-    return text + (f"; in Figure 2 the loss falls by a factor {drop:.3g} and L x max gap stays "
-                   f"below {max(data['L_gap']):.3g}.")
+    return text + (f"; in Figure 2 the loss falls by a factor {drop:.3g} and L x max gap reaches "
+                   f"{max(data['L_gap']):.3g}. Uniform-in-time smoothness, measured: "
+                   + smoothness_sentence(data["study"]) + ".")
 
 
 def _note(data: dict[str, Any]) -> str:
@@ -139,7 +234,10 @@ def _note(data: dict[str, Any]) -> str:
             f"m = {st['m']}, L = {st['L']}, eta = {st['eta']}, T = {st['T']:g} "
             f"({data['iterations']} iterations; the paper: 80,000 at eta = 5e-3), tied "
             f"initialization, Gaussian data. Scaling: {figures.SCALING_NOTE[st['scaling']]}, as in "
-            f"the paper's code (the table rows use {figures.SCALING_NOTE['paper']}).")
+            f"the paper's code (the table rows use {figures.SCALING_NOTE['paper']}). Bottom "
+            f"middle and right: the long-time study on model (3) (tanh, sphere data, d = d' = "
+            f"4, q = 8, eta = {data['study']['base']['eta']:g}, unclipped, tied), the running "
+            f"supremum S(t) of L x max gap per depth, averaged over seeds.")
 
 
 SECTION = Section(

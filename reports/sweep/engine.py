@@ -1,0 +1,409 @@
+"""Running a sweep: content keys, one results file per unit, batched tasks, Dask executors.
+
+The unit of results is one configuration and one seed of its ``seeds``.  Its key is the sha256 of
+(task, the configuration with ``seeds = (seed,)``, seed, code version), the code version being
+:func:`reports.progress.code_version` and the task module's source; its record is written
+atomically to ``DIR/results/<key>.json`` as soon as it arrives, so a killed sweep resumes where it
+stopped and a repeated sweep recomputes nothing.  The units still missing are grouped by
+configuration (every field but ``seeds``) and each group is one call of the task with all its
+seeds, i.e. one batched training (:func:`numerics.flow.train` trains several seeds at once).
+The key leaves out the other seeds of the batch: a seed's record must not depend on them
+(:func:`numerics.init.init_params` draws network j as ``seeds=(seeds[j],)`` would, and training
+treats the networks independently; tests/test_sweep.py checks it bitwise against seeds trained
+alone).
+A task sees every draw seeded by its configuration, never by the worker, and runs with one
+intra-op thread in-process and on workers alike, so the numbers are bitwise the same wherever
+it runs.
+
+Executors: in-process (sequential), an embedded ``dask.distributed.LocalCluster`` (default, one
+single-threaded worker per core), or a running scheduler (``--scheduler ADDRESS``).  A task that
+raises, or whose workers keep dying (Dask retries a task whose worker died, up to its
+``allowed-failures``), fails its units with the error; the rest of the sweep completes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import importlib
+import inspect
+import json
+import math
+import os
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from reports.io import atomic_write_json, out_lock
+from reports.progress import code_version
+from reports.sweep.spec import Sweep
+from theory.config import Config
+from theory.errors import ConfigError
+
+INSTALL = 'pip install "resnet-ode-testbed[sweep]" (or: pip install "dask[distributed]")'
+Record = dict[str, Any]
+
+
+class MissingDependency(ConfigError):
+    """An optional package the command needs is not installed (one line: what to install)."""
+
+    def __init__(self, message: str) -> None:
+        ValueError.__init__(self, message)
+        self.field, self.value, self.rule = "dependency", None, message
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    """One configuration (``sweep.points[point]``) and one of its seeds."""
+
+    point: int
+    seed: int
+    key: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Group:
+    """Units of one configuration run by one task call (their seeds batched)."""
+
+    config: Config
+    units: tuple[Unit, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    """Why a unit has no result: the error in one line, and the traceback."""
+
+    error: str
+    traceback: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """A finished sweep: every unit, its record or failure, and what this run computed."""
+
+    sweep: Sweep
+    version: str
+    units: tuple[Unit, ...]
+    records: dict[str, Record]
+    failures: dict[str, Failure]
+    computed: int
+
+
+# --------------------------------------------------------------------------- task and keys
+
+
+def task_function(task: str) -> Callable[[Config], list[Record]]:
+    """The function named ``"module:function"`` (ConfigError when it cannot be imported)."""
+    module_name, _, name = task.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError("task", task, f"cannot import {module_name} ({exc})") from None
+    function = getattr(module, name, None)
+    if not callable(function):
+        raise ConfigError("task", task, f"{module_name} has no function {name!r}")
+    return function  # type: ignore[no-any-return]
+
+
+def task_version(task: str) -> str:
+    """The code version of ``task``: theory/, numerics/, reports/ and the task's own module."""
+    module = importlib.import_module(task.partition(":")[0])
+    digest = hashlib.sha256(code_version().encode())
+    source = inspect.getsourcefile(module)
+    if source is not None:
+        digest.update(Path(source).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def unit_key(task: str, config: Config, seed: int, version: str) -> str:
+    """sha256 (20 hex digits) of the task, the configuration with seeds = (seed,), and the code."""
+    single = dataclasses.replace(config, seeds=(seed,)).to_dict()
+    text = json.dumps({"task": task, "config": single, "seed": seed, "code": version},
+                      sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def units_of(sweep: Sweep, version: str) -> tuple[Unit, ...]:
+    """Every (point, seed) of ``sweep`` in grid order (two points of one configuration, e.g.
+    m = max(1, round(r n)) equal for two ratios r, share their units' keys: computed once)."""
+    return tuple(Unit(i, seed, unit_key(sweep.task, point.config, seed, version))
+                 for i, point in enumerate(sweep.points) for seed in point.config.seeds)
+
+
+def prepare(sweep: Sweep) -> tuple[str, tuple[Unit, ...]]:
+    """The code version and the units of ``sweep``; ConfigError for a task that cannot be
+    imported (run it before starting a cluster)."""
+    task_function(sweep.task)
+    version = task_version(sweep.task)
+    return version, units_of(sweep, version)
+
+
+def missing(sweep: Sweep, out: str | Path) -> int:
+    """How many units of ``sweep`` have no saved result in ``out`` (0: nothing to run, no
+    cluster to start)."""
+    store = Store(Path(out))
+    return sum(store.load(unit.key) is None for unit in prepare(sweep)[1])
+
+
+def groups_of(sweep: Sweep, units: Sequence[Unit]) -> list[Group]:
+    """``units`` grouped by configuration (every field but seeds), in grid order."""
+    groups: dict[str, list[Unit]] = {}
+    configs: dict[str, Config] = {}
+    for unit in units:
+        config = sweep.points[unit.point].config
+        shape = json.dumps(dataclasses.replace(config, seeds=(0,)).to_dict(), sort_keys=True)
+        groups.setdefault(shape, []).append(unit)
+        configs.setdefault(shape, config)
+    return [Group(dataclasses.replace(configs[s], seeds=tuple(u.seed for u in us)), tuple(us))
+            for s, us in groups.items()]
+
+
+def run_group(task: str, config: dict[str, Any]) -> dict[str, Any]:
+    """Run ``task`` on ``config`` (where the executor puts it): its code version and one
+    JSON-ready record per seed, computed with one intra-op thread."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        parsed = Config.from_mapping(config)
+        records = task_function(task)(parsed)
+    finally:
+        torch.set_num_threads(threads)
+    if not isinstance(records, list) or len(records) != len(parsed.seeds) \
+            or not all(isinstance(r, dict) for r in records):
+        raise TypeError(f"{task} must return one dict per seed of config.seeds "
+                        f"({len(parsed.seeds)}), got {type(records).__name__}")
+    return {"version": task_version(task), "records": [_json_ready(r) for r in records]}
+
+
+def _json_ready(record: dict[Any, Any]) -> Record:
+    """Keys as strings, numbers as numbers (NaN and infinities as null: they are not JSON)."""
+    out: Record = {}
+    for key, value in record.items():
+        if hasattr(value, "item"):  # numpy and torch scalars
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None
+        if not isinstance(value, bool | int | float | str | type(None)):
+            raise TypeError(f"record key {key!r}: {type(value).__name__} is not a JSON scalar")
+        out[str(key)] = value
+    return out
+
+
+# --------------------------------------------------------------------------- executors
+
+Call = tuple[str, dict[str, Any]]
+Execute = Callable[[Sequence[Call]], Iterator[tuple[int, dict[str, Any] | None, Failure | None]]]
+
+
+def here(calls: Sequence[Call]) -> Iterator[tuple[int, dict[str, Any] | None, Failure | None]]:
+    """Run the calls one after the other in this process."""
+    for i, call in enumerate(calls):
+        try:
+            result = run_group(*call)
+        except Exception as exc:  # a failing configuration, reported; the sweep goes on
+            yield i, None, Failure(_one_line(exc), traceback.format_exc())
+        else:
+            yield i, result, None
+
+
+def on_dask(client: Any) -> Execute:
+    """Run the calls on a ``distributed.Client``'s workers, yielding them as they complete."""
+    from distributed import as_completed
+
+    def execute(calls: Sequence[Call]) -> Iterator[tuple[int, dict[str, Any] | None,
+                                                         Failure | None]]:
+        run = uuid.uuid4().hex[:8]
+        futures = {client.submit(run_group, *call, key=f"sweep-{run}-{i}", pure=False): i
+                   for i, call in enumerate(calls)}
+        try:
+            for future in as_completed(futures):
+                i = futures[future]
+                if future.status == "finished":
+                    yield i, future.result(), None
+                else:
+                    exc = future.exception()
+                    tb = "".join(traceback.format_tb(future.traceback())) if exc else ""
+                    yield i, None, Failure(_one_line(exc) if exc else future.status, tb)
+                future.release()
+        finally:
+            client.cancel(list(futures))
+    return execute
+
+
+def require_distributed() -> Any:
+    """The ``distributed`` module, or MissingDependency saying what to install."""
+    try:
+        import distributed
+    except ImportError:
+        raise MissingDependency(f"resnet-ode sweep runs on Dask's distributed, which is not "
+                                f"installed: {INSTALL}") from None
+    return distributed
+
+
+@dataclasses.dataclass(frozen=True)
+class Executor:
+    """Where the tasks run: ``execute`` the calls, ``where`` in words, the Dask ``client``
+    (None in-process)."""
+
+    execute: Execute
+    where: str
+    client: Any = None
+
+
+@contextlib.contextmanager
+def executor(scheduler: str | None = None, workers: int | None = None,
+             in_process: bool = False) -> Iterator[Executor]:
+    """In-process, a running scheduler, or an embedded LocalCluster of ``workers``
+    single-threaded worker processes (default: one per core)."""
+    if in_process:
+        yield Executor(here, "in-process")
+        return
+    distributed = require_distributed()
+    if scheduler is not None:
+        try:
+            client = distributed.Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError("scheduler", scheduler, f"cannot connect ({exc})") from None
+        with client:
+            count = len(client.scheduler_info().get("workers", {}))
+            yield Executor(on_dask(client), f"the scheduler {scheduler} ({count} workers)", client)
+        return
+    count = workers or len(os.sched_getaffinity(0))
+    with distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        yield Executor(on_dask(client), f"a local cluster of {count} workers", client)
+
+
+# --------------------------------------------------------------------------- the sweep
+
+
+class Store:
+    """``DIR/results``: one JSON file per unit, named by its key."""
+
+    def __init__(self, out: Path) -> None:
+        self.folder = out / "results"
+
+    def load(self, key: str) -> Record | None:
+        try:
+            saved = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        ok = isinstance(saved, dict) and saved.get("key") == key
+        return saved["record"] if ok and isinstance(saved.get("record"), dict) else None
+
+    def save(self, key: str, task: str, version: str, config: Config, seed: int,
+             record: Record) -> None:
+        single = dataclasses.replace(config, seeds=(seed,)).to_dict()
+        atomic_write_json(self.folder / f"{key}.json", {
+            "key": key, "task": task, "code_version": version, "seed": seed, "config": single,
+            "record": record})
+
+
+def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures: bool = True,
+              stream: TextIO | None = None) -> Outcome:
+    """Run every unit of ``sweep`` that ``DIR/results`` lacks ``on`` an executor (default
+    in-process), saving each record as it arrives; once all have run, write the merged table
+    (and its figures)."""
+    from reports.sweep import table
+
+    stream = sys.stderr if stream is None else stream
+    on = Executor(here, "in-process") if on is None else on
+    version, units = prepare(sweep)
+    with out_lock(out) as folder:
+        store = Store(folder)
+        records = {u.key: r for u in units if (r := store.load(u.key)) is not None}
+        missing: dict[str, Unit] = {}
+        for unit in units:  # each key once: a configuration shared by two points runs once
+            if unit.key not in records:
+                missing.setdefault(unit.key, unit)
+        todo = list(missing.values())
+        groups = groups_of(sweep, todo)
+        print(f"sweep {sweep.name}: {len(units)} configurations x seeds, {len(records)} saved, "
+              f"{len(todo)} to run in {len(groups)} tasks on {on.where}", file=stream)
+        failures: dict[str, Failure] = {}
+        bar = ProgressBar(len(todo), stream)
+        calls = [(sweep.task, g.config.to_dict()) for g in groups]
+        try:
+            for i, result, failure in on.execute(calls):
+                group = groups[i]
+                if result is not None and result["version"] != version:
+                    failure = Failure(f"the worker runs code version {result['version']}, this "
+                                      f"checkout {version}: install the same code on the workers")
+                if failure is not None:
+                    failures.update({u.key: failure for u in group.units})
+                    labels = dict(sweep.points[group.units[0].point].labels)
+                    bar.note(f"sweep: failed {labels} seeds {list(group.config.seeds)}: "
+                             f"{failure.error}")
+                else:
+                    assert result is not None
+                    for unit, record in zip(group.units, result["records"], strict=True):
+                        store.save(unit.key, sweep.task, version, group.config, unit.seed,
+                                   record)
+                        records[unit.key] = record
+                bar.update(len(group.units), failed=failure is not None)
+        finally:
+            bar.close()
+        outcome = Outcome(sweep, version, units, records, failures, len(todo) - len(failures))
+        table.write(table.merge(outcome), folder, figures)
+    print(f"sweep {sweep.name}: {len(records)} of {len(units)} done ({outcome.computed} computed "
+          f"now), {len(failures)} failed; table {folder / 'table.json'}", file=stream)
+    return outcome
+
+
+class ProgressBar:
+    """done / failed / remaining and the time left: a tqdm bar on a terminal, else one plain line
+    per finished task."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total, self.done, self.failed, self.stream = total, 0, 0, stream
+        self.start = time.perf_counter()
+        self.bar = None
+        if stream.isatty() and total:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="sweep", unit="config", file=stream,
+                            bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}<{remaining}]"
+                                       "{postfix}")  # tqdm puts ", " before the postfix
+
+    def update(self, count: int, failed: bool) -> None:
+        self.done += 0 if failed else count
+        self.failed += count if failed else 0
+        finished = self.done + self.failed
+        remaining = self.total - finished
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / finished * remaining
+        status = f"{self.done} done, {self.failed} failed, {remaining} remaining"
+        if self.bar is not None:
+            self.bar.set_postfix_str(status, refresh=False)
+            self.bar.update(count)
+        else:
+            print(f"sweep: {status}, ETA {_duration(eta)}", file=self.stream, flush=True)
+
+    def note(self, line: str) -> None:
+        if self.bar is not None:
+            self.bar.write(line, file=self.stream)
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _duration(seconds: float) -> str:
+    s = round(seconds)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else \
+        f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
