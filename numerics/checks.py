@@ -37,6 +37,8 @@ class Evidence:
     notes: list[str] = dataclasses.field(default_factory=list)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
     rate: RateFit | None = None
+    failed: list[str] = dataclasses.field(default_factory=list)
+    """Measured preconditions that failed (named like assumptions: the check is n/a)."""
 
 
 def _finite(value: float | None) -> float | None:
@@ -228,6 +230,35 @@ def _thm6_interpolation(st: Statement, c: Config, m: Measurement) -> Evidence:
                            f"l(T) = {v['l_T']:.4g} at T = {c.T}"])
 
 
+def _thm6_path(evidence: Evidence, m: Measurement) -> Evidence:
+    """The measured precondition of the S6 measured-constant checks (PL along the path)."""
+    from theory.long_time import PL_PATH
+
+    v = m.values
+    evidence.notes.append(f"median l(T)/l(0) = {v['l_T_over_l0']:.3g}, median mu_emp = "
+                          f"{v['mu_emp']:.4g}")
+    evidence.failed += [] if v["interpolated_half"] else [PL_PATH]
+    return evidence
+
+
+def _thm6_pl_path(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return _thm6_path(_rate_evidence(_rate(m, "mu_T", st, grid="T"), "slope of log mu_emp(T) = "
+                                     f"log inf_(t<=T) G/l against log T at L = {c.depths[-1]}"), m)
+
+
+def _thm6_smooth_L(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return _thm6_path(_rate_evidence(_rate(m, "sup_gap", st), "slope of log sup_t max_k "
+                                     "||Z_(k+1)(t) - Z_k(t)|| against log L"), m)
+
+
+def _thm6_smooth_T(st: Statement, c: Config, m: Measurement) -> Evidence:
+    ratios = ", ".join(f"{r:.3g}" for r in m.series["doubling_ratios"])
+    return _thm6_path(Evidence(Facts(m.values["doubling_ratio"], 1.0, dtype=c.dtype),
+                               notes=[f"measured: the largest over L of the seed-median (S(T) - "
+                                      f"S(T/2)) / (S(T/2) - S(T/4)) (per L: {ratios}); linear "
+                                      "growth gives 2, log t gives 1"]), m)
+
+
 def _lemma18(st: Statement, c: Config, m: Measurement) -> Evidence:
     worst = max(m.values.values())
     return Evidence(Facts(worst, 0.0), extra=dict(m.values),
@@ -330,6 +361,9 @@ CHECKS: dict[str, Callable[[Statement, Config, Measurement], Evidence]] = {
     "prop5.pl": _prop5,
     "thm6.decay": _thm6_decay,
     "thm6.interpolation": _thm6_interpolation,
+    "thm6.pl_path": _thm6_pl_path,
+    "thm6.smooth_L": _thm6_smooth_L,
+    "thm6.smooth_T": _thm6_smooth_T,
     "lemma18.linalg": _lemma18,
     "lemma20.gaussian_norm": _lemma20,
     "lemma21.smin": _lemma21,
@@ -355,6 +389,7 @@ def run_check(statement_id: str, config: Config) -> CheckResult:
             raise
         evidence = Evidence(Facts(None), notes=[f"bound undefined: {exc}"])
     facts, notes = evidence.facts, list(evidence.notes)
+    failed = failed + evidence.failed
     verdict = classify(facts, failed)
     log10_b = facts.log10_of_bound()
     slack = None

@@ -20,6 +20,7 @@ A seed "interpolates" when l(T) <= :data:`INTERPOLATION_LEVEL` l(0) (declared he
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -242,6 +243,48 @@ def fit_power(ths: Sequence[Threshold]) -> PowerFit | None:
 
 
 # --------------------------------------------------------------------------- uniform smoothness
+
+
+PATH_POINTS = 64
+"""Recorded flow times of a :func:`path_runs` run (every N / PATH_POINTS iterations, the last)."""
+
+
+@functools.lru_cache(maxsize=4)
+def path_runs(config: Config) -> dict[str, Any]:
+    r"""Theorem 6 with measured constants: for every depth of ``config.depths`` one batched run of
+    the seeds of ``config.seeds`` to T (model (3) from ``config``; no setting is imposed, so that a
+    configuration outside Theorem 6's setting is still measured), recorded at about
+    :data:`PATH_POINTS` flow times.  Per depth (lists over recorded t, then seeds): the loss
+    l(t), the running infimum mu(t) = inf_{s <= t} G/l (over the recorded times; the last entry
+    is the streamed infimum over every iteration), S(t) = sup_{s <= t} L max_k ||Z_{k+1}(s) -
+    Z_k(s)|| (the last entry streamed, as in :func:`curve`) and sup_t max_k ||Z_{k+1} - Z_k||
+    (streamed).  Cached: the checks of one configuration share it."""
+    every = max(1, config.iterations // PATH_POINTS)
+    out: dict[str, Any] = {"depths": list(config.depths), "per_depth": []}
+    for L in config.depths:
+        c = dataclasses.replace(config, L=L)
+        result = run_config(c, seeds=config.seeds, record_every=every)
+        mu = torch.cummin(result.series["pl"].double(), dim=0).values
+        mu[-1] = torch.minimum(mu[-1], result.minima["pl"].double())
+        S = curve(c, result, config.seeds)["sup_L_gap"]
+        out["t"] = [float(t) for t in result.times]
+        out["per_depth"].append({
+            "L": L, "loss": result.series["loss"].double().tolist(), "mu": mu.tolist(),
+            "S": [list(col) for col in zip(*S, strict=True)],
+            "sup_gap": [float(v) for v in result.maxima["gap"]]})
+    return out
+
+
+def doubling_ratio(S_quarter: float, S_half: float, S_T: float) -> float:
+    """(S(T) - S(T/2)) / (S(T/2) - S(T/4)): the growth over [T/2, T] against that over
+    [T/4, T/2].  Linear growth gives 2, sqrt(t) gives sqrt 2, log t gives 1, and a function
+    approaching its supremum like e^{-ct} gives e^{-cT/4} < 1: below 1 the increments shrink as
+    T doubles (0 where S stopped growing; inf where it starts growing only after T/2)."""
+    rise, before = S_T - S_half, S_half - S_quarter
+    if rise <= 0:
+        return 0.0
+    return math.inf if before <= 0 else rise / before
+
 
 
 # --------------------------------------------------------------------------- the whole study

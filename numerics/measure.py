@@ -455,6 +455,43 @@ def measure_thm6(config: Config) -> Measurement:
                        _series(result, "loss", "dist_z"))
 
 
+def measure_thm6_path(config: Config) -> Measurement:
+    """S6 with measured constants, from :func:`numerics.longtime.path_runs` (shared by the four
+    ids): whether every seed at every depth interpolates (l <= INTERPOLATION_LEVEL l(0)) by T/2;
+    per depth the seed-median doubling ratio of S(t) on
+    T/4, T/2, T; series: sup_t max_k gap per depth (grid "L"), and mu_emp(T') at the deepest depth
+    on the grid T' = T/8, T/4, T/2, T (grid "T")."""
+    from numerics.longtime import INTERPOLATION_LEVEL, doubling_ratio, path_runs
+
+    runs = path_runs(config)
+    t = np.asarray(runs["t"])
+
+    def at(x: float) -> int:
+        return int(np.searchsorted(t, x * (1 - 1e-9)))
+
+    T = float(t[-1])
+    grid = [T / 8, T / 4, T / 2, T]
+    iq, ih = at(T / 4), at(T / 2)
+    per = runs["per_depth"]
+    loss0 = np.asarray(per[0]["loss"])
+    interpolated = all(bool(np.all(np.asarray(d["loss"])[ih] <= INTERPOLATION_LEVEL
+                                   * np.asarray(d["loss"])[0])) for d in per)
+    ratios = []
+    for d in per:
+        S = np.asarray(d["S"])
+        ratios.append(float(np.median([doubling_ratio(S[iq, j], S[ih, j], S[-1, j])
+                                       for j in range(S.shape[1])])))
+    deepest = np.asarray(per[-1]["mu"])
+    values = {"interpolated_half": float(interpolated), "mu_emp": float(np.median(deepest[-1])),
+              "doubling_ratio": max(ratios),
+              "l_T_over_l0": float(np.median(loss0[-1] / loss0[0]))}
+    series = {"L": runs["depths"], "sup_gap": [d["sup_gap"] for d in per], "T": grid,
+              "mu_T": [[float(v) for v in deepest[at(x)]] for x in grid[:-1]]
+              + [[float(v) for v in deepest[-1]]], "doubling_ratios": ratios,
+              "t": runs["t"], "S_mean": [np.asarray(d["S"]).mean(1).tolist() for d in per]}
+    return Measurement("thm6.path", config, values, _data_inputs(config), series)
+
+
 # --------------------------------------------------------------------------- S7-S10
 
 
@@ -615,6 +652,7 @@ MEASURES: dict[str, Callable[[Config], Measurement]] = {
     "prop5.pl": measure_prop5,
     "thm6.decay": measure_thm6,
     "thm6.interpolation": measure_thm6,
+    **dict.fromkeys(("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T"), measure_thm6_path),
     "lemma18.linalg": measure_lemma18,
     "lemma20.gaussian_norm": measure_lemma20,
     "lemma21.smin": measure_lemma21,

@@ -143,6 +143,29 @@ _STATEMENTS = (
         "F_inf(x_i) = y_i",
         "bound", "theory.long_time:assumptions"),
     Statement(
+        "thm6.pl_path", "S6", "Theorem 6 via Propositions 5 and 8 (PL along the path, measured)",
+        "Where the flow interpolates, the PL ratio stays bounded below uniformly in time: "
+        "mu_emp(T) = inf_{t <= T} G/l does not decay as T grows (it does where the loss "
+        "plateaus).",
+        "slope of log mu_emp(T) against log T over T/8..T in [-0.2, 0.2] (interval in "
+        "[-0.5, 0.5])",
+        "rate", "theory.long_time:path_assumptions", rate_window=(-0.2, 0.2),
+        rate_wide_window=(-0.5, 0.5)),
+    Statement(
+        "thm6.smooth_L", "S6", "Theorem 6 (ii) (shape in L)",
+        "Where the flow interpolates, neighbouring layers stay O(1/L) apart for all t: the "
+        "supremum over t of the neighbour gap decreases as 1/L.",
+        "sup_t max_k ||Z_{k+1}(t) - Z_k(t)|| ~ K~_emp L^-1 (slope in [-1.2, -0.8], interval in "
+        "[-1.5, -0.5])",
+        "rate", "theory.long_time:path_assumptions", **RATE_1L),
+    Statement(
+        "thm6.smooth_T", "S6", "Theorem 6 (ii) (uniform in t)",
+        "Where the flow interpolates, S(t) = sup_{s <= t} L max_k ||Z_{k+1}(s) - Z_k(s)|| is "
+        "bounded in t: its growth over [T/2, T] is smaller than over [T/4, T/2] (a power or "
+        "logarithmic growth is not).",
+        "max_L median_seeds (S(T) - S(T/2)) / (S(T/2) - S(T/4)) <= 1",
+        "bound", "theory.long_time:path_assumptions"),
+    Statement(
         "lemma18.linalg", "S7", "Lemma 18",
         "Singular-value inequalities: smin(A + A') >= smin(A) - ||A'||_F, "
         "||AB||_F >= smin(A) ||B||_F and ||AB||_F >= ||A||_F smin(B) for the right shapes.",

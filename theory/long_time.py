@@ -40,7 +40,15 @@ import sympy as sp
 from theory import pl
 from theory import symbols as S
 from theory.errors import ConfigError
-from theory.finite_time import K, K_prime, activation, bounds_mp, exp_is_safe, sigma_mp
+from theory.finite_time import (
+    MODEL3,
+    K,
+    K_prime,
+    activation,
+    bounds_mp,
+    exp_is_safe,
+    sigma_mp,
+)
 
 if TYPE_CHECKING:
     from theory.activations import Activation
@@ -48,6 +56,10 @@ if TYPE_CHECKING:
 
 UNCLIPPED = "unclipped flow (clip = none)"
 LABELS = "(1/n) sum ||y_i||^2 <= C (label threshold of Theorem 6)"
+PL_PATH = ("measured: PL along the path (every seed at every depth reaches l <= 1e-2 l(0) by "
+           "T/2)")
+"""The measured precondition of the measured-constant checks of Theorem 6 (S6): named by the
+check after the run, where it fails (:func:`numerics.longtime.path_runs`)."""
 
 MA, MB, loss0 = sp.symbols("M_A M_B l_0", positive=True)
 
@@ -87,6 +99,18 @@ def assumptions(config: Config) -> list[str]:
     if not log10_expected_initial_loss(config) <= log10_C:
         out.append(LABELS)
     return out
+
+
+def path_assumptions(config: Config) -> list[str]:
+    """The measured-constant checks of Theorem 6 (S6): its setting (the unclipped flow, data on
+    the sphere, the tied initialization, model (3)) and at least two depths; Proposition 5's
+    m >= c1 n, L >= c2 sqrt(nq) and the label threshold are replaced by the measured
+    precondition :data:`PL_PATH`, judged after the run."""
+    out = [UNCLIPPED] if config.clip != "none" else []
+    out += [pl.SPHERE] if config.data != "sphere" else []
+    out += [pl.TIED] if config.init != "tied" else []
+    out += [MODEL3] if config.scaling != "paper" else []
+    return out + (["at least two depths"] if len(config.depths) < 2 else [])
 
 
 def decay_bound(t: float, l0: float, n: int, q: int, sigma: Activation | str,

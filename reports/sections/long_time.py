@@ -35,6 +35,7 @@ from reports.sections.pl import STUDY, study_base
 from reports.text import fmt
 from theory import long_time, pl
 from theory.config import Config
+from theory.finite_time import MODEL3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +65,23 @@ def _rows(ctx: Context) -> list[Row]:
             Row("thm6.decay", "GELU (unbounded), unclipped", gelu),
             Row("thm6.decay", "tanh, coordinate clipping", r(b, clip="coord")),
             Row("thm6.interpolation", "tanh, unclipped", b),
-            Row("thm6.interpolation", "GELU (unbounded), unclipped", gelu)]
+            Row("thm6.interpolation", "GELU (unbounded), unclipped", gelu)] + _path_rows(ctx)
+
+
+PATH_IDS = ("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T")
+"""Theorem 6's conclusions with measured constants (one cached run per configuration)."""
+
+
+def _path_rows(ctx: Context) -> list[Row]:
+    """The measured-constant checks in a wide (interpolating) and a narrow width at n = 8 (model
+    (3) of the long-time study, 5 seeds, four depths)."""
+    b = dataclasses.replace(study_base(ctx), seeds=(0, 1, 2, 3, 4), **ctx.pick(
+        tiny={"n": 4, "m": 8, "L": 2, "depths": (2, 4, 8, 16), "T": 8.0},
+        quick={"m": 16, "L": 2, "depths": (2, 4, 8, 16), "T": 64.0},
+        paper={"m": 32, "L": 8, "depths": (8, 16, 32, 64, 128), "T": 160.0}))
+    narrow = dataclasses.replace(b, m=1)
+    return [Row(sid, f"tanh, m/n = {c.m / c.n:g}, measured constants", c)
+            for c in (b, narrow) for sid in PATH_IDS]
 
 
 def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
@@ -214,6 +231,10 @@ def smoothness_sentence(study: dict[str, Any]) -> str:
 
 
 def _conclusion(data: dict[str, Any], checks: Checks) -> str:
+    path = "; ".join(f"{c['id']} at m = {c['config']['m']}: {c['verdict']}"
+                     + (f" (slope {c['rate_slope']:.3g})" if c["rate_slope"] is not None else
+                        f" ({fmt(c['measured'], 3)} against {fmt(c['bound'], 3)})")
+                     for sid in PATH_IDS for c in by_id(checks, sid))
     rates = [c["extra"]["values"]["empirical_rate"] for c in by_id(checks, "thm6.decay")
              if c["config"]["clip"] == "none"]
     mus = [mu for mu in data["row_mu"] if mu is not None]
@@ -225,7 +246,8 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
     drop = data["loss"][0] / max(data["loss"][-1], 1e-300)
     return text + (f"; in Figure 2 the loss falls by a factor {drop:.3g} and L x max gap reaches "
                    f"{max(data['L_gap']):.3g}. Uniform-in-time smoothness, measured: "
-                   + smoothness_sentence(data["study"]) + ".")
+                   + smoothness_sentence(data["study"]) + ". With measured constants (PL "
+                   "along the path as the precondition): " + path + ".")
 
 
 def _note(data: dict[str, Any]) -> str:
@@ -242,7 +264,9 @@ def _note(data: dict[str, Any]) -> str:
 
 SECTION = Section(
     key="S6", title="Theorem 6 and Proposition 8: the long-time limit",
-    ids=("thm6.decay", "thm6.interpolation"),
+    ids=("thm6.decay", "thm6.interpolation", *PATH_IDS),
     assumptions={sid: (*PL.assumptions["prop5.pl"], long_time.UNCLIPPED, long_time.LABELS)
-                 for sid in ("thm6.decay", "thm6.interpolation")},
+                 for sid in ("thm6.decay", "thm6.interpolation")}
+    | dict.fromkeys(PATH_IDS, (long_time.UNCLIPPED, pl.SPHERE, pl.TIED, MODEL3,
+                               long_time.PL_PATH)),
     rows=_rows, data=_data, draw=_draw, text=_text, conclusion=_conclusion, figure_note=_note)
