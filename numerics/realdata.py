@@ -182,9 +182,15 @@ class ConvResNet(nn.Module):
         """conv_{i,k} for k = 1..L: a (L, C, C, 3, 3) tensor (i = 1 or 2)."""
         return getattr(self, f"conv{i}_weight")
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = F.relu(self.stem_bn(F.conv2d(x, self.stem, stride=self.stride, padding=self.padding)))
-        for k in range(self.L):
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """h_0 = relu(bn(A x)): the first convolution's features."""
+        return F.relu(self.stem_bn(F.conv2d(x, self.stem, stride=self.stride,
+                                            padding=self.padding)))
+
+    def forward(self, x: torch.Tensor, branches: bool = True) -> torch.Tensor:
+        """The logits; ``branches=False`` removes the residual branches (h_L = h_0)."""
+        h = self.embed(x)
+        for k in range(self.L if branches else 0):
             u = F.conv2d(h, self.conv1_weight[k], self.conv1_bias[k], padding=1)
             u = self.sigma(self._bn(u, 1, k))
             u = F.conv2d(u, self.conv2_weight[k], self.conv2_bias[k], padding=1)
@@ -218,6 +224,40 @@ def smoothness(model: ConvResNet) -> dict[str, float]:
     return out
 
 
+def roughness(w: torch.Tensor) -> float | None:
+    """Roughness of a sequence w_1..w_L (any trailing shape) across k: mean_k ||w_{k+1} - w_k||
+    divided by its expectation under a uniformly random reordering of the layers, which is
+    exactly the mean over pairs a != b of ||w_a - w_b|| (each adjacent pair of a random
+    permutation is a uniform pair).  Layer-exchangeable sequences (i.i.d.) give 1 in
+    expectation; a linear trend w_k = k E gives 3 / (L + 1); a constant sequence, or L = 1,
+    gives None (no variation to judge)."""
+    flat = w.detach().flatten(1).double()
+    if flat.shape[0] < 2:
+        return None
+    pairs = torch.cdist(flat, flat)
+    L = flat.shape[0]
+    null = float(pairs.sum()) / (L * (L - 1))
+    if null == 0.0:
+        return None
+    return float((flat[1:] - flat[:-1]).norm(dim=1).mean()) / null
+
+
+def displacement(model: ConvResNet, initial: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """What training did to the residual branches: for i = 1, 2, ``roughness_i`` of the
+    displacement D_k = conv_{i,k}(T) - conv_{i,k}(0) (:func:`roughness`), ``moved_i`` =
+    ||D||_F / ||conv_i(0)||_F, and ``bn2_rms`` = the root mean square of bn_2's scales (0 at
+    initialization)."""
+    out: dict[str, Any] = {}
+    with torch.no_grad():
+        for i in (1, 2):
+            w0 = initial[f"conv{i}"]
+            D = model.conv_weights(i).detach().cpu() - w0
+            out[f"roughness_{i}"] = roughness(D)
+            out[f"moved_{i}"] = float(D.norm() / w0.norm())
+        out["bn2_rms"] = float(model.bn2_weight.detach().pow(2).mean().sqrt())
+    return out
+
+
 def entry_trajectories(model: ConvResNet, n_entries: int,
                        seed: int) -> dict[str, list[list[float]]]:
     """Figure 3: ``n_entries`` random entries (seeded) of conv_{1,k} and conv_{2,k} across k."""
@@ -231,14 +271,16 @@ def entry_trajectories(model: ConvResNet, n_entries: int,
     return out
 
 
-def accuracy(model: ConvResNet, X: torch.Tensor, y: torch.Tensor, batch_size: int = 256) -> float:
-    """Fraction of correct predictions in evaluation mode (batch norms use running statistics)."""
+def accuracy(model: ConvResNet, X: torch.Tensor, y: torch.Tensor, batch_size: int = 256,
+             branches: bool = True) -> float:
+    """Fraction of correct predictions in evaluation mode (batch norms use running statistics);
+    ``branches=False``: with the residual branches removed."""
     model.eval()
     device = next(model.parameters()).device
     correct = 0
     with torch.no_grad():
         for start in range(0, len(y), batch_size):
-            logits = model(X[start:start + batch_size].to(device))
+            logits = model(X[start:start + batch_size].to(device), branches)
             correct += int((logits.argmax(1).cpu() == y[start:start + batch_size]).sum())
     return correct / len(y)
 
@@ -251,6 +293,8 @@ def run_table1(activation: str, init: str, *, L: int = 256, epochs: int = 180,
     """Train one network of Table 1 and measure it.
 
     Returns ``train_acc``, ``test_acc`` (evaluation mode, whole train and test sets),
+    ``test_acc_no_branches`` (the same network with its residual branches removed),
+    ``displacement`` (:func:`displacement`: what training added to the residual branches),
     ``smoothness`` and ``smoothness_init`` (:func:`smoothness` after and before training),
     ``trajectories`` and ``trajectories_init`` (:func:`entry_trajectories`), ``losses`` (mean
     training loss per epoch), ``config`` (every setting) and ``n_train``, ``n_test``.
@@ -268,6 +312,7 @@ def run_table1(activation: str, init: str, *, L: int = 256, epochs: int = 180,
                        activation=activation, init=init, channels=channels,
                        stem=STEMS[images.name], generator=gen).to(dev)
     smooth0 = smoothness(model)
+    initial = {f"conv{i}": model.conv_weights(i).detach().cpu().clone() for i in (1, 2)}
     traj0 = entry_trajectories(model, n_entries, seed)
     steps_per_epoch = math.ceil(len(y) / batch_size)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum,
@@ -295,7 +340,9 @@ def run_table1(activation: str, init: str, *, L: int = 256, epochs: int = 180,
     return {
         "train_acc": accuracy(model, X, y), "test_acc": accuracy(model, images.X_test,
                                                                   images.y_test),
+        "test_acc_no_branches": accuracy(model, images.X_test, images.y_test, branches=False),
         "smoothness": smoothness(model), "smoothness_init": smooth0,
+        "displacement": displacement(model, initial),
         "trajectories": entry_trajectories(model, n_entries, seed), "trajectories_init": traj0,
         "losses": losses, "n_train": len(y), "n_test": len(images.y_test),
         "config": {"activation": activation, "init": init, "L": L, "epochs": epochs,

@@ -15,9 +15,11 @@ import torch.nn.functional as F
 from numerics.realdata import (
     ConvResNet,
     augment,
+    displacement,
     entry_trajectories,
     load_cifar_folder,
     load_digits_data,
+    roughness,
     run_table1,
     smoothness,
 )
@@ -218,3 +220,41 @@ def test_run_table1_rejects_bad_input(kwargs: dict, field: str) -> None:
     with pytest.raises(ConfigError) as err:
         run_table1(**args)
     assert err.value.field == field
+
+
+def test_roughness_against_closed_forms() -> None:
+    """A linear trend w_k = k E: mean adjacent gap ||E||, mean pair gap ||E|| (L + 1) / 3."""
+    L = 9
+    E = torch.randn(3, 2, generator=torch.Generator().manual_seed(5))
+    trend = torch.stack([(k + 1) * E for k in range(L)])
+    assert roughness(trend) == pytest.approx(3 / (L + 1), rel=1e-6)  # float32 entries
+    assert roughness(trend[:1]) is None and roughness(torch.ones(4, 2)) is None
+    # i.i.d. layers: the mean over 200 independent sequences of L = 16 layers is close to 1
+    g = torch.Generator().manual_seed(6)
+    values = [roughness(torch.randn(16, 20, generator=g)) for _ in range(200)]
+    assert sum(values) / len(values) == pytest.approx(1.0, abs=0.02)
+
+
+def test_displacement_of_a_known_update() -> None:
+    model = _model("iid", L=6)
+    initial = {f"conv{i}": model.conv_weights(i).detach().clone() for i in (1, 2)}
+    E = torch.randn(4, 4, 3, 3, generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        model.conv1_weight.add_(torch.stack([(k + 1) * E for k in range(6)]))
+        model.bn2_weight.fill_(0.5)
+    d = displacement(model, initial)
+    assert d["roughness_1"] == pytest.approx(3 / 7, rel=1e-6) and d["roughness_2"] is None
+    shifts = math.sqrt(sum((k + 1) ** 2 for k in range(6))) * float(E.norm())
+    assert d["moved_1"] == pytest.approx(shifts / float(initial["conv1"].norm()), rel=1e-5)
+    assert d["moved_2"] == 0.0 and d["bn2_rms"] == pytest.approx(0.5)
+
+
+def test_removing_the_branches_gives_stem_and_head() -> None:
+    model = _model("iid")
+    with torch.no_grad():
+        model.bn2_weight.fill_(1.0)
+    model.eval()
+    x = torch.randn(5, 1, 8, 8, generator=torch.Generator().manual_seed(8))
+    want = model.head(F.adaptive_avg_pool2d(model.embed(x), 2).flatten(1))
+    torch.testing.assert_close(model(x, branches=False), want)
+    assert not torch.allclose(model(x), want)
