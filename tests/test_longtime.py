@@ -4,7 +4,9 @@ Definition 1 with torch autograd (no code of numerics.flow, numerics.gradients o
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -57,7 +59,8 @@ def _reference(config: Config, seed: int) -> dict[str, float]:
         A, B, V, W = A.detach(), B.detach(), [v.detach() for v in V], [w.detach() for w in W]
     integral = eta * sum(ratios[:-1])
     running = [L * max(gaps[: i + 1]) for i in range(len(gaps))]
-    return {"curve": running, "l0": losses[0], "l_T": losses[-1], "mu_emp": min(ratios),
+    return {"curve": running, "ratios": ratios, "losses": losses, "l0": losses[0],
+            "l_T": losses[-1], "mu_emp": min(ratios),
             "pl_init": ratios[0],
             "pl_T": ratios[-1], "integral_pl": integral, "sup_L_gap": L * max(gaps),
             "max_dist": max(dists),
@@ -70,7 +73,8 @@ def test_phase_point_matches_an_autograd_loop() -> None:
     for record in records:
         assert set(record) == set(lt.KEYS)
         ref = _reference(CONFIG, int(record["seed"]))
-        ref.pop("curve")
+        for key in ("curve", "ratios", "losses"):
+            ref.pop(key)
         for key, value in ref.items():
             assert record[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
         assert record["interpolated"] == float(ref["l_T"] <= lt.INTERPOLATION_LEVEL * ref["l0"])
@@ -142,3 +146,38 @@ def test_power_fit_of_exact_power_law_brackets() -> None:
     # extreme slopes: m_lo at n = 4 and m_hi at n = 64 (and the reverse), a factor 2 over 16x
     assert fit.interval == pytest.approx((0.5 - 0.25, 0.5 + 0.25))
     assert lt.fit_power(ths[:1]) is None
+
+
+def test_path_measurement_matches_the_autograd_loop() -> None:
+    """Theorem 6's measured-constant series (numerics.measure.measure_thm6_path) from the
+    reference loop: sup_t max_k gap per depth, mu_emp(T') = min of G/l over t <= T' on the grid
+    T/8..T at the deepest depth, and the precondition "every seed at l <= 1e-2 l(0) by T/2"."""
+    from numerics.measure import measure_thm6_path
+
+    config = dataclasses.replace(CONFIG, depths=(3, 6))
+    m = measure_thm6_path(config)
+    t = [i * config.eta for i in range(config.iterations + 1)]
+    interpolated = True
+    for j, L in enumerate(config.depths):
+        for s, seed in enumerate(config.seeds):
+            ref = _reference(dataclasses.replace(config, L=L), seed)
+            assert m.series["sup_gap"][j][s] == pytest.approx(ref["sup_L_gap"] / L, rel=1e-9)
+            half = next(i for i, x in enumerate(t) if x >= config.T / 2 * (1 - 1e-9))
+            interpolated &= ref["losses"][half] <= lt.INTERPOLATION_LEVEL * ref["l0"]
+            if L == config.depths[-1]:
+                for g, x in enumerate(m.series["T"]):
+                    upto = next(i for i, y in enumerate(t) if y >= x * (1 - 1e-9))
+                    assert m.series["mu_T"][g][s] == pytest.approx(min(ref["ratios"][:upto + 1]),
+                                                                   rel=1e-9)
+    assert m.values["interpolated_half"] == float(interpolated)
+
+
+@pytest.mark.parametrize(("S", "expected"), [
+    (lambda t: 3 * t, 2.0),  # linear growth: the increment doubles with the interval
+    (math.sqrt, math.sqrt(2)),
+    (lambda t: math.log(t), 1.0),
+    (lambda t: 1 - math.exp(-t), math.exp(-2.0) * (1 + math.exp(-2.0))),  # T = 8
+    (lambda t: 5.0, 0.0)])
+def test_doubling_ratio_closed_forms(S: Callable[[float], float], expected: float) -> None:
+    T = 8.0
+    assert lt.doubling_ratio(S(T / 4), S(T / 2), S(T)) == pytest.approx(expected, rel=1e-12)
