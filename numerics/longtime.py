@@ -279,7 +279,8 @@ def doubling_ratio(S_quarter: float, S_half: float, S_T: float) -> float:
     """(S(T) - S(T/2)) / (S(T/2) - S(T/4)): the growth over [T/2, T] against that over
     [T/4, T/2].  Linear growth gives 2, sqrt(t) gives sqrt 2, log t gives 1, and a function
     approaching its supremum like e^{-ct} gives e^{-cT/4} (1 + e^{-cT/4}), < 1 for cT > 2:
-    below 1 the increments shrink as T doubles (0 where S stopped growing; inf where it starts growing only after T/2)."""
+    below 1 the increments shrink as T doubles (0 where S stopped growing; inf where it starts
+    growing only after T/2)."""
     rise, before = S_T - S_half, S_half - S_quarter
     if rise <= 0:
         return 0.0
