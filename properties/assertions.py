@@ -155,9 +155,12 @@ def verdict_basis(statement: Statement, result: CheckResult) -> str | None:
 def assert_contract(statement: Statement, config: Config, result: CheckResult) -> None:
     """An applicable result has a verdict and what it rests on (:func:`verdict_basis`); a
     non-applicable one has no verdict and names the assumptions that fail, exactly those of the
-    statement's predicate."""
+    statement's predicate followed by the measured preconditions that failed (named "measured:
+    ...", judged after the run)."""
     __tracebackhide__ = True
-    failed = statement.assumptions(config)
+    stated = statement.assumptions(config)
+    measured = [a for a in result.failed_assumptions[len(stated):] if a.startswith("measured: ")]
+    failed = stated + measured
     problems = []
     if result.applicable != (not failed):
         problems.append(f"applicable={result.applicable} but the predicate fails {failed}")
