@@ -1,4 +1,4 @@
-"""The ``resnet-ode`` command line (DESIGN.md, "Contract").
+"""The ``resnet-ode`` command line (the README's "Command line").
 
 ::
 

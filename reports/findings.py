@@ -15,8 +15,6 @@ import dataclasses
 import math
 from typing import Any
 
-PAPER_PDF = "/work/shared/paper/2309.01213v3.pdf"
-
 
 @dataclasses.dataclass(frozen=True)
 class Finding:

@@ -27,10 +27,12 @@ _ROOT = Path(__file__).resolve().parent.parent
 
 @functools.cache
 def code_version() -> str:
-    """sha256 (16 hex digits) of the Python sources of theory/, numerics/ and reports/."""
+    """sha256 (16 hex digits) of every source the numbers depend on: the Python and C sources
+    of theory/, numerics/ and reports/ (the native engine's numerics/model3_sweep.c included)."""
     digest = hashlib.sha256()
     for package in _PACKAGES:
-        for path in sorted((_ROOT / package).rglob("*.py")):
+        sources = (p for suffix in ("*.py", "*.c") for p in (_ROOT / package).rglob(suffix))
+        for path in sorted(sources):
             digest.update(str(path.relative_to(_ROOT)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -247,3 +247,32 @@ def test_killed_run_resumes_to_the_same_numbers(report: tuple[Path, dict[str, An
     assert resumed.pop("S1") is True and not any(resumed.values())
     _, uninterrupted = report
     assert _numbers(results) == _numbers(uninterrupted)
+
+
+def test_report_files_follow_the_umask(tmp_path: Path) -> None:
+    """Files written atomically are readable with the user's umask (mkstemp alone gives 0600)."""
+    import stat
+
+    from reports.io import atomic_write_text
+
+    atomic_write_text(tmp_path / "a.md", "x")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "a.md").stat().st_mode) == 0o666 & ~mask
+
+
+def test_code_version_covers_the_native_source(tmp_path: Path, monkeypatch: Any) -> None:
+    """Editing numerics/model3_sweep.c changes the progress fingerprint's code version."""
+    from reports import progress
+
+    root = tmp_path / "root"
+    for package in ("theory", "numerics", "reports"):
+        shutil.copytree(progress._ROOT / package, root / package)
+    monkeypatch.setattr(progress, "_ROOT", root)
+    progress.code_version.cache_clear()
+    before = progress.code_version()
+    c_file = root / "numerics" / "model3_sweep.c"
+    c_file.write_text(c_file.read_text() + "\n/* edited */\n")
+    progress.code_version.cache_clear()
+    assert progress.code_version() != before
+    progress.code_version.cache_clear()
