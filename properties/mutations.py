@@ -166,6 +166,14 @@ def _pl_ratio_without_L(original: Callable[..., Any]) -> Callable[..., Any]:
     return pl_ratio
 
 
+def _doubling_against_S(original: Callable[..., Any]) -> Callable[..., Any]:
+    """(S(T) - S(T/2)) / S(T/2): the growth over [T/2, T] relative to S, not to the previous
+    increment (a bounded S growing 10% passes, a linear one fails only past S(T/2) = rise)."""
+    def doubling_ratio(S_quarter: float, S_half: float, S_T: float) -> float:
+        return (S_T - S_half) / S_half if S_half > 0 else 0.0
+    return doubling_ratio
+
+
 def _derivative_is_one(original: Callable[..., Any]) -> Callable[..., Any]:
     """sigma'(u) replaced by 1 in the explicit backward recurrences (a linearized backward)."""
     def derivative_kernel(act: Any, *, dtype: Any, device: Any) -> Any:
@@ -256,6 +264,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("pl_ratio without L", "numerics.measure:pl_ratio",
              "G of Definition 1 without the factor L on the layer gradients",
              _pl_ratio_without_L, ("tests/test_pl.py",)),
+    Mutation("doubling ratio against S", "numerics.longtime:doubling_ratio",
+             "Theorem 6 (ii)'s plateau test: the increment over [T/2, T] against S(T/2), not "
+             "against the increment over [T/4, T/2]", _doubling_against_S,
+             ("tests/test_longtime.py",)),
     Mutation("c1/10", "theory.pl:m_min_expr", "Proposition 5's width threshold c1 n / 10",
              _m_min_over_10, ("tests/test_pl.py",)),
     Mutation("Lemma 20 exponent /4", "theory.lemmas:lemma20_bound",
