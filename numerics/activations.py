@@ -95,9 +95,12 @@ def _from_sympy(name: str) -> TorchActivation:
             t, torch.full_like(t, float(h0))),
         "Max": torch.maximum, "Min": torch.minimum,
     }, "math"]
+    kinks = (sp.Abs, sp.Max, sp.Min, sp.sign, sp.Heaviside, sp.Piecewise)
+    if expr.has(*kinks):  # as a Piecewise: derivatives almost everywhere, printed as torch.where
+        expr, modules = sp.piecewise_fold(expr.rewrite(sp.Piecewise)), ["torch"]
     fns = []
     for k in range(3):
-        f = sp.lambdify(x, sp.diff(expr, x, k), modules=modules)
+        f = sp.lambdify(x, sp.piecewise_fold(sp.diff(expr, x, k)), modules=modules)
         fns.append(_broadcasting(f))
     return TorchActivation(name, *fns)
 
@@ -108,6 +111,7 @@ def _broadcasting(f: Callable[[torch.Tensor], object]) -> Fn:
     def g(x: torch.Tensor) -> torch.Tensor:
         y = f(x)
         if isinstance(y, torch.Tensor):
+            y = y.to(x.dtype)
             return y.expand_as(x) if y.shape != x.shape else y
         return torch.full_like(x, float(y))  # type: ignore[arg-type]
 

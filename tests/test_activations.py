@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 import sympy as sp
+import torch
 from scipy import optimize
 
 from theory import activations
@@ -194,3 +196,36 @@ def test_import_is_light() -> None:
     code = ("import sys, theory, theory.activations, theory.hermite, theory.lemmas; "
             "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(("expr", "f", "df"), [
+    ("Abs(x)", torch.abs, torch.sign),
+    ("Max(0, x)", torch.relu, lambda t: (t > 0).double()),
+    ("sign(x)*x", torch.abs, torch.sign),
+    ("Min(1, Max(-1, x))", lambda t: t.clamp(-1, 1), lambda t: (t.abs() < 1).double()),
+    ("Piecewise((x, x > 0), (0, True))", torch.relu, lambda t: (t > 0).double())])
+def test_non_smooth_sympy_activations_train_with_their_derivatives_almost_everywhere(
+        expr: str, f: Any, df: Any) -> None:
+    """Issue 17's reproductions: every expression ``constants`` accepts compiles to torch, with
+    sigma' the derivative away from the kinks and sigma'' = 0 there (closed forms in torch)."""
+    from numerics.activations import get
+
+    act = get(expr)
+    t = torch.tensor([-2.5, -0.7, -0.2, 0.3, 0.9, 1.7], dtype=torch.float64)
+    assert torch.equal(act.f(t), f(t).double())
+    assert torch.equal(act.df(t), df(t).double())
+    assert torch.equal(act.d2f(t), torch.zeros_like(t))
+    assert act.f(t).dtype == torch.float64
+
+
+def test_check_with_a_non_smooth_user_activation_runs(tmp_path: Any) -> None:
+    """Issue 17's reproduction: ``check prop3.bounded`` with Abs(x) gave a traceback (exit 1);
+    it now runs (Proposition 3 needs a C^2 sigma, so the check is n/a naming it)."""
+    import json
+
+    from reports.cli import main
+
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"activation": "Abs(x)", "clip": "coord", "n": 8, "d": 2,
+                                  "d_out": 2, "q": 4, "m": 4, "L": 8, "T": 0.2}))
+    assert main(["check", "prop3.bounded", "--config", str(config)]) == 0
