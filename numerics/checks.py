@@ -376,10 +376,45 @@ CHECKS: dict[str, Callable[[Statement, Config, Measurement], Evidence]] = {
 assert set(CHECKS) == set(catalog), "every catalog statement needs a check"
 
 
+MEMORY_FACTOR = 8
+"""Resident copies of one network's weights during training (weights, initial weights, gradients,
+the optimizer's and the streamed metrics' buffers), for :func:`memory_estimate`."""
+
+
+def memory_estimate(config: Config) -> int:
+    """Bytes a model (3) training of ``config`` holds at its deepest depth: every seed's weights
+    (A, B, and 2 q m per layer) :data:`MEMORY_FACTOR` times, plus the hidden states n q per layer
+    kept for the backward pass."""
+    L = max(config.L, *config.depths)
+    item = 4 if config.dtype == "float32" else 8
+    weights = (config.q * (config.d + config.d_out) + 2 * L * config.q * config.m) * item
+    hidden = config.n * config.q * (L + 1) * item
+    return max(1, len(config.seeds)) * (MEMORY_FACTOR * weights + 2 * hidden)
+
+
+def _memory_limit() -> int:
+    """The machine's physical memory in bytes."""
+    import os
+
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def guard_resources(config: Config) -> None:
+    """ConfigError (one line, with the estimate and the limit) when ``config``'s training cannot
+    fit in half of the machine's memory: refused before anything is allocated."""
+    need, limit = memory_estimate(config), _memory_limit() // 2
+    if need > limit:
+        L = max(config.L, *config.depths)
+        sizes = f"L={L}, m={config.m}, q={config.q}, n={config.n}"
+        raise ConfigError("sizes", sizes, f"training needs about {need / 2**30:.3g} GiB, more than half of this "
+                          f"machine's memory ({limit / 2**30:.3g} GiB)")
+
+
 def run_check(statement_id: str, config: Config) -> CheckResult:
     """Measure ``statement_id`` for ``config``, declare its facts and classify them."""
     st = catalog[statement_id]
     resolve(config.device, config.dtype)  # CUDA asked for but absent: rejected before any work
+    guard_resources(config)
     failed = st.assumptions(config)
     m = measure(st.id, config)
     try:

@@ -12,6 +12,7 @@ from numerics.checks import run_check
 from reports.schema import CHECK
 from theory.catalog import catalog
 from theory.config import Config
+from theory.errors import ConfigError
 
 TINY = Config(n=6, d=2, d_out=2, q=4, m=3, L=4, T=0.2, eta=0.05, activation="tanh",
               clip="coord", depths=(4, 8, 16, 32), seeds=(0, 1), trials=50, epochs=1, subset=32,
@@ -53,3 +54,16 @@ def test_checks_that_cannot_fail_are_vacuous_not_holds() -> None:
     euler = run_check("prop2.euler", dataclasses.replace(small, depths=(8, 16)))
     assert euler.verdict == "vacuous" and "a-priori" in euler.verdict_rule
     assert euler.bound > euler.extra["a_priori"] > euler.measured
+
+
+def test_a_configuration_that_cannot_fit_is_refused_before_any_allocation() -> None:
+    """Issue 17: {"L": 10^9} grew to 16 GB before failing; the estimate refuses it at once, and
+    the estimate is the weights' bytes counted by hand (A, B, 2 q m per layer, float64)."""
+    from numerics.checks import MEMORY_FACTOR, memory_estimate
+
+    c = Config(n=4, d=2, d_out=3, q=5, m=7, L=10, depths=(10,), seeds=(0, 1))
+    weights = (5 * 2 + 5 * 3 + 2 * 10 * 5 * 7) * 8
+    hidden = 4 * 5 * 11 * 8
+    assert memory_estimate(c) == 2 * (MEMORY_FACTOR * weights + 2 * hidden)
+    with pytest.raises(ConfigError, match="GiB, more than half"):
+        run_check("prop3.bounded", dataclasses.replace(TINY, L=10**9))
