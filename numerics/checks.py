@@ -406,8 +406,8 @@ def guard_resources(config: Config) -> None:
     if need > limit:
         L = max(config.L, *config.depths)
         sizes = f"L={L}, m={config.m}, q={config.q}, n={config.n}"
-        raise ConfigError("sizes", sizes, f"training needs about {need / 2**30:.3g} GiB, more than half of this "
-                          f"machine's memory ({limit / 2**30:.3g} GiB)")
+        raise ConfigError("sizes", sizes, f"training needs about {need / 2**30:.3g} GiB, more "
+                          f"than half of this machine's memory ({limit / 2**30:.3g} GiB)")
 
 
 def run_check(statement_id: str, config: Config) -> CheckResult:
