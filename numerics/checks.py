@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from numerics.device import resolve
+from numerics.device import cpu_threads, resolve
 from numerics.measure import Measurement, measure
 from numerics.rates import RateFit, rate_fit
 from theory import tolerance
@@ -399,10 +399,15 @@ def _memory_limit() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
+def guard_limit() -> int:
+    """The most bytes a check may plan for: half of the machine's physical memory."""
+    return _memory_limit() // 2
+
+
 def guard_resources(config: Config) -> None:
     """ConfigError (one line, with the estimate and the limit) when ``config``'s training cannot
     fit in half of the machine's memory: refused before anything is allocated."""
-    need, limit = memory_estimate(config), _memory_limit() // 2
+    need, limit = memory_estimate(config), guard_limit()
     if need > limit:
         L = max(config.L, *config.depths)
         sizes = f"L={L}, m={config.m}, q={config.q}, n={config.n}"
@@ -416,7 +421,8 @@ def run_check(statement_id: str, config: Config) -> CheckResult:
     resolve(config.device, config.dtype)  # CUDA asked for but absent: rejected before any work
     guard_resources(config)
     failed = st.assumptions(config)
-    m = measure(st.id, config)
+    with cpu_threads():
+        m = measure(st.id, config)
     try:
         evidence = CHECKS[st.id](st, config, m)
     except ConfigError as exc:  # the bound is undefined here (e.g. K' for a non-C^2 sigma)

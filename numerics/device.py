@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
 
 from theory.errors import ConfigError
@@ -36,3 +39,21 @@ def dtype_name(dtype: torch.dtype) -> str:
         if value == dtype:
             return name
     raise ConfigError("dtype", str(dtype), f"must be one of {', '.join(DTYPES)}")
+
+
+THREADS = 1
+"""torch's intra-op CPU threads for every check, report and sweep task: the same numbers
+whichever command runs a configuration (a reduction split over two threads rounds differently),
+and no fork-join cost on the small products of these networks (:func:`numerics.flow.single_thread`).
+"""
+
+
+@contextlib.contextmanager
+def cpu_threads() -> Iterator[None]:
+    """Run the block with :data:`THREADS` intra-op threads, restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(THREADS)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from numerics import progress
 from numerics.data import make_data
 from numerics.gradients import Grads, Workspace, loss_and_grads_autograd
 from numerics.gradients import engine as gradient_engine
@@ -181,6 +182,7 @@ def train(params: Params, X: Tensor, Y: Tensor, flow: Flow, residual: Residual |
         monitor.accumulate()
 
     stepper = _Stepper(body, cuda_graph and p.A.device.type == "cuda" and ws is not None)
+    told = progress.task(f"L={p.L}, {p.b} network{'s' if p.b > 1 else ''}", N + 1, state.start)
     with single_thread(p.A.device):
         for i in range(state.start, N + 1):
             if path is not None and i % checkpoint_every == 0 and i != state.start:
@@ -190,6 +192,7 @@ def train(params: Params, X: Tensor, Y: Tensor, flow: Flow, residual: Residual |
             stepper(i < N)
             _check_divergence(i, monitor.row, max_norm)
             state.record(i, monitor, ws)
+            told.advance()
     if path is not None:
         state.save(path, fingerprint, N + 1, p, p0, monitor)
     return state.result(_contiguous_copy(p), p0, flow, monitor, ws is not None)

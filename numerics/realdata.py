@@ -46,6 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from numerics import progress
 from numerics.activations import get as get_activation
 from theory.errors import ConfigError, DivergenceError
 
@@ -319,6 +320,7 @@ def run_table1(activation: str, init: str, *, L: int = 256, epochs: int = 180,
                           weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
     losses = []
+    told = progress.task(f"{images.name} {activation} {init} L={L}", epochs)
     for _ in range(epochs):
         model.train()
         perm = torch.randperm(len(y), generator=gen)
@@ -337,6 +339,7 @@ def run_table1(activation: str, init: str, *, L: int = 256, epochs: int = 180,
         if not math.isfinite(total):
             raise DivergenceError(len(losses), "cross-entropy", total)
         losses.append(total / len(y))
+        told.advance()
     return {
         "train_acc": accuracy(model, X, y), "test_acc": accuracy(model, images.X_test,
                                                                   images.y_test),

@@ -9,20 +9,17 @@ Only then are the outputs written, each atomically: the row configurations
 :data:`reports.schema.RESULTS`) and last ``report.md``.  An exception before that point leaves the
 previous outputs untouched.  Exit status: 0 when every applicable check holds, 1 otherwise.
 
-On the CPU the quick and tiny scales run with one torch thread: the machine this project targets
-has 2 shared cores, where a second thread slows the small products down by large factors, and a
-fixed thread count keeps the numbers identical from run to run.
+Every scale runs with :data:`numerics.device.THREADS` torch threads, as ``check`` does: a row's
+command reproduces its numbers bit for bit.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,17 +85,29 @@ def build_report(spec: RunSpec) -> dict[str, Any]:
     """Compute (or resume) every selected section and write the outputs; returns results.json."""
     from tqdm import tqdm
 
+    from numerics.device import cpu_threads
+    from numerics.progress import listening
+    from reports.console import Console
     from reports.io import out_lock
     from reports.progress import Progress
     from reports.sections import SECTIONS
 
     start = time.perf_counter()
-    with out_lock(spec.out), _threads(spec):
+    console = Console("report")
+    with out_lock(spec.out), cpu_threads(), listening(console):
         progress = Progress(spec.out)
         shared: dict[str, Any] = {}  # data that several sections of this run use (Figure 1)
         selected = [s for s in SECTIONS if spec.only is None or set(s.ids) & set(spec.only)]
-        done = [(sec, _section(sec, spec, progress, shared))
-                for sec in tqdm(selected, desc="report", disable=not sys.stderr.isatty())]
+        done = []
+        for j, sec in enumerate(tqdm(selected, desc="report", disable=not console.tty), 1):
+            began = time.perf_counter()
+            if not console.tty:
+                console.line(f"section {sec.key} ({j}/{len(selected)}) ...")
+            done.append((sec, _section(sec, spec, progress, shared)))
+            if not console.tty:
+                how = "resumed" if done[-1][1]["resumed"] else "done"
+                console.line(f"section {sec.key} {how} in {time.perf_counter() - began:.1f} s")
+        console.close()
         return _write(spec, done, time.perf_counter() - start)
 
 
@@ -113,24 +122,11 @@ def _section(sec: Any, spec: RunSpec, progress: Any, shared: dict[str, Any]) -> 
     saved = progress.load(sec.key, fp)
     if saved is not None:
         return {**saved, "resumed": True}
-    ctx = dataclasses.replace(ctx, checkpoints=progress.checkpoints(sec.key, fp),
-                              progress_bar=sys.stderr.isatty())
+    ctx = dataclasses.replace(ctx, checkpoints=progress.checkpoints(sec.key, fp))
     computed = _compute(sec, ctx, ids)
     progress.save(sec.key, fp, computed)
     return {**computed, "resumed": False}
 
-
-@contextlib.contextmanager
-def _threads(spec: RunSpec) -> Iterator[None]:
-    import torch
-
-    threads = torch.get_num_threads()
-    if spec.device == "cpu" and spec.scale != "paper":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _compute(sec: Any, ctx: Any, ids: tuple[str, ...]) -> dict[str, Any]:
@@ -196,7 +192,6 @@ def _write(spec: RunSpec, done: list[tuple[Any, dict[str, Any]]], total_s: float
     from reports.provenance import environment
     from reports.schema import RESULTS
 
-    out = str(spec.out)
     checks = [c for _, s in done for c in s["checks"]]
     for c in checks:
         atomic_write_json(spec.out / c["config_file"], c["config"])
@@ -214,9 +209,9 @@ def _write(spec: RunSpec, done: list[tuple[Any, dict[str, Any]]], total_s: float
                    "text": f"{c['id']} ({catalog[c['id']].paper_ref}) is violated for "
                            f"{c['label']}: measured {c['measured']} against bound {c['bound']}"
                            + (f" ({c['notes']})" if c["notes"] else ""),
-                   "command": f"resnet-ode check {c['id']} --config {out}/{c['config_file']}"}
+                   "command": f"resnet-ode check {c['id']} --config {c['config_file']}"}
                   for c in checks if c["verdict"] == "violated"]
-    found = collect(evidence, violations, out)
+    found = collect(evidence, violations)
     env = {**environment(spec.device, spec.seed, "float64"), "scale": spec.scale,
            "code_version": code_version(), "total_wall_s": total_s}
     sections = [{"key": sec.key, "title": sec.title, "ids": s["ids"], "usage": s["usage"],
@@ -229,10 +224,11 @@ def _write(spec: RunSpec, done: list[tuple[Any, dict[str, Any]]], total_s: float
     statements = [sid for sec, s in done for sid in s["ids"]]
     parts = ["# Bound-vs-measured report: Marion, Wu, Sander, Biau (ICLR 2024)", "",
              f"Scale `{spec.scale}`; every statement of the paper's catalog checked against "
-             "measurements of real networks (model (3) unless a section says otherwise).", "",
+             "measurements of real networks (model (3) unless a section says otherwise). "
+             "Every command runs from this report's folder.", "",
              markdown.summary(checks, statements), "",
              markdown.provenance(env, sections, total_s), ""]
-    parts += [markdown.section(sec, s, figure_files[sec.key], out) for sec, s in done]
+    parts += [markdown.section(sec, s, figure_files[sec.key]) for sec, s in done]
     parts.append(markdown.findings(found))
     atomic_write_json(spec.out / "results.json", results)
     atomic_write_text(spec.out / "report.md", "\n".join(parts) + "\n")

@@ -4,7 +4,7 @@
 
     resnet-ode constants --activation tanh --n 100 --q 32 --d 16 --d-out 16 [--m M] [--L L] [--json]
     resnet-ode report [--quick | --paper] [--out DIR] [--device cpu|cuda] [--seed S] [--only ID,...]
-    resnet-ode check ID [--config FILE] [--json]
+    resnet-ode check ID [--config FILE | --scale quick|paper] [--json]
     resnet-ode sweep (FILE | --preset NAME [--quick | --full]) [--set KEY=VALUE ...] [--out DIR]
                      [--scheduler ADDRESS | --workers N | --in-process] [--no-figures]
 
@@ -85,7 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("check", help="run one statement's check for one configuration")
     k.add_argument("id", help="statement id, e.g. prop3.successive")
-    k.add_argument("--config", help="a JSON or TOML file of Config fields")
+    given = k.add_mutually_exclusive_group()
+    given.add_argument("--config", help="a JSON or TOML file of Config fields")
+    given.add_argument("--scale", choices=("quick", "paper"), help="the report's configuration "
+                       "for ID at that scale (default: quick, sized for interaction)")
     k.add_argument("--json", action="store_true", help="print the result as JSON")
     _add_sweep(sub)
     return parser
@@ -127,19 +130,36 @@ def _constants(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from numerics import progress
     from numerics.checks import run_check
+    from reports.console import Console
+    from reports.text import format_config, format_result
     from theory.catalog import catalog
-    from theory.config import Config, load_config
+    from theory.config import load_config
 
     statement = catalog[args.id]
-    config = load_config(args.config) if args.config else Config()
-    result = run_check(statement.id, config)
-    if args.json:
-        print(json.dumps(result.to_dict(), default=str))
+    if args.config:
+        config, source, why_not = load_config(args.config), args.config, None
     else:
-        from reports.text import format_result
+        from reports.defaults import default
 
+        chosen = default(statement.id, args.scale or "quick")
+        config, why_not = chosen.row.config, chosen.why_not
+        source = f"the report's {chosen.scale} row \"{chosen.row.label}\""
+    console = Console(f"check {statement.id}")
+    try:
+        with progress.listening(console):
+            result = run_check(statement.id, config)
+    finally:
+        console.close()
+    if args.json:
+        record = {**result.to_dict(), "config_source": source, "why_not_applicable": why_not}
+        print(json.dumps(record, default=str))
+    else:
         print(format_result(result))
+        print(format_config(config, source))
+        if why_not:
+            print(f"  why n/a:  {why_not}")
     return EXIT_VIOLATION if result.verdict == "violated" else EXIT_OK
 
 

@@ -82,7 +82,7 @@ ESTABLISHED: tuple[Finding, ...] = (
         "not reproduced on scikit-learn's digits at small budgets, while the smoothness contrast "
         "(tied initialization keeps mean_k ||conv_{k+1} - conv_k|| orders of magnitude below "
         "i.i.d.) is (numbers below, Section S13).",
-        "resnet-ode check table1.realdata --config DIR/configs/S13-table1.realdata-2.json"),
+        "resnet-ode check table1.realdata --config configs/S13-table1.realdata-2.json"),
 )
 
 
@@ -104,11 +104,11 @@ def derivation_command(finding_id: str) -> str:
                f"findings() if f['id'] == '{finding_id}'))")
 
 
-def collect(evidence: dict[str, list[str]], violations: list[dict[str, str]],
-            out: str) -> list[dict[str, Any]]:
+def collect(evidence: dict[str, list[str]], violations: list[dict[str, str]]
+            ) -> list[dict[str, Any]]:
     """Every finding as ``{"id", "text", "command"}``: the re-derivations, the established
     findings (with the run's ``evidence`` appended to the text), then the measured
-    ``violations``.  ``out`` replaces DIR in the established commands."""
+    ``violations``.  Commands run from the report's folder."""
     from theory.derivations import findings as derived
 
     by_id: dict[str, dict[str, Any]] = {}
@@ -116,7 +116,7 @@ def collect(evidence: dict[str, list[str]], violations: list[dict[str, str]],
         by_id[f["id"]] = {"id": f["id"], "text": f["text"], "command": derivation_command(f["id"])}
     for f in ESTABLISHED:
         entry = by_id.setdefault(f.id, {"id": f.id, "text": f.text})
-        entry["command"] = f.command.replace("DIR", out)
+        entry["command"] = f.command
     for key, lines in evidence.items():
         if key in by_id and lines:
             by_id[key]["text"] += " This run: " + "; ".join(lines) + "."

@@ -99,7 +99,7 @@ def _assumption_table(section: Section, sid: str, rows: list[tuple[int, dict[str
     return "\n".join(lines)
 
 
-def section(sec: Section, result: dict[str, Any], figure: str | None, out: str) -> str:
+def section(sec: Section, result: dict[str, Any], figure: str | None) -> str:
     checks = result["checks"]
     numbered = list(enumerate(checks, 1))
     lines = [f"## {sec.key}. {sec.title}", ""]
@@ -130,7 +130,7 @@ def section(sec: Section, result: dict[str, Any], figure: str | None, out: str) 
         for j, c in numbered:
             notes = f" {c['notes']}." if c["notes"] else ""
             lines.append(f"{j}. {c['label']}.{notes} Reproduce: `resnet-ode check {c['id']} "
-                         f"--config {out}/{c['config_file']}`")
+                         f"--config {c['config_file']}`")
         lines += ["", "</details>", ""]
     return "\n".join(lines)
 

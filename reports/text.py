@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 from theory.catalog import CheckResult
+from theory.config import Config
 
 
 def fmt(value: float | str | None, digits: int = 4) -> str:
@@ -32,6 +34,14 @@ def verdict(result: CheckResult) -> str:
     if result.verdict == "holds":
         return "holds"
     return f"{'VIOLATED' if result.verdict == 'violated' else 'vacuous'} ({result.verdict_rule})"
+
+
+def format_config(config: Config, source: str) -> str:
+    """Two lines: where the configuration comes from, and its fields that differ from
+    :class:`Config`'s defaults as JSON (a ``--config`` file)."""
+    defaults = Config().to_dict()
+    fields = {k: v for k, v in config.to_dict().items() if v != defaults[k]}
+    return f"  config:   {source}; as a --config file:\n            {json.dumps(fields)}"
 
 
 def format_result(result: CheckResult) -> str:

@@ -67,3 +67,30 @@ def test_a_configuration_that_cannot_fit_is_refused_before_any_allocation() -> N
     assert memory_estimate(c) == 2 * (MEMORY_FACTOR * weights + 2 * hidden)
     with pytest.raises(ConfigError, match="GiB, more than half"):
         run_check("prop3.bounded", dataclasses.replace(TINY, L=10**9))
+
+
+def test_every_check_measures_with_the_declared_thread_count(monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """`report` and `check` give the same numbers because run_check measures with THREADS
+    intra-op threads whatever the caller set (restored afterwards)."""
+    import torch
+
+    import numerics.checks as checks
+    from numerics.device import THREADS
+
+    seen = []
+    real = checks.measure
+
+    def spy(sid: str, config: Config) -> object:
+        seen.append(torch.get_num_threads())
+        return real(sid, config)
+
+    monkeypatch.setattr(checks, "measure", spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(THREADS + 1)
+    try:
+        run_check("lemma20.gaussian_norm", TINY)
+        assert torch.get_num_threads() == THREADS + 1
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [THREADS]

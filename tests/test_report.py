@@ -79,20 +79,32 @@ def test_markdown_has_every_section_and_its_images(report: tuple[Path, dict[str,
 
 
 def test_row_configurations_reproduce_the_check(report: tuple[Path, dict[str, Any]],
+                                                tmp_path: Path, monkeypatch: Any,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    """Each row's configuration file loads back to its Config, and the printed command
-    `resnet-ode check ID --config FILE` recomputes the row's numbers."""
+    """Each row's configuration file loads back to its Config, and the command report.md prints
+    for a row, run from a moved copy of the report folder, recomputes the row's numbers bit for
+    bit (the same thread policy in ``report`` and ``check``), for a training of model (3) and for
+    the real-data experiment."""
+    import shlex
+    import shutil
+
     out, results = report
     for check in results["checks"]:
         assert load_config(out / check["config_file"]) == Config.from_mapping(check["config"])
-    row = next(c for c in results["checks"] if c["id"] == "lemma20.gaussian_norm")
-    assert f"resnet-ode check {row['id']} --config {out}/{row['config_file']}" in (
-        out / "report.md").read_text()
-    code = cli.main(["check", row["id"], "--config", str(out / row["config_file"]), "--json"])
-    again = json.loads(capsys.readouterr().out)
-    assert code == 0
-    assert (again["bound"], again["measured"], again["holds"]) == (
-        row["bound"], row["measured"], row["holds"])
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved)
+    monkeypatch.chdir(moved)
+    text = (moved / "report.md").read_text()
+    for sid in ("prop1.wellposed", "table1.realdata"):
+        row = next(c for c in results["checks"] if c["id"] == sid)
+        command = f"resnet-ode check {row['id']} --config {row['config_file']}"
+        assert f"`{command}`" in text
+        code = cli.main([*shlex.split(command)[1:], "--json"])
+        again = json.loads(capsys.readouterr().out)
+        assert code == 0
+        assert (again["bound"], again["measured"], again["verdict"]) == (
+            row["bound"], row["measured"], row["verdict"]), sid
+        assert again["extra"]["values"] == row["extra"]["values"], sid
 
 
 def test_locked_output_folder_is_refused(tmp_path: Path,
@@ -187,7 +199,7 @@ def test_violated_check_gives_exit_1_and_a_finding(tmp_path: Path,
     assert {c["id"] for c in results["checks"]} == {"lemma18.linalg"}
     violation = [f for f in results["findings"] if f["id"].startswith("violation.")]
     assert len(violation) == len(results["checks"])
-    assert violation[0]["command"] == (f"resnet-ode check lemma18.linalg --config {tmp_path}/"
+    assert violation[0]["command"] == ("resnet-ode check lemma18.linalg --config "
                                        "configs/S7-lemma18.linalg-1.json")
     assert "**VIOLATED**" in (tmp_path / "report.md").read_text()
 

@@ -150,14 +150,26 @@ def failed(sigma: Activation | str, *, n: int, q: int, d: int, d_out: int, m: in
     if eta_r is None:
         out.append(SOME_R if r is None else eta_failure(r))
         return out
-    K_sigma = sigma_mp(sig)["K_sigma"]
-    if not mpmath.isfinite(K_sigma):
+    sizes = thresholds(sig, n=n, q=q, r=r)
+    if sizes is None:
         return out
-    if m is not None and m < evaluate(m_min_expr, K_sigma=K_sigma, eta_r=eta_r, n=n):
+    if m is not None and m < sizes["m_min"]:
         out.append(WIDTH)
-    if L is not None and L < evaluate(L_min_expr, K_sigma=K_sigma, eta_r=eta_r, n=n, q=q):
+    if L is not None and L < sizes["L_min"]:
         out.append(DEPTH)
     return out
+
+
+def thresholds(sigma: Activation | str, *, n: int, q: int, r: int | None) -> dict[str, Any] | None:
+    """Proposition 5's sizes {"m_min": c1 n, "L_min": c2 sqrt(nq)} (mpmath), or None where they
+    are undefined (no r >= 2 with eta_r != 0, or sigma not Lipschitz)."""
+    sig = activation(sigma)
+    r, eta_r = hermite(sig, r)
+    K_sigma = sigma_mp(sig)["K_sigma"]
+    if eta_r is None or not mpmath.isfinite(K_sigma):
+        return None
+    return {"m_min": evaluate(m_min_expr, K_sigma=K_sigma, eta_r=eta_r, n=n),
+            "L_min": evaluate(L_min_expr, K_sigma=K_sigma, eta_r=eta_r, n=n, q=q)}
 
 
 def assumptions(config: Config) -> list[str]:

@@ -35,7 +35,6 @@ class Context:
     device: str = "cpu"
     data_dir: str | None = None
     checkpoints: Path | None = None
-    progress_bar: bool = False
     shared: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
 
     def pick(self, **by_scale: Any) -> Any:

@@ -21,7 +21,6 @@ import dataclasses
 from typing import Any
 
 import torch
-from tqdm import tqdm
 
 from numerics.data import make_data
 from numerics.flow import Flow, train
@@ -84,9 +83,7 @@ def _compute(ctx: Context, st: Setting) -> dict[str, Any]:
     left: dict[str, list[list[float]]] = {str(i): [] for i in marks}
     right: dict[str, Any] = {"z_l2": [], **{f"{k}_{form}": [] for k in ("z_sup", "out_sup")
                                             for form in FORMS}}
-    bar = tqdm(st.depths, desc="Figure 1", disable=not ctx.progress_bar, leave=False)
-    for L in bar:
-        bar.set_postfix(L=L)
+    for L in st.depths:
         params = init_params("tied", L=L, seeds=seeds, device=ctx.device, **sizes)
         result = train(params, X.to(ctx.device), Y.to(ctx.device), flow, MLP(st.activation),
                        record_every=1, record_times=times, snapshots=True,

@@ -165,16 +165,12 @@ def groups_of(sweep: Sweep, units: Sequence[Unit]) -> list[Group]:
 
 def run_group(task: str, config: dict[str, Any]) -> dict[str, Any]:
     """Run ``task`` on ``config`` (where the executor puts it): its code version and one
-    JSON-ready record per seed, computed with one intra-op thread."""
-    import torch
+    JSON-ready record per seed, computed with :data:`numerics.device.THREADS` intra-op threads."""
+    from numerics.device import cpu_threads
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with cpu_threads():
         parsed = Config.from_mapping(config)
         records = task_function(task)(parsed)
-    finally:
-        torch.set_num_threads(threads)
     if not isinstance(records, list) or len(records) != len(parsed.seeds) \
             or not all(isinstance(r, dict) for r in records):
         raise TypeError(f"{task} must return one dict per seed of config.seeds "

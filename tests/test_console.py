@@ -1,0 +1,55 @@
+"""Progress of trainings: the steps flow.train announces, and how the console shows them."""
+
+from __future__ import annotations
+
+import io
+
+import torch
+
+from numerics import progress
+from numerics.flow import Flow, train
+from numerics.init import init_params
+from reports.console import Console
+from theory.config import Config
+
+
+def test_train_announces_every_step_of_the_flow() -> None:
+    """N = round(T / eta) steps and the final evaluation: N + 1 calls, counting up to N + 1."""
+    config = Config(n=4, d=2, d_out=2, q=4, m=3, L=5, T=0.3, eta=0.05)
+    heard: list[tuple[str, int, int]] = []
+    params = init_params("tied", d=2, d_out=2, q=4, m=3, L=5)
+    X, Y = torch.randn(4, 2, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64)
+    with progress.listening(lambda *a: heard.append(a)):
+        train(params, X, Y, Flow.from_config(config))
+    assert [done for _, done, _ in heard] == list(range(1, 8))
+    assert {total for _, _, total in heard} == {7} and heard[0][0].startswith("L=5")
+    heard.clear()
+    train(params, X, Y, Flow.from_config(config))  # no listener: nothing heard
+    assert heard == []
+
+
+def test_plain_lines_say_the_steps_and_the_time_left() -> None:
+    out = io.StringIO()
+    console = Console("check x", out, every=0.0, tty=False)
+    for done in range(1, 5):
+        console("L=8", done, 4)
+    lines = out.getvalue().splitlines()
+    assert lines[-1].startswith("resnet-ode: check x: L=8: 4/4 steps, about 0 s left")
+    assert len(lines) == 4
+    quiet = io.StringIO()
+    slow = Console("check x", quiet, every=3600.0, tty=False)
+    for done in range(1, 5):
+        slow("L=8", done, 4)
+    assert quiet.getvalue() == ""  # a short training says nothing
+
+
+def test_terminal_bar_counts_the_steps() -> None:
+    out = io.StringIO()
+    console = Console("check x", out, delay=0.0, tty=True)
+    for done in range(1, 4):
+        console("L=8", done, 10)
+    assert console.bar is not None and console.bar.n == 3 and console.bar.total == 10
+    console("L=16", 1, 5)  # another training: a new bar
+    assert console.bar.n == 1 and console.bar.total == 5
+    console.close()
+    assert console.bar is None and "check x L=8" in out.getvalue()
