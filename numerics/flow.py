@@ -85,7 +85,7 @@ class Flow:
     @classmethod
     def from_config(cls, config: Config) -> Flow:
         """The flow of a :class:`theory.config.Config`."""
-        return cls(config.eta, config.T, config.train_outer, config.clip, config.clip_c)
+        return cls(config.eta, config.T, config.trains_outer, config.clip, config.clip_c)
 
     def m_pi(self, params: Params) -> float:
         """M_pi of Proposition 7 for these parameter shapes (inf for the unclipped flow)."""

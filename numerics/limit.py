@@ -527,7 +527,7 @@ def depth_study(config: Config, *, depths: Sequence[int] | None = None, S: int =
                      seed=config.seed, y_scale=config.y_scale)
     traj = solve_limit(*limit_init(config.init, S=S, seeds=(config.seed,), ell=config.ell,
                                    **sizes), X, Y, config.activation, T=T, eta=config.eta,
-                       train_outer=config.train_outer, clip_mode=config.clip,
+                       train_outer=config.trains_outer, clip_mode=config.clip,
                        clip_c=config.clip_c, scaling=config.scaling, record_times=record_times)
     flow = Flow.from_config(config)
     residual = MLP(config.activation, config.scaling)

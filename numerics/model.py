@@ -222,6 +222,25 @@ class Params:
         """The blocks of layer k+1 (0-based k), each (b, ...)."""
         return tuple(z[:, k] for z in self.Z)
 
+    @classmethod
+    def from_official(cls, V: Tensor, W: Tensor) -> Params:
+        """The released code's weights as model parameters: its V_k (M x d) and W_k (d x M),
+        stacked as V (L, M, d) and W (L, d, M), or (b, L, ...) for b networks, act on row vectors
+        (x <- x + sigma(x W_k) V_k / L); here they are V_k^T (q x m) and W_k^T (m x q) with
+        q = d = d' and A = B = I (the released code has no A, B).  Use with
+        ``MLP(activation, "official")``."""
+        for name, t in (("V", V), ("W", W)):
+            if not isinstance(t, Tensor) or t.ndim not in (3, 4):
+                raise ConfigError(name, getattr(t, "shape", type(t).__name__),
+                                  "must be a tensor (L, rows, cols) or (b, L, rows, cols)")
+        V, W = (t if t.ndim == 4 else t.unsqueeze(0) for t in (V, W))
+        b, L, M, d = V.shape
+        if tuple(W.shape) != (b, L, d, M):
+            raise ConfigError("W", tuple(W.shape), f"must be (b={b}, L={L}, d={d}, M={M}) for V "
+                              f"of shape {tuple(V.shape)}")
+        eye = torch.eye(d, dtype=V.dtype, device=V.device).expand(b, d, d)
+        return cls(eye.clone(), (V.mT.contiguous(), W.mT.contiguous()), eye.clone())
+
     def clone(self) -> Params:
         """A deep copy (contiguous)."""
         return Params(self.A.clone(), tuple(z.clone() for z in self.Z), self.B.clone())

@@ -174,3 +174,52 @@ def test_device_resolution() -> None:
             resolve("cuda")
         assert (err.value.field, err.value.value, err.value.rule) == (
             "device", "cuda", "CUDA is not available")
+
+
+def _released_model_training(V: torch.Tensor, W: torch.Tensor, X: torch.Tensor,
+                             Y: torch.Tensor, lr: float, steps: int) -> tuple[torch.Tensor, ...]:
+    """An independent implementation of the released code's training: row vectors,
+    x <- x + gelu(x W_k) V_k / L, loss ((F - Y)**2).mean(), plain SGD on V and W only."""
+    V, W = V.clone().requires_grad_(), W.clone().requires_grad_()
+    opt = torch.optim.SGD([V, W], lr=lr)
+    L = V.shape[0]
+    for _ in range(steps):
+        x = X
+        for k in range(L):
+            x = x + torch.nn.functional.gelu(x @ W[k]) @ V[k] / L
+        opt.zero_grad()
+        ((x - Y) ** 2).mean().backward()
+        opt.step()
+    return V.detach(), W.detach()
+
+
+def test_official_setting_trains_as_the_released_code() -> None:
+    """Config(scaling="official") freezes A = B = I by default (the released code trains V, W
+    only); from the released layout (Params.from_official), 20 steps at its learning rate
+    L x eta give its weights to 1e-12.  Training A and B too (the former default) does not."""
+    from numerics.flow import Flow, train
+    from theory.config import Config
+
+    d, M, L, n, eta, steps = 4, 6, 8, 10, 0.05, 20
+    gen = torch.Generator().manual_seed(5)
+    V = torch.randn(L, M, d, generator=gen, dtype=torch.float64) / M
+    W = torch.randn(L, d, M, generator=gen, dtype=torch.float64) / d
+    X, Y = make_data("gaussian", n=n, d=d, d_out=d, seed=1)
+    V_ref, W_ref = _released_model_training(V, W, X, Y, lr=L * eta, steps=steps)
+    config = Config(n=n, d=d, d_out=d, q=d, m=M, L=L, T=steps * eta, eta=eta, scaling="official")
+    assert not config.trains_outer and Config().trains_outer
+    p = Params.from_official(V, W)
+    assert torch.equal(p.A[0], torch.eye(d, dtype=torch.float64)) and p.V.shape == (1, L, d, M)
+    got = train(p, X, Y, Flow.from_config(config), MLP("gelu", "official")).params
+    np.testing.assert_allclose(got.V[0].mT.numpy(), V_ref.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got.W[0].mT.numpy(), W_ref.numpy(), rtol=0, atol=1e-12)
+    assert torch.equal(got.A, p.A) and torch.equal(got.B, p.B)
+    both = train(p, X, Y, Flow.from_config(Config(**{**config.to_dict(), "train_outer": True})),
+                 MLP("gelu", "official")).params
+    assert float((both.V[0].mT - V_ref).abs().max()) > 1e-6
+
+
+def test_from_official_rejects_mismatched_layouts() -> None:
+    V = torch.zeros(3, 5, 4, dtype=torch.float64)
+    with pytest.raises(ConfigError, match="W"):
+        Params.from_official(V, torch.zeros(3, 5, 4, dtype=torch.float64))

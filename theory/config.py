@@ -39,9 +39,10 @@ class Config:
     Sizes: ``n`` samples, ``d`` input, ``d_out`` (d') output, ``q`` hidden, ``m`` width, ``L``
     depth.
     Training: horizon ``T`` and step ``eta`` in flow time; ``train_outer`` trains A and B (the
-    paper's Figure 1 freezes them); ``clip`` is the map pi of (5): ``"none"`` (flow (4)),
-    ``"coord"`` (projection on the l-infinity ball of radius ``clip_c``) or ``"norm"`` (Frobenius
-    norm clipping at ``clip_c``).
+    paper's Figure 1 freezes them; None, the default: :attr:`trains_outer`, trained for the
+    paper's scaling, frozen for the official one, whose released code trains V and W only);
+    ``clip`` is the map pi of (5): ``"none"`` (flow (4)), ``"coord"`` (projection on the
+    l-infinity ball of radius ``clip_c``) or ``"norm"`` (Frobenius norm clipping at ``clip_c``).
     Initialization: ``"tied"`` (Section 3), ``"smooth"`` (Gaussian processes with squared
     exponential covariance of length scale ``ell``, Section 4.3) or ``"iid"`` (Section 5.2).
     ``scaling="official"`` is the released code's x + sigma(x W) V / L (no width factors).
@@ -69,7 +70,7 @@ class Config:
     init: str = "tied"
     ell: float = 0.2
     scaling: str = "paper"
-    train_outer: bool = True
+    train_outer: bool | None = None
     clip: str = "none"
     clip_c: float = 1.0
     data: str = "gaussian"
@@ -108,8 +109,8 @@ class Config:
         _choice("data", self.data, DATASETS)
         _choice("dtype", self.dtype, DTYPES)
         _choice("device", self.device, DEVICES)
-        if not isinstance(self.train_outer, bool):
-            raise ConfigError("train_outer", self.train_outer, "must be true or false")
+        if self.train_outer is not None and not isinstance(self.train_outer, bool):
+            raise ConfigError("train_outer", self.train_outer, "must be true, false or absent")
         for name in ("seeds", "depths"):
             value = getattr(self, name)
             if isinstance(value, list):  # JSON arrays arrive as lists
@@ -135,6 +136,13 @@ class Config:
         from theory.activations import get  # deferred: activations imports sympy at load
 
         get(self.activation)  # raises ConfigError naming the activation when it is unknown
+
+    @property
+    def trains_outer(self) -> bool:
+        """Whether the flow trains A and B: ``train_outer`` where given, else the scaling's
+        setting (the paper's flow (4) trains every parameter; the released code, whose A = B = I,
+        trains V and W only)."""
+        return self.scaling == "paper" if self.train_outer is None else self.train_outer
 
     @property
     def iterations(self) -> int:

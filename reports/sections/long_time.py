@@ -4,8 +4,9 @@ Figure 2 (Section 5.1): n = 50, d = q = d' = 16, m = 64, L = 64, GELU, Gaussian 
 iterations at learning rate 5L x 1e-3 (eta = 5e-3, T = 400); one seeded entry of V_k and of W_k
 across the layers at several flow times, the loss against t, and L x max_k ||Z_{k+1} - Z_k||
 (Theorem 6 (ii) claims it bounded uniformly in t).  The figure uses the official code's scaling,
-x + sigma(x W_k) V_k / L, as the paper's figure does: under model (3)'s width factors the same
-budget barely moves the weights.  The training checkpoints (resumable).
+x + sigma(x W_k) V_k / L with A = B = I frozen (the released code trains V and W only), as the
+paper's figure does: under model (3)'s width factors the same budget barely moves the weights.
+The training checkpoints (resumable).
 
 The long-time study (:func:`numerics.longtime.depth_and_labels`, settings
 :data:`reports.sections.pl.STUDY`) adds, on model (3) with tanh and sphere data: the running
@@ -89,9 +90,11 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
     N = round(st.T / st.eta)
     X, Y = make_data("gaussian", n=st.n, d=st.d, d_out=st.d, seed=ctx.seed, device=ctx.device)
     times = tuple(st.T * j / 8 for j in range(9))
+    config = Config(n=st.n, d=st.d, d_out=st.d, q=st.d, m=st.m, L=st.L, T=st.T, eta=st.eta,
+                    activation=st.activation, clip="none", seed=ctx.seed, scaling=st.scaling)
     result = train(init_params("tied", d=st.d, d_out=st.d, q=st.d, m=st.m, L=st.L,
                                seeds=(ctx.seed,), device=ctx.device), X, Y,
-                   Flow(st.eta, st.T), MLP(st.activation, st.scaling),
+                   Flow.from_config(config), MLP(st.activation, st.scaling),
                    record_every=max(1, N // 400),
                    record_times=times, snapshots=True, checkpoint=ctx.checkpoint("figure2"),
                    checkpoint_every=max(100, N // 50))
@@ -100,8 +103,6 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
             + torch.randint(0, st.m, (1,), generator=gen).tolist())
     entries = {"V": [[float(v) for v in s.V[0, :, i, j]] for s in result.snapshots],
                "W": [[float(v) for v in s.W[0, :, j, i]] for s in result.snapshots]}
-    config = Config(n=st.n, d=st.d, d_out=st.d, q=st.d, m=st.m, L=st.L, T=st.T, eta=st.eta,
-                    activation=st.activation, clip="none", seed=ctx.seed, scaling=st.scaling)
     loss = [float(v) for v in result.series["loss"][:, 0]]
     return {"setting": dataclasses.asdict(st), "iterations": N, "entry": [i, j],
             "snapshot_times": [float(t) for t in result.record_times], "entries": entries,
