@@ -39,6 +39,7 @@ class RunSpec:
     device: str = "cpu"
     only: tuple[str, ...] | None = None
     data_dir: str | None = None
+    force: bool = False
 
     def __post_init__(self) -> None:
         from reports.sections import SCALES
@@ -66,7 +67,8 @@ class RunSpec:
         scale = getattr(args, "scale", None) or ("paper" if args.paper else "quick")
         only = None if args.only is None else tuple(
             s.strip() for s in args.only.split(",") if s.strip())
-        return cls(Path(args.out), scale, args.seed, args.device, only, args.data_dir)
+        return cls(Path(args.out), scale, args.seed, args.device, only, args.data_dir,
+                   args.force)
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -95,6 +97,7 @@ def build_report(spec: RunSpec) -> dict[str, Any]:
     start = time.perf_counter()
     console = Console("report")
     with out_lock(spec.out), cpu_threads(), listening(console):
+        previous = _previous_outputs(spec)
         progress = Progress(spec.out)
         shared: dict[str, Any] = {}  # data that several sections of this run use (Figure 1)
         selected = [s for s in SECTIONS if spec.only is None or set(s.ids) & set(spec.only)]
@@ -108,7 +111,42 @@ def build_report(spec: RunSpec) -> dict[str, Any]:
                 how = "resumed" if done[-1][1]["resumed"] else "done"
                 console.line(f"section {sec.key} {how} in {time.perf_counter() - began:.1f} s")
         console.close()
-        return _write(spec, done, time.perf_counter() - start)
+        results = _write(spec, done, time.perf_counter() - start)
+        _remove_stale(spec.out, previous, results)
+        return results
+
+
+def _previous_outputs(spec: RunSpec) -> set[str]:
+    """The files of the report already in ``--out`` (relative paths), after refusing to replace
+    it by a report of another scale or by an ``--only`` subset unless ``--force``: a folder never
+    mixes two reports."""
+    path = spec.out / "results.json"
+    if not path.exists():
+        return set()
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+        scale = old["environment"]["scale"]
+        files = {c["config_file"] for c in old["checks"]}
+        files |= {s["figure"] for s in old["sections"] if s.get("figure")}
+    except (OSError, ValueError, KeyError, TypeError):
+        scale, files = None, set()
+    if not spec.force:
+        if scale != spec.scale:
+            held = "an unreadable report" if scale is None else f"a {scale} report"
+            raise ConfigError("out", str(spec.out), f"holds {held}; a {spec.scale} report would "
+                              "replace it: choose another --out, or pass --force")
+        if spec.only is not None:
+            raise ConfigError("only", ",".join(spec.only), f"would replace the whole report in "
+                              f"{spec.out} by a subset: choose another --out, or pass --force")
+    return files
+
+
+def _remove_stale(out: Path, previous: set[str], results: dict[str, Any]) -> None:
+    """Delete the previous report's files that the new one did not write."""
+    written = {c["config_file"] for c in results["checks"]}
+    written |= {s["figure"] for s in results["sections"] if s["figure"]}
+    for name in previous - written:
+        (out / name).unlink(missing_ok=True)
 
 
 def _section(sec: Any, spec: RunSpec, progress: Any, shared: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@
 
     resnet-ode constants --activation tanh --n 100 --q 32 --d 16 --d-out 16 [--m M] [--L L] [--json]
     resnet-ode report [--quick | --paper] [--out DIR] [--device cpu|cuda] [--seed S] [--only ID,...]
+                      [--data-dir DIR] [--force]
     resnet-ode check ID [--config FILE | --scale quick|paper] [--json]
     resnet-ode sweep (FILE | --preset NAME [--quick | --full]) [--set KEY=VALUE ...] [--out DIR]
                      [--scheduler ADDRESS | --workers N | --in-process] [--no-figures]
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_nonnegative_int, default=0)
     r.add_argument("--only", help="comma-separated statement ids")
     r.add_argument("--data-dir", help="local CIFAR-10 folder (python-pickle format) for Table 1")
+    r.add_argument("--force", action="store_true", help="replace a report of another scale, or "
+                   "a whole report by an --only subset, in --out")
 
     k = sub.add_parser("check", help="run one statement's check for one configuration")
     k.add_argument("id", help="statement id, e.g. prop3.successive")

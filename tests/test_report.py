@@ -288,3 +288,30 @@ def test_code_version_covers_the_native_source(tmp_path: Path, monkeypatch: Any)
     progress.code_version.cache_clear()
     assert progress.code_version() != before
     progress.code_version.cache_clear()
+
+
+def test_a_folder_never_mixes_two_reports(report: tuple[Path, dict[str, Any]], tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """--only into a folder holding a report, or another scale, is refused before any work
+    (exit 2, one line); with --force the subset replaces it and the old figures and row
+    configurations are gone."""
+    import shutil
+
+    out, _ = report
+    folder = tmp_path / "r"
+    shutil.copytree(out, folder)
+    before = (folder / "results.json").read_bytes()
+    for argv in (["--only", "lemma18.linalg"], ["--scale", "quick"]):
+        scale = [] if "--scale" in argv else ["--scale", "tiny"]
+        code = cli.main(["report", *scale, *argv, "--out", str(folder)])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "--force" in err, argv
+        assert (folder / "results.json").read_bytes() == before
+    code = cli.main(["report", "--scale", "tiny", "--only", "lemma18.linalg", "--force",
+                     "--out", str(folder)])
+    assert code in (0, 1)
+    results = json.loads((folder / "results.json").read_text())
+    configs = {p.relative_to(folder).as_posix() for p in (folder / "configs").iterdir()}
+    assert configs == {c["config_file"] for c in results["checks"]}
+    assert {p.name for p in folder.glob("*.png")} == {
+        s["figure"] for s in results["sections"] if s["figure"]}
