@@ -149,7 +149,7 @@ class ConvResNet(nn.Module):
 
     def __init__(self, *, in_channels: int, n_classes: int, L: int, activation: str, init: str,
                  channels: int = 16, stem: tuple[int, int, int] = STEMS["cifar"],
-                 generator: torch.Generator) -> None:
+                 seed: int) -> None:
         super().__init__()
         if init not in INITS:
             raise ConfigError("init", init, f"must be one of {', '.join(INITS)}")
@@ -157,15 +157,15 @@ class ConvResNet(nn.Module):
             raise ConfigError("L", L, "must be a positive integer")
         self.L, self.sigma = L, get_activation(activation).f
         kernel, self.stride, self.padding = stem
-        C = channels
-        self.stem = nn.Parameter(_uniform((C, in_channels, kernel, kernel), generator))
+        C, gen = channels, streams(seed)
+        self.stem = nn.Parameter(_uniform((C, in_channels, kernel, kernel), gen["stem"]))
         self.stem_bn = nn.BatchNorm2d(C)
         fan_in = C * 9
         std = 1.0 / math.sqrt(3 * fan_in)
         layers = 1 if init == "tied" else L
         for i in (1, 2):
-            w = std * torch.randn(layers, C, C, 3, 3, generator=generator)
-            b = std * torch.randn(layers, C, generator=generator)
+            w = std * torch.randn(layers, C, C, 3, 3, generator=gen["residual"])
+            b = std * torch.randn(layers, C, generator=gen["residual"])
             self.register_parameter(f"conv{i}_weight", nn.Parameter(w.expand(L, -1, -1, -1, -1)
                                                                     .clone()))
             self.register_parameter(f"conv{i}_bias", nn.Parameter(b.expand(L, -1).clone()))
@@ -176,8 +176,8 @@ class ConvResNet(nn.Module):
             self.register_buffer(f"bn{i}_var", torch.ones(L, C))
         self.head = nn.Linear(4 * C, n_classes)
         with torch.no_grad():
-            self.head.weight.copy_(_uniform(self.head.weight.shape, generator))
-            self.head.bias.copy_(_uniform(self.head.bias.shape, generator, fan_in=4 * C))
+            self.head.weight.copy_(_uniform(self.head.weight.shape, gen["head"]))
+            self.head.bias.copy_(_uniform(self.head.bias.shape, gen["head"], fan_in=4 * C))
 
     def conv_weights(self, i: int) -> torch.Tensor:
         """conv_{i,k} for k = 1..L: a (L, C, C, 3, 3) tensor (i = 1 or 2)."""
@@ -202,6 +202,19 @@ class ConvResNet(nn.Module):
         return F.batch_norm(u, getattr(self, f"bn{i}_mean")[k], getattr(self, f"bn{i}_var")[k],
                             getattr(self, f"bn{i}_weight")[k], getattr(self, f"bn{i}_bias")[k],
                             self.training, 0.1, 1e-5)
+
+
+STREAMS = ("subset", "stem", "residual", "head", "batches")
+
+
+def streams(seed: int) -> dict[str, torch.Generator]:
+    """One independent generator per component of a run (:data:`STREAMS`: the training subset,
+    the stem, the residual branches, the head, the batch order and augmentation), spawned from
+    ``seed``: runs that differ in one factor (initialization, activation, depth) share every
+    other draw, so that their difference is that factor's."""
+    states = np.random.SeedSequence(seed).generate_state(len(STREAMS))
+    return {name: torch.Generator().manual_seed(int(s)) for name, s in zip(STREAMS, states,
+                                                                            strict=True)}
 
 
 def _uniform(shape: Sequence[int], generator: torch.Generator,
@@ -304,14 +317,15 @@ def run_table1(activation: str, init: str, *, L: int = 256, epochs: int = 180,
     _check_run(activation, init, L, epochs, subset, lr, batch_size)
     images = load_data(data, data_dir, seed)
     dev = _device(device)
-    gen = torch.Generator().manual_seed(seed)
+    gen = streams(seed)
     X, y = images.X_train, images.y_train
     if subset is not None and subset < len(y):
-        keep = torch.randperm(len(y), generator=gen)[:subset]
+        keep = torch.randperm(len(y), generator=gen["subset"])[:subset]
         X, y = X[keep], y[keep]
     model = ConvResNet(in_channels=X.shape[1], n_classes=images.n_classes, L=L,
                        activation=activation, init=init, channels=channels,
-                       stem=STEMS[images.name], generator=gen).to(dev)
+                       stem=STEMS[images.name], seed=seed).to(dev)
+    batches = gen["batches"]
     smooth0 = smoothness(model)
     initial = {f"conv{i}": model.conv_weights(i).detach().cpu().clone() for i in (1, 2)}
     traj0 = entry_trajectories(model, n_entries, seed)
@@ -323,13 +337,13 @@ def run_table1(activation: str, init: str, *, L: int = 256, epochs: int = 180,
     told = progress.task(f"{images.name} {activation} {init} L={L}", epochs)
     for _ in range(epochs):
         model.train()
-        perm = torch.randperm(len(y), generator=gen)
+        perm = torch.randperm(len(y), generator=batches)
         total = 0.0
         for start in range(0, len(y), batch_size):
             batch = perm[start:start + batch_size]
             xb = X[batch]
             if images.name == "cifar":
-                xb = augment(xb, gen)
+                xb = augment(xb, batches)
             loss = F.cross_entropy(model(xb.to(dev)), y[batch].to(dev))
             opt.zero_grad(set_to_none=True)
             loss.backward()

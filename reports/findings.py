@@ -76,13 +76,6 @@ ESTABLISHED: tuple[Finding, ...] = (
         "eta_r can be negative (eta_3(tanh) < 0): Proposition 5's constants c1..c4 must use "
         "|eta_r| (c2 and c4 would be negative otherwise); the testbed uses |eta_r|.",
         "resnet-ode constants --activation tanh --n 100 --q 32 --d 16 --d-out 16 --m 64 --json"),
-    Finding(
-        "table1.digits",
-        "Table 1's accuracy contrast between activations (ReLU > GELU > identity on CIFAR-10) is "
-        "not reproduced on scikit-learn's digits at small budgets, while the smoothness contrast "
-        "(tied initialization keeps mean_k ||conv_{k+1} - conv_k|| orders of magnitude below "
-        "i.i.d.) is (numbers below, Section S13).",
-        "resnet-ode check table1.realdata --config configs/S13-table1.realdata-2.json"),
 )
 
 

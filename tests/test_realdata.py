@@ -103,7 +103,7 @@ def test_malformed_cifar_folder_raises(tmp_path: Path, damage: str) -> None:
 
 def _model(init: str, L: int = 4, activation: str = "gelu", seed: int = 0) -> ConvResNet:
     return ConvResNet(in_channels=1, n_classes=10, L=L, activation=activation, init=init,
-                      channels=4, stem=(3, 1, 1), generator=torch.Generator().manual_seed(seed))
+                      channels=4, stem=(3, 1, 1), seed=seed)
 
 
 def test_tied_and_iid_initializations() -> None:
@@ -258,3 +258,42 @@ def test_removing_the_branches_gives_stem_and_head() -> None:
     want = model.head(F.adaptive_avg_pool2d(model.embed(x), 2).flatten(1))
     torch.testing.assert_close(model(x, branches=False), want)
     assert not torch.allclose(model(x), want)
+
+
+def test_compared_runs_share_every_draw_but_the_compared_factor() -> None:
+    """Tied vs i.i.d. (and one activation vs another) with one seed: the same stem and head;
+    the residual convolutions differ only by the initialization; the batch and augmentation
+    stream is the same sequence."""
+    from numerics.realdata import streams
+
+    def net(init: str, activation: str) -> ConvResNet:
+        return ConvResNet(in_channels=1, n_classes=10, L=4, activation=activation, init=init,
+                          channels=4, stem=(3, 1, 1), seed=11)
+
+    tied, iid, relu = net("tied", "gelu"), net("iid", "gelu"), net("tied", "relu")
+    for other in (iid, relu):
+        assert torch.equal(tied.stem, other.stem)
+        assert torch.equal(tied.head.weight, other.head.weight)
+        assert torch.equal(tied.head.bias, other.head.bias)
+    assert torch.equal(tied.conv1_weight, relu.conv1_weight)
+    assert torch.equal(tied.conv1_weight[0], tied.conv1_weight[3])
+    assert not torch.equal(iid.conv1_weight[0], iid.conv1_weight[3])
+    a, b = streams(11)["batches"], streams(11)["batches"]
+    assert torch.equal(torch.randperm(50, generator=a), torch.randperm(50, generator=b))
+    assert not torch.equal(torch.randperm(50, generator=streams(11)["batches"]),
+                           torch.randperm(50, generator=streams(12)["batches"]))
+
+
+def _run(seed: int, acc: float, no_branches: float, ref: float = 0.98) -> dict[str, float]:
+    return {"seed": seed, "ref_test_acc": ref, "tied_test_acc": acc, "iid_test_acc": acc,
+            "tied_test_acc_no_branches": no_branches, "iid_test_acc_no_branches": no_branches}
+
+
+def test_table1_power_needs_seeds_training_and_an_acting_branch() -> None:
+    from numerics.checks import table1_power
+
+    good = [_run(s, 0.95, 0.90) for s in range(3)]
+    assert table1_power(good) is None
+    assert "2 seeds" in table1_power(good[:2])
+    assert "not trained" in table1_power([*good[:2], _run(2, 0.92, 0.80)])  # 0.98 - 0.05 > 0.92
+    assert "does not act" in table1_power([*good[:2], _run(2, 0.95, 0.945)])

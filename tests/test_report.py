@@ -57,7 +57,7 @@ def test_results_json_is_valid_and_complete(report: tuple[Path, dict[str, Any]])
     for section in on_disk["sections"]:
         assert section["usage"]["wall_s"] >= 0 and section["usage"]["peak_rss_mb"] > 0
     assert {"lemma21.chernoff", "lemma20.breakdown", "thm4.backward_adjoint", "appE.stride",
-            "prop7.pi_lipschitz", "prop5.eta_sign", "table1.digits",
+            "prop7.pi_lipschitz", "prop5.eta_sign",
             "thm6.label_threshold"} <= {f["id"] for f in on_disk["findings"]}
     assert all(f["command"] for f in on_disk["findings"])
 

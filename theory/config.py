@@ -53,8 +53,9 @@ class Config:
     ``depths``, ``seeds`` drive rate checks (a fit over L and a bootstrap over seeds); ``trials``
     and ``M_W`` drive the Monte Carlo checks of Lemmas 20 and 21.  ``appd_C`` (C > 1) and
     ``appd_x`` (x > 0) are the label ratio and the input of the scalar example of Appendix D.
-    ``epochs`` and ``subset`` (training images kept; None: all) size the real-data experiment of
-    Section 5.2 (SGD epochs, not flow time).
+    ``epochs``, ``subset`` (training images kept; None: all), ``lr`` (SGD's initial learning
+    rate, cosine decay) and ``channels`` size the real-data experiment of Section 5.2 (SGD
+    epochs, not flow time).
     """
 
     n: int = 100
@@ -85,15 +86,17 @@ class Config:
     appd_x: float = 1.0
     epochs: int = 2
     subset: int | None = 512
+    lr: float = 0.04
+    channels: int = 16
     dtype: str = "float64"
     device: str = "cpu"
 
     def __post_init__(self) -> None:
-        for name in ("n", "d", "d_out", "q", "m", "L", "trials", "epochs"):
+        for name in ("n", "d", "d_out", "q", "m", "L", "trials", "epochs", "channels"):
             _positive_int(name, getattr(self, name))
         if self.subset is not None:
             _positive_int("subset", self.subset)
-        for name in ("T", "eta", "ell", "clip_c", "y_scale", "appd_C", "appd_x"):
+        for name in ("T", "eta", "ell", "clip_c", "y_scale", "appd_C", "appd_x", "lr"):
             _positive_real(name, getattr(self, name))
         if self.eta > self.T:
             raise ConfigError("eta", self.eta, f"the step must not exceed the horizon T={self.T}")
