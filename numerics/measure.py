@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import json
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from numerics import appd, node, realdata, sampling
+from numerics import appd, node, progress, realdata, sampling
 from numerics.data import make_data
 from numerics.flow import Flow, TrainResult, step_halving, train
 from numerics.gradients import loss_and_grads
@@ -630,9 +632,12 @@ def _table1_run(activation: str, init: str, L: int, seed: int, config: Config) -
     :data:`RUN_KEYS` (roughness and moved: the mean over the two convolutions; cached, so that
     the L = 1 reference of an activation is trained once per seed)."""
     data_name = "digits" if config.data in ("gaussian", "sphere") else config.data
+    digest = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode()).hexdigest()
+    name = f"table1-{activation}-{init}-L{L}-seed{seed}-{digest[:12]}"
     out = realdata.run_table1(activation, init, L=L, epochs=config.epochs, subset=config.subset,
                               seed=seed, device=config.device, data=data_name,
-                              data_dir=config.data_dir, lr=config.lr, channels=config.channels)
+                              data_dir=config.data_dir, lr=config.lr, channels=config.channels,
+                              checkpoint=progress.checkpoint(name))
     moved = out["displacement"]
     rough = [moved[f"roughness_{i}"] for i in (1, 2)]
     return {"train_acc": out["train_acc"], "test_acc": out["test_acc"],

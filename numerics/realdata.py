@@ -48,6 +48,7 @@ from torch import nn
 
 from numerics import progress
 from numerics.activations import get as get_activation
+from numerics.flow import atomic_save
 from theory.errors import ConfigError, DivergenceError
 
 INITS = ("tied", "iid")
@@ -303,8 +304,13 @@ def run_table1(activation: str, init: str, *, L: int = 256, epochs: int = 180,
                subset: int | None = None, seed: int = 0, device: str = "cpu",
                data: str = "digits", data_dir: str | Path | None = None, lr: float = 4e-2,
                batch_size: int = 64, momentum: float = 0.9, weight_decay: float = 5e-4,
-               channels: int = 16, n_entries: int = 4) -> dict[str, Any]:
+               channels: int = 16, n_entries: int = 4,
+               checkpoint: str | Path | None = None) -> dict[str, Any]:
     """Train one network of Table 1 and measure it.
+
+    ``checkpoint``: a file; the state (network, optimizer, schedule, batch stream, losses) is
+    saved atomically after every epoch, and a run started with the checkpoint of the same run
+    resumes after its last epoch, bit for bit.
 
     Returns ``train_acc``, ``test_acc`` (evaluation mode, whole train and test sets),
     ``test_acc_no_branches`` (the same network with its residual branches removed),
@@ -333,9 +339,23 @@ def run_table1(activation: str, init: str, *, L: int = 256, epochs: int = 180,
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum,
                           weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
-    losses = []
-    told = progress.task(f"{images.name} {activation} {init} L={L}", epochs)
-    for _ in range(epochs):
+    losses: list[float] = []
+    settings = {"activation": activation, "init": init, "L": L, "epochs": epochs,
+                "subset": subset, "seed": seed, "data": images.name, "lr": lr,
+                "batch_size": batch_size, "momentum": momentum, "weight_decay": weight_decay,
+                "channels": channels, "n_train": len(y)}
+    path = None if checkpoint is None else Path(checkpoint)
+    if path is not None and path.exists():
+        state = torch.load(path, map_location=dev, weights_only=False)
+        if state["settings"] == settings:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["opt"])
+            sched.load_state_dict(state["sched"])
+            batches.set_state(state["batches"])
+            losses = state["losses"]
+    told = progress.task(f"{images.name} {activation} {init} L={L}",
+                         epochs * steps_per_epoch, len(losses) * steps_per_epoch)
+    for _ in range(len(losses), epochs):
         model.train()
         perm = torch.randperm(len(y), generator=batches)
         total = 0.0
@@ -350,10 +370,14 @@ def run_table1(activation: str, init: str, *, L: int = 256, epochs: int = 180,
             opt.step()
             sched.step()
             total += float(loss.detach()) * len(batch)
+            told.advance()
         if not math.isfinite(total):
             raise DivergenceError(len(losses), "cross-entropy", total)
         losses.append(total / len(y))
-        told.advance()
+        if path is not None:
+            atomic_save({"settings": settings, "model": model.state_dict(),
+                         "opt": opt.state_dict(), "sched": sched.state_dict(),
+                         "batches": batches.get_state(), "losses": losses}, path)
     return {
         "train_acc": accuracy(model, X, y), "test_acc": accuracy(model, images.X_test,
                                                                   images.y_test),

@@ -59,8 +59,10 @@ class RunSpec:
             resolve("cuda")  # ConfigError when CUDA is not available
         elif self.device != "cpu":
             raise ConfigError("device", self.device, "must be cpu or cuda")
-        if self.data_dir is not None and not Path(self.data_dir).is_dir():
-            raise ConfigError("data_dir", self.data_dir, "is not a folder")
+        if self.data_dir is not None:  # an empty or malformed folder fails here, first
+            from numerics.realdata import load_cifar_folder
+
+            load_cifar_folder(self.data_dir)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RunSpec:
@@ -169,9 +171,10 @@ def _section(sec: Any, spec: RunSpec, progress: Any, shared: dict[str, Any]) -> 
 
 def _compute(sec: Any, ctx: Any, ids: tuple[str, ...]) -> dict[str, Any]:
     """Run a section's rows and figure data; the result as it round-trips through JSON."""
+    from numerics.progress import checkpointing
     from reports.provenance import measure_usage
 
-    with measure_usage(ctx.device) as usage:
+    with measure_usage(ctx.device) as usage, checkpointing(ctx.checkpoints):
         checks = []
         rows = [r for r in sec.rows(ctx) if r.id in ids]
         for j, row in enumerate(rows, 1):

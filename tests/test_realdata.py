@@ -297,3 +297,69 @@ def test_table1_power_needs_seeds_training_and_an_acting_branch() -> None:
     assert "2 seeds" in table1_power(good[:2])
     assert "not trained" in table1_power([*good[:2], _run(2, 0.92, 0.80)])  # 0.98 - 0.05 > 0.92
     assert "does not act" in table1_power([*good[:2], _run(2, 0.95, 0.945)])
+
+
+def test_report_runs_end_to_end_on_a_tiny_cifar_folder(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    """A CIFAR-format folder of a few hundred random images through `report --data-dir`: the
+    S13 rows train on it (CIFAR's stem), and results.json says so."""
+    import json
+
+    from reports import cli
+
+    _write_cifar(tmp_path / "cifar", n=50)  # 250 training and 50 test images
+    out = tmp_path / "out"
+    code = cli.main(["report", "--scale", "tiny", "--only", "table1.realdata", "--data-dir",
+                     str(tmp_path / "cifar"), "--out", str(out)])
+    assert code in (0, 1)
+    checks = json.loads((out / "results.json").read_text())["checks"]
+    assert len(checks) == 3 and {c["config"]["data"] for c in checks} == {"cifar"}
+    assert all("data: cifar" in c["notes"] for c in checks)
+    assert (out / "s13.png").exists()
+
+
+@pytest.mark.parametrize("damage", ["empty", "malformed"])
+def test_bad_cifar_folder_is_refused_before_any_section(tmp_path: Path, damage: str,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    from reports import cli
+
+    folder = tmp_path / "cifar"
+    folder.mkdir()
+    if damage == "malformed":
+        _write_cifar(folder)
+        (folder / "data_batch_3").write_bytes(b"not a pickle")
+    code = cli.main(["report", "--scale", "tiny", "--data-dir", str(folder), "--out",
+                     str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "data_dir" in err and "section" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_interrupted_run_resumes_after_its_last_epoch_bit_for_bit(tmp_path: Path) -> None:
+    """A run stopped during its second epoch restarts from the first epoch's checkpoint and
+    ends with the numbers of the uninterrupted run; the progress counts batches."""
+    from numerics import progress
+
+    kwargs = {"L": 3, "epochs": 3, "subset": 96, "seed": 4, "batch_size": 32, "channels": 4}
+    whole = run_table1("gelu", "iid", **kwargs)
+    path = tmp_path / "run.pt"
+    heard: list[tuple[int, int]] = []
+
+    def stop_in_epoch_2(label: str, done: int, total: int) -> None:
+        heard.append((done, total))
+        if done == 4:  # 3 batches per epoch: the first of epoch 2
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt), progress.listening(stop_in_epoch_2):
+        run_table1("gelu", "iid", checkpoint=path, **kwargs)
+    assert heard[:4] == [(1, 9), (2, 9), (3, 9), (4, 9)] and path.exists()
+    heard.clear()
+    with progress.listening(lambda label, done, total: heard.append((done, total))):
+        resumed = run_table1("gelu", "iid", checkpoint=path, **kwargs)
+    assert heard[0] == (4, 9) and heard[-1] == (9, 9)  # epochs 2 and 3 only
+    assert resumed["losses"] == whole["losses"]
+    assert resumed["test_acc"] == whole["test_acc"]
+    assert resumed["smoothness"] == whole["smoothness"]
