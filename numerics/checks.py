@@ -251,6 +251,12 @@ def _thm6_smooth_L(st: Statement, c: Config, m: Measurement) -> Evidence:
                                      "||Z_(k+1)(t) - Z_k(t)|| against log L"), m)
 
 
+def _thm6_limit_L(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return _thm6_path(_rate_evidence(_rate(m, "limit_gap", st, grid="L_pair"), "slope of log "
+                                     "max_x ||F^L_T(x) - F^(2L)_T(x)|| against log L on fresh "
+                                     "inputs (the smaller depth of each consecutive pair)"), m)
+
+
 def _thm6_smooth_T(st: Statement, c: Config, m: Measurement) -> Evidence:
     ratios = ", ".join(f"{r:.3g}" for r in m.series["doubling_ratios"])
     return _thm6_path(Evidence(Facts(m.values["doubling_ratio"], 1.0, dtype=c.dtype),
@@ -399,6 +405,7 @@ CHECKS: dict[str, Callable[[Statement, Config, Measurement], Evidence]] = {
     "thm6.pl_path": _thm6_pl_path,
     "thm6.smooth_L": _thm6_smooth_L,
     "thm6.smooth_T": _thm6_smooth_T,
+    "thm6.limit_L": _thm6_limit_L,
     "lemma18.linalg": _lemma18,
     "lemma20.gaussian_norm": _lemma20,
     "lemma21.smin": _lemma21,
@@ -450,6 +457,11 @@ def guard_resources(config: Config) -> None:
                           f"than half of this machine's memory ({limit / 2**30:.3g} GiB)")
 
 
+def _window(window: tuple[float, float]) -> str:
+    lo, hi = window
+    return f"[{lo:g}, {hi:g}]" if math.isfinite(hi) else f">= {lo:g}"
+
+
 def run_check(statement_id: str, config: Config) -> CheckResult:
     """Measure ``statement_id`` for ``config``, declare its facts and classify them."""
     st = catalog[statement_id]
@@ -481,6 +493,9 @@ def run_check(statement_id: str, config: Config) -> CheckResult:
     rate = evidence.rate or facts.rate
     if rate is not None:
         extra["rate"] = rate.to_dict()
+        if st.rate_window is not None and st.rate_wide_window is not None:
+            notes.append(f"accepted: slope in {_window(st.rate_window)}, its BCa interval "
+                         f"within {_window(st.rate_wide_window)}")
         if rate.null_seeds:
             notes.append(f"{rate.null_seeds} of {rate.seeds} seeds identically 0 at every "
                          "grid point (any C/L bound holds for them; left out of the slope)")

@@ -29,7 +29,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from numerics.data import make_data
 from numerics.flow import TrainResult, run_config
+from numerics.model import MLP, forward
 from numerics.rates import rate_fit
 from theory.catalog import ONE_OVER_L
 from theory.config import Config
@@ -247,6 +249,19 @@ def fit_power(ths: Sequence[Threshold]) -> PowerFit | None:
 
 PATH_POINTS = 64
 """Recorded flow times of a :func:`path_runs` run (every N / PATH_POINTS iterations, the last)."""
+FRESH_INPUTS = 64
+"""Inputs, off the training sample, on which :func:`path_runs` evaluates the trained networks."""
+FRESH_SEED = 1_000_003
+"""Offset of their seed from ``config.seed`` (a draw of ``config.data``, independent of the
+training sample)."""
+
+
+def fresh_inputs(config: Config) -> torch.Tensor:
+    """:data:`FRESH_INPUTS` inputs of ``config.data``'s distribution, seeded apart from the
+    training sample (seed ``config.seed + FRESH_SEED``)."""
+    X, _ = make_data(config.data, n=FRESH_INPUTS, d=config.d, d_out=config.d_out, q=config.q,
+                     seed=config.seed + FRESH_SEED, dtype=config.dtype, device=config.device)
+    return X
 
 
 @functools.lru_cache(maxsize=4)
@@ -258,12 +273,15 @@ def path_runs(config: Config) -> dict[str, Any]:
     l(t), the running infimum mu(t) = inf_{s <= t} G/l (over the recorded times; the last entry
     is the streamed infimum over every iteration), S(t) = sup_{s <= t} L max_k ||Z_{k+1}(s) -
     Z_k(s)|| (the last entry streamed, as in :func:`curve`) and sup_t max_k ||Z_{k+1} - Z_k||
-    (streamed).  Cached: the checks of one configuration share it."""
+    (streamed); ``F_fresh``, the trained networks F^L_T on :func:`fresh_inputs` (seeds, inputs,
+    d').  Cached: the checks of one configuration share it."""
     every = max(1, config.iterations // PATH_POINTS)
     out: dict[str, Any] = {"depths": list(config.depths), "per_depth": []}
+    X_fresh = fresh_inputs(config)
     for L in config.depths:
         c = dataclasses.replace(config, L=L)
         result = run_config(c, seeds=config.seeds, record_every=every)
+        F = forward(result.params, X_fresh, MLP(config.activation, config.scaling))
         mu = torch.cummin(result.series["pl"].double(), dim=0).values
         mu[-1] = torch.minimum(mu[-1], result.minima["pl"].double())
         S = curve(c, result, config.seeds)["sup_L_gap"]
@@ -271,7 +289,20 @@ def path_runs(config: Config) -> dict[str, Any]:
         out["per_depth"].append({
             "L": L, "loss": result.series["loss"].double().tolist(), "mu": mu.tolist(),
             "S": [list(col) for col in zip(*S, strict=True)],
-            "sup_gap": [float(v) for v in result.maxima["gap"]]})
+            "sup_gap": [float(v) for v in result.maxima["gap"]],
+            "F_fresh": F.double().tolist()})
+    return out
+
+
+def limit_gaps(per_depth: list[dict[str, Any]]) -> list[list[float]]:
+    """Theorem 6 (iii) in L: for consecutive depths L_j < L_(j+1), per seed, max over the fresh
+    inputs of ||F^(L_j)_T(x) - F^(L_(j+1))_T(x)|| (F^L = F_inf + c / L + o(1/L) makes it ~ 1/L
+    for doubling depths)."""
+    out = []
+    for a, b in itertools.pairwise(per_depth):
+        diff = (torch.tensor(a["F_fresh"], dtype=torch.float64)
+                - torch.tensor(b["F_fresh"], dtype=torch.float64))  # (seeds, inputs, d')
+        out.append([float(v) for v in diff.norm(dim=-1).amax(dim=-1)])
     return out
 
 

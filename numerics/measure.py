@@ -460,10 +460,11 @@ def measure_thm6(config: Config) -> Measurement:
 def measure_thm6_path(config: Config) -> Measurement:
     """S6 with measured constants, from :func:`numerics.longtime.path_runs` (shared by the four
     ids): whether every seed at every depth interpolates (l <= INTERPOLATION_LEVEL l(0)) by T/2;
-    per depth the seed-median doubling ratio of S(t) on
-    T/4, T/2, T; series: sup_t max_k gap per depth (grid "L"), and mu_emp(T') at the deepest depth
-    on the grid T' = T/8, T/4, T/2, T (grid "T")."""
-    from numerics.longtime import INTERPOLATION_LEVEL, doubling_ratio, path_runs
+    per depth the seed-median doubling ratio of S(t) on T/4, T/2, T; series: sup_t max_k gap per
+    depth (grid "L"), mu_emp(T') at the deepest depth on the grid T' = T/8, T/4, T/2, T (grid
+    "T") and the output gaps of consecutive depths on fresh inputs (grid "L_pair":
+    :func:`numerics.longtime.limit_gaps`)."""
+    from numerics.longtime import INTERPOLATION_LEVEL, doubling_ratio, limit_gaps, path_runs
 
     runs = path_runs(config)
     t = np.asarray(runs["t"])
@@ -490,7 +491,8 @@ def measure_thm6_path(config: Config) -> Measurement:
     series = {"L": runs["depths"], "sup_gap": [d["sup_gap"] for d in per], "T": grid,
               "mu_T": [[float(v) for v in deepest[at(x)]] for x in grid[:-1]]
               + [[float(v) for v in deepest[-1]]], "doubling_ratios": ratios,
-              "t": runs["t"], "S_mean": [np.asarray(d["S"]).mean(1).tolist() for d in per]}
+              "t": runs["t"], "S_mean": [np.asarray(d["S"]).mean(1).tolist() for d in per],
+              "L_pair": runs["depths"][:-1], "limit_gap": limit_gaps(per)}
     return Measurement("thm6.path", config, values, _data_inputs(config), series)
 
 
@@ -692,7 +694,8 @@ MEASURES: dict[str, Callable[[Config], Measurement]] = {
     "prop5.pl": measure_prop5,
     "thm6.decay": measure_thm6,
     "thm6.interpolation": measure_thm6,
-    **dict.fromkeys(("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T"), measure_thm6_path),
+    **dict.fromkeys(("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T", "thm6.limit_L"),
+                    measure_thm6_path),
     "lemma18.linalg": measure_lemma18,
     "lemma20.gaussian_norm": measure_lemma20,
     "lemma21.smin": measure_lemma21,

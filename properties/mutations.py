@@ -83,13 +83,17 @@ def _drop_exp_alpha_T(original: Callable[..., float]) -> Callable[..., float]:
 
 
 def _scaled_gradient(block: str, factor: float | str) -> Factory:
-    """Multiply one gradient of Workspace.compute by ``factor`` ("L": the depth)."""
+    """Multiply one gradient of Workspace.compute by ``factor`` ("L": the depth); a fused step
+    on Z (``compute(step)``) is taken here with the mutated gradients, after the sweeps."""
     def mutate(original: Callable[..., Any]) -> Callable[..., Any]:
-        def compute(self: Any) -> Any:
+        def compute(self: Any, step: float = 0.0) -> Any:
             loss, grads = original(self)
             f = self.params.L if factor == "L" else factor
             target = grads.A if block == "A" else grads.Z[0 if block == "V" else 1]
             target.mul_(f)
+            if step:
+                for z, g in zip(self.params.Z, grads.Z, strict=True):
+                    z.add_(g, alpha=step)
             return loss, grads
         return compute
     return mutate

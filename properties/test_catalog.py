@@ -49,7 +49,7 @@ HYPOTHESES: dict[str, tuple[set[str], set[str], bool]] = {
     "thm6.decay": (SIGMA_ALL, {"tied", "sphere", "model3", "q_split", "unclipped"}, False),
     "thm6.interpolation": (SIGMA_ALL, {"tied", "sphere", "model3", "q_split", "unclipped"},
                            False),
-    **dict.fromkeys(("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T"),
+    **dict.fromkeys(("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T", "thm6.limit_L"),
                     (set(), {"tied", "sphere", "model3", "unclipped"}, False)),  # + measured
     "lemma18.linalg": (set(), set(), True),
     "lemma20.gaussian_norm": (set(), {"M_W"}, True),

@@ -64,7 +64,16 @@ def _reference(config: Config, seed: int) -> dict[str, float]:
             "pl_init": ratios[0],
             "pl_T": ratios[-1], "integral_pl": integral, "sup_L_gap": L * max(gaps),
             "max_dist": max(dists),
-            "disc_gap": math.log(losses[-1] / losses[0]) + integral}
+            "disc_gap": math.log(losses[-1] / losses[0]) + integral,
+            "F": lambda x: _forward(x, A, B, V, W, q, m)}
+
+
+def _forward(x: torch.Tensor, A: torch.Tensor, B: torch.Tensor, V: list[torch.Tensor],
+             W: list[torch.Tensor], q: int, m: int) -> torch.Tensor:
+    h, L = x @ A.T, len(V)
+    for k in range(L):
+        h = h + torch.tanh(h @ W[k].T / math.sqrt(q)) @ V[k].T / (L * math.sqrt(m))
+    return h @ B.T
 
 
 def test_phase_point_matches_an_autograd_loop() -> None:
@@ -73,7 +82,7 @@ def test_phase_point_matches_an_autograd_loop() -> None:
     for record in records:
         assert set(record) == set(lt.KEYS)
         ref = _reference(CONFIG, int(record["seed"]))
-        for key in ("curve", "ratios", "losses"):
+        for key in ("curve", "ratios", "losses", "F"):
             ref.pop(key)
         for key, value in ref.items():
             assert record[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
@@ -158,9 +167,13 @@ def test_path_measurement_matches_the_autograd_loop() -> None:
     m = measure_thm6_path(config)
     t = [i * config.eta for i in range(config.iterations + 1)]
     interpolated = True
+    fresh, _ = make_data("sphere", n=lt.FRESH_INPUTS, d=config.d, d_out=config.d_out,
+                         q=config.q, seed=config.seed + lt.FRESH_SEED)
+    outputs: dict[tuple[int, int], torch.Tensor] = {}
     for j, L in enumerate(config.depths):
         for s, seed in enumerate(config.seeds):
             ref = _reference(dataclasses.replace(config, L=L), seed)
+            outputs[L, s] = ref["F"](fresh)
             assert m.series["sup_gap"][j][s] == pytest.approx(ref["sup_L_gap"] / L, rel=1e-9)
             half = next(i for i, x in enumerate(t) if x >= config.T / 2 * (1 - 1e-9))
             interpolated &= ref["losses"][half] <= lt.INTERPOLATION_LEVEL * ref["l0"]
@@ -170,6 +183,10 @@ def test_path_measurement_matches_the_autograd_loop() -> None:
                     assert m.series["mu_T"][g][s] == pytest.approx(min(ref["ratios"][:upto + 1]),
                                                                    rel=1e-9)
     assert m.values["interpolated_half"] == float(interpolated)
+    assert m.series["L_pair"] == [3]
+    for s in range(len(config.seeds)):  # Theorem 6 (iv): max_x ||F^3_T(x) - F^6_T(x)||
+        gap = float((outputs[3, s] - outputs[6, s]).norm(dim=1).max())
+        assert m.series["limit_gap"][0][s] == pytest.approx(gap, rel=1e-9)
 
 
 @pytest.mark.parametrize(("S", "expected"), [

@@ -166,6 +166,15 @@ _STATEMENTS = (
         "max_L median_seeds (S(T) - S(T/2)) / (S(T/2) - S(T/4)) <= 1",
         "bound", "theory.long_time:path_assumptions"),
     Statement(
+        "thm6.limit_L", "S6", "Theorem 6 (iv) (shape in L, measured)",
+        "Where the flow interpolates, the trained outputs F^L(x; t) converge as L grows, "
+        "uniformly over the inputs (Theorem 6 (iv) gives no rate; with (ii)'s K~/L the Euler "
+        "error is O(1/L)): off the training sample, networks of depths L and 2L trained to T "
+        "differ by O(1/L).",
+        "max_x ||F^L_T(x) - F^{2L}_T(x)|| on fresh inputs ~ L^-1 (slope in [-1.2, -0.8], "
+        "interval in [-1.5, -0.5])",
+        "rate", "theory.long_time:path_assumptions", **RATE_1L),
+    Statement(
         "lemma18.linalg", "S7", "Lemma 18",
         "Singular-value inequalities: smin(A + A') >= smin(A) - ||A'||_F, "
         "||AB||_F >= smin(A) ||B||_F and ||AB||_F >= ||A||_F smin(B) for the right shapes.",

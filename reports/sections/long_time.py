@@ -69,16 +69,16 @@ def _rows(ctx: Context) -> list[Row]:
             Row("thm6.interpolation", "GELU (unbounded), unclipped", gelu)] + _path_rows(ctx)
 
 
-PATH_IDS = ("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T")
+PATH_IDS = ("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T", "thm6.limit_L")
 """Theorem 6's conclusions with measured constants (one cached run per configuration)."""
 
 
 def _path_rows(ctx: Context) -> list[Row]:
     """The measured-constant checks in a wide (interpolating) and a narrow width at n = 8 (model
-    (3) of the long-time study, 5 seeds, four depths)."""
+    (3) of the long-time study, 5 seeds, five doubling depths: four pairs for the limit in L)."""
     b = dataclasses.replace(study_base(ctx), seeds=(0, 1, 2, 3, 4), **ctx.pick(
         tiny={"n": 4, "m": 8, "L": 2, "depths": (2, 4, 8, 16), "T": 8.0},
-        quick={"m": 16, "L": 2, "depths": (2, 4, 8, 16), "T": 64.0},
+        quick={"m": 16, "L": 2, "depths": (2, 4, 8, 16, 32), "T": 64.0},
         paper={"m": 32, "L": 8, "depths": (8, 16, 32, 64, 128), "T": 160.0}))
     narrow = dataclasses.replace(b, m=1)
     return [Row(sid, f"tanh, m/n = {c.m / c.n:g}, measured constants", c)
