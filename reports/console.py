@@ -1,8 +1,9 @@
 """Progress on stderr for ``check`` and ``report``: a listener of :mod:`numerics.progress`.
 
 On a terminal, a tqdm bar per training (steps, rate, time left, updated as it runs), shown only
-after a training has run for ``delay`` seconds; elsewhere (``report --paper > log 2>&1``) one plain
-line per ``every`` seconds of a training: its label, steps done and an estimate of the time left.
+after a training has run for ``delay`` seconds; elsewhere (``report --paper > log 2>&1``) at
+most one plain line per ``every`` seconds, however short the trainings: the current training's
+number, label, steps done and an estimate of its time left.
 :meth:`Console.line` writes a plain line (a section starting or done) in either mode.
 """
 
@@ -23,13 +24,16 @@ class Console:
         self.delay, self.every = delay, every
         self.bar: Any = None
         self.label, self.first, self.last_done, self.started, self.said = "", 0, -1, 0.0, 0.0
+        self.trainings = 0
 
     def __call__(self, label: str, done: int, total: int) -> None:
         now = time.monotonic()
         if label != self.label or done <= self.last_done:  # another training
             self._close()
-            self.label, self.started, self.said = label, now, now
-            self.first = done - 1
+            self.label, self.started, self.first = label, now, done - 1
+            self.trainings += 1
+            if self.trainings == 1:
+                self.said = now
         self.last_done = done
         if self.tty:
             self._bar(label, done, total)
@@ -37,7 +41,8 @@ class Console:
             self.said = now
             rate = (done - self.first) / max(now - self.started, 1e-9)
             left = (total - done) / rate if rate > 0 else float("inf")
-            self.line(f"{label}: {done}/{total} steps, about {_duration(left)} left")
+            self.line(f"training {self.trainings} ({label}): {done}/{total} steps, about "
+                      f"{_duration(left)} left in it")
 
     def _bar(self, label: str, done: int, total: int) -> None:
         if self.bar is None:

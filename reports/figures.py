@@ -25,7 +25,7 @@ STYLE = {"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "legend.fo
          "xtick.labelsize": 9, "ytick.labelsize": 9, "axes.grid": True, "grid.alpha": 0.3,
          "figure.dpi": 110, "savefig.dpi": 110}
 SCALING_NOTE = {"paper": "model (3): h + V sigma(W h / sqrt q) / (L sqrt m)",
-                "official": "official code: h + sigma(h W) V / L"}
+                "official": "official code: h + sigma(h W) V / L, A and B not trained"}
 
 
 def new(ncols: int = 1, width: float = 5.2, height: float = 3.8,

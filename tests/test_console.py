@@ -34,13 +34,17 @@ def test_plain_lines_say_the_steps_and_the_time_left() -> None:
     for done in range(1, 5):
         console("L=8", done, 4)
     lines = out.getvalue().splitlines()
-    assert lines[-1].startswith("resnet-ode: check x: L=8: 4/4 steps, about 0 s left")
+    assert lines[-1].startswith("resnet-ode: check x: training 1 (L=8): 4/4 steps, about 0 s "
+                                "left")
     assert len(lines) == 4
     quiet = io.StringIO()
     slow = Console("check x", quiet, every=3600.0, tty=False)
     for done in range(1, 5):
         slow("L=8", done, 4)
     assert quiet.getvalue() == ""  # a short training says nothing
+    slow.said -= 3600.0  # an hour of short trainings later, the next one is told
+    slow("L=16", 1, 4)
+    assert "training 2 (L=16): 1/4 steps" in quiet.getvalue()
 
 
 def test_terminal_bar_counts_the_steps() -> None:

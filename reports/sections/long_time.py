@@ -81,8 +81,12 @@ def _path_rows(ctx: Context) -> list[Row]:
         quick={"m": 16, "L": 2, "depths": (2, 4, 8, 16, 32), "T": 64.0},
         paper={"m": 32, "L": 8, "depths": (8, 16, 32, 64, 128), "T": 160.0}))
     narrow = dataclasses.replace(b, m=1)
-    return [Row(sid, f"tanh, m/n = {c.m / c.n:g}, measured constants", c)
-            for c in (b, narrow) for sid in PATH_IDS]
+    configs = [(b, ""), (narrow, "")]
+    if ctx.scale == "quick":  # m = 1 interpolates when deep and long enough: the paper scale's
+        configs.append((dataclasses.replace(narrow, T=160.0, depths=(8, 16, 32, 64)),
+                        ", deep (L = 8..64), T = 160"))  # narrow row, at quick cost
+    return [Row(sid, f"tanh, m/n = {c.m / c.n:g}{what}, measured constants", c)
+            for c, what in configs for sid in PATH_IDS]
 
 
 def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
