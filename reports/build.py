@@ -248,7 +248,7 @@ def _write(spec: RunSpec, done: list[tuple[Any, dict[str, Any]]], total_s: float
             evidence.setdefault(key, []).extend(lines)
     violations = [{"id": f"violation.{c['id']}.{c['config_file'].split('/')[-1][:-5]}",
                    "text": f"{c['id']} ({catalog[c['id']].paper_ref}) is violated for "
-                           f"{c['label']}: measured {c['measured']} against bound {c['bound']}"
+                           f"{c['label']}: {c['verdict_rule']}"
                            + (f" ({c['notes']})" if c["notes"] else ""),
                    "command": f"resnet-ode check {c['id']} --config {c['config_file']}"}
                   for c in checks if c["verdict"] == "violated"]
