@@ -130,7 +130,9 @@ S12 = Section(
     figure_note=lambda data: (
         "Convolutional residual: a 1-D signal of q/2 positions and 2 channels, 2 hidden channels, "
         "kernel 3 (general model (11), C^2 with f(0, .) = 0), tied initialization; smooth GP "
-        f"initialization of model (3). Clipped flow. Scaling: {figures.SCALING_NOTE['paper']}."))
+        "initialization of model (3), whose three curves (tanh, GELU, ReLU) coincide: the gap "
+        "there is the initialization's, which training barely changes. Clipped flow. Scaling: "
+        f"{figures.SCALING_NOTE['paper']}."))
 
 
 # --------------------------------------------------------------------------- S13
