@@ -273,8 +273,8 @@ def path_runs(config: Config) -> dict[str, Any]:
     l(t), the running infimum mu(t) = inf_{s <= t} G/l (over the recorded times; the last entry
     is the streamed infimum over every iteration), S(t) = sup_{s <= t} L max_k ||Z_{k+1}(s) -
     Z_k(s)|| (the last entry streamed, as in :func:`curve`) and sup_t max_k ||Z_{k+1} - Z_k||
-    (streamed); ``F_fresh``, the trained networks F^L_T on :func:`fresh_inputs` (seeds, inputs,
-    d').  Cached: the checks of one configuration share it."""
+    (streamed); ``F_fresh``, the trained networks F^L_T on :func:`fresh_inputs` (a float64
+    tensor: seeds, inputs, d').  Cached: the checks of one configuration share it."""
     every = max(1, config.iterations // PATH_POINTS)
     out: dict[str, Any] = {"depths": list(config.depths), "per_depth": []}
     X_fresh = fresh_inputs(config)
@@ -290,18 +290,17 @@ def path_runs(config: Config) -> dict[str, Any]:
             "L": L, "loss": result.series["loss"].double().tolist(), "mu": mu.tolist(),
             "S": [list(col) for col in zip(*S, strict=True)],
             "sup_gap": [float(v) for v in result.maxima["gap"]],
-            "F_fresh": F.double().tolist()})
+            "F_fresh": F.double()})
     return out
 
 
 def limit_gaps(per_depth: list[dict[str, Any]]) -> list[list[float]]:
-    """Theorem 6 (iii) in L: for consecutive depths L_j < L_(j+1), per seed, max over the fresh
+    """Theorem 6 (iv) in L: for consecutive depths L_j < L_(j+1), per seed, max over the fresh
     inputs of ||F^(L_j)_T(x) - F^(L_(j+1))_T(x)|| (F^L = F_inf + c / L + o(1/L) makes it ~ 1/L
     for doubling depths)."""
     out = []
     for a, b in itertools.pairwise(per_depth):
-        diff = (torch.tensor(a["F_fresh"], dtype=torch.float64)
-                - torch.tensor(b["F_fresh"], dtype=torch.float64))  # (seeds, inputs, d')
+        diff = a["F_fresh"] - b["F_fresh"]  # (seeds, inputs, d')
         out.append([float(v) for v in diff.norm(dim=-1).amax(dim=-1)])
     return out
 

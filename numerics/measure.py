@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import json
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -634,8 +632,7 @@ def _table1_run(activation: str, init: str, L: int, seed: int, config: Config) -
     :data:`RUN_KEYS` (roughness and moved: the mean over the two convolutions; cached, so that
     the L = 1 reference of an activation is trained once per seed)."""
     data_name = "digits" if config.data in ("gaussian", "sphere") else config.data
-    digest = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode()).hexdigest()
-    name = f"table1-{activation}-{init}-L{L}-seed{seed}-{digest[:12]}"
+    name = f"table1-{activation}-{init}-L{L}-seed{seed}"  # of other settings: ignored
     out = realdata.run_table1(activation, init, L=L, epochs=config.epochs, subset=config.subset,
                               seed=seed, device=config.device, data=data_name,
                               data_dir=config.data_dir, lr=config.lr, channels=config.channels,

@@ -386,11 +386,7 @@ def run_table1(activation: str, init: str, *, L: int = 256, epochs: int = 180,
         "displacement": displacement(model, initial),
         "trajectories": entry_trajectories(model, n_entries, seed), "trajectories_init": traj0,
         "losses": losses, "n_train": len(y), "n_test": len(images.y_test),
-        "config": {"activation": activation, "init": init, "L": L, "epochs": epochs,
-                   "subset": subset, "seed": seed, "device": str(dev), "data": images.name,
-                   "lr": lr, "batch_size": batch_size, "momentum": momentum,
-                   "weight_decay": weight_decay, "channels": channels,
-                   "stem": STEMS[images.name]},
+        "config": {**settings, "device": str(dev), "stem": STEMS[images.name]},
     }
 
 

@@ -162,19 +162,18 @@ def _section(sec: Any, spec: RunSpec, progress: Any, shared: dict[str, Any]) -> 
     saved = progress.load(sec.key, fp)
     if saved is not None:
         return {**saved, "resumed": True}
-    ctx = dataclasses.replace(ctx, checkpoints=progress.checkpoints(sec.key, fp))
-    computed = _compute(sec, ctx, ids)
+    computed = _compute(sec, ctx, ids, progress.checkpoints(sec.key, fp))
     progress.save(sec.key, fp, computed)
     return {**computed, "resumed": False}
 
 
-
-def _compute(sec: Any, ctx: Any, ids: tuple[str, ...]) -> dict[str, Any]:
-    """Run a section's rows and figure data; the result as it round-trips through JSON."""
+def _compute(sec: Any, ctx: Any, ids: tuple[str, ...], checkpoints: Path) -> dict[str, Any]:
+    """Run a section's rows and figure data, its trainings checkpointing under
+    ``checkpoints``; the result as it round-trips through JSON."""
     from numerics.progress import checkpointing
     from reports.provenance import measure_usage
 
-    with measure_usage(ctx.device) as usage, checkpointing(ctx.checkpoints):
+    with measure_usage(ctx.device) as usage, checkpointing(checkpoints):
         checks = []
         rows = [r for r in sec.rows(ctx) if r.id in ids]
         for j, row in enumerate(rows, 1):

@@ -13,6 +13,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+from reports.text import duration
+
 
 class Console:
     """A :data:`numerics.progress.Listener` writing to ``stream`` (see the module docstring)."""
@@ -42,7 +44,7 @@ class Console:
             rate = (done - self.first) / max(now - self.started, 1e-9)
             left = (total - done) / rate if rate > 0 else float("inf")
             self.line(f"training {self.trainings} ({label}): {done}/{total} steps, about "
-                      f"{_duration(left)} left in it")
+                      f"{duration(left)} left in it")
 
     def _bar(self, label: str, done: int, total: int) -> None:
         if self.bar is None:
@@ -69,13 +71,3 @@ class Console:
     def close(self) -> None:
         """Remove the bar of the last training."""
         self._close()
-
-
-def _duration(seconds: float) -> str:
-    if seconds == float("inf"):
-        return "an unknown time"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

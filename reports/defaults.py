@@ -40,9 +40,6 @@ def default(statement_id: str, scale: str = "quick") -> Default:
     reason (see the module docstring)."""
     statement = catalog[statement_id]
     candidates = rows(statement_id, scale)
-    if not candidates:  # a section without a row for this id at this scale
-        return Default(Row(statement_id, "the global default", Config()), scale,
-                       f"the report has no {scale} row for {statement_id}")
     for row in candidates:
         if not statement.assumptions(row.config):
             return Default(row, scale)

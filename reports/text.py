@@ -9,6 +9,15 @@ from theory.catalog import CheckResult
 from theory.config import Config
 
 
+def duration(seconds: float) -> str:
+    """A time for humans: ``42s``, ``3m05s``, ``2h07m``; ``unknown`` for an infinite one."""
+    if not math.isfinite(seconds):
+        return "unknown"
+    s = round(seconds)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else \
+        f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
 def fmt(value: float | str | None, digits: int = 4) -> str:
     """A number for humans: ``n/a`` for None, ``inf`` for infinities, 4 significant digits;
     strings (JSON's stand-ins "inf", "nan" for non-finite floats) pass through."""

@@ -34,7 +34,7 @@ def test_plain_lines_say_the_steps_and_the_time_left() -> None:
     for done in range(1, 5):
         console("L=8", done, 4)
     lines = out.getvalue().splitlines()
-    assert lines[-1].startswith("resnet-ode: check x: training 1 (L=8): 4/4 steps, about 0 s "
+    assert lines[-1].startswith("resnet-ode: check x: training 1 (L=8): 4/4 steps, about 0s "
                                 "left")
     assert len(lines) == 4
     quiet = io.StringIO()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -27,14 +26,14 @@ Checks = list[dict[str, Any]]  # CheckResult.to_dict() records, with "label" and
 
 @dataclasses.dataclass(frozen=True)
 class Context:
-    """Settings of one run: scale, base seed, device, real-data folder, checkpoint folder;
-    ``shared`` holds data that several sections of the same run use (Figure 1)."""
+    """Settings of one run: scale, base seed, device, real-data folder; ``shared`` holds data
+    that several sections of the same run use (Figure 1).  Long trainings checkpoint through
+    :func:`numerics.progress.checkpoint` (the report names the section's folder)."""
 
     scale: str
     seed: int = 0
     device: str = "cpu"
     data_dir: str | None = None
-    checkpoints: Path | None = None
     shared: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
 
     def pick(self, **by_scale: Any) -> Any:
@@ -46,10 +45,6 @@ class Context:
         seeds = fields.pop("seeds", (0, 1, 2))
         return Config(seed=self.seed, seeds=tuple(self.seed + s for s in seeds),
                       device=self.device, **fields)
-
-    def checkpoint(self, name: str) -> Path | None:
-        """A checkpoint file for a long training of this section (None: no checkpoints)."""
-        return None if self.checkpoints is None else self.checkpoints / f"{name}.pt"
 
 
 @dataclasses.dataclass(frozen=True)

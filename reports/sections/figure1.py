@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from numerics import progress
 from numerics.data import make_data
 from numerics.flow import Flow, train
 from numerics.init import init_params
@@ -87,7 +88,7 @@ def _compute(ctx: Context, st: Setting) -> dict[str, Any]:
         params = init_params("tied", L=L, seeds=seeds, device=ctx.device, **sizes)
         result = train(params, X.to(ctx.device), Y.to(ctx.device), flow, MLP(st.activation),
                        record_every=1, record_times=times, snapshots=True,
-                       checkpoint=ctx.checkpoint(f"figure1-L{L}"))
+                       checkpoint=progress.checkpoint(f"figure1-L{L}"))
         gap = torch.cummax(result.series["gap"], dim=0).values  # max over [0, t]
         for i in marks:
             left[str(i)].append([float(v) for v in gap[i]])

@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from numerics import longtime
+from numerics import longtime, progress
 from numerics.data import make_data
 from numerics.flow import Flow, train
 from numerics.init import init_params
@@ -100,7 +100,7 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
                                seeds=(ctx.seed,), device=ctx.device), X, Y,
                    Flow.from_config(config), MLP(st.activation, st.scaling),
                    record_every=max(1, N // 400),
-                   record_times=times, snapshots=True, checkpoint=ctx.checkpoint("figure2"),
+                   record_times=times, snapshots=True, checkpoint=progress.checkpoint("figure2"),
                    checkpoint_every=max(100, N // 50))
     gen = torch.Generator().manual_seed(ctx.seed)
     i, j = (int(v) for v in torch.randint(0, st.d, (1,), generator=gen).tolist()

@@ -42,6 +42,7 @@ from typing import Any, TextIO
 from reports.io import atomic_write_json, out_lock
 from reports.progress import code_version
 from reports.sweep.spec import Sweep
+from reports.text import duration
 from theory.config import Config
 from theory.errors import ConfigError
 
@@ -381,7 +382,7 @@ class ProgressBar:
             self.bar.set_postfix_str(status, refresh=False)
             self.bar.update(count)
         else:
-            print(f"sweep: {status}, ETA {_duration(eta)}", file=self.stream, flush=True)
+            print(f"sweep: {status}, ETA {duration(eta)}", file=self.stream, flush=True)
 
     def note(self, line: str) -> None:
         if self.bar is not None:
@@ -392,12 +393,6 @@ class ProgressBar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def _duration(seconds: float) -> str:
-    s = round(seconds)
-    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else \
-        f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
 def _one_line(exc: BaseException) -> str:
