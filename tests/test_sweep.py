@@ -48,7 +48,7 @@ def tiny(config: Config) -> list[dict[str, float]]:
     if config.m == FAILING_M:
         raise ValueError(f"m={config.m} fails on purpose")
     hang = os.environ.get(HANG_ENV)
-    if hang and config.m == 4 and not Path(hang).exists():
+    if hang and config.m == 4 and _first_to_claim(f"{hang}.claim"):
         Path(f"{hang}.tmp").write_text(str(os.getpid()))
         os.replace(f"{hang}.tmp", hang)
         time.sleep(120)  # until the test kills this worker
@@ -56,6 +56,16 @@ def tiny(config: Config) -> list[dict[str, float]]:
     result = run_config(config, seeds=config.seeds)
     return [{"loss": float(result.series["loss"][-1, j]), "gap": float(result.max_gap[j]),
              "m": config.m} for j in range(len(config.seeds))]
+
+
+def _first_to_claim(path: str) -> bool:
+    """True in exactly one of the workers that race for ``path`` (created exclusively): two
+    m = 4 tasks starting at once must not both hang."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 def tiny_reference(config: Config, seed: int) -> dict[str, float]:
