@@ -35,8 +35,10 @@ ACTIVATIONS = {"identity": 0, "tanh": 1, "gelu": 2, "relu": 3, "sigmoid": 4, "so
                "sin": 6, "erf": 7}
 MAX_QM = 16384  # beyond this the per-call overhead is negligible and BLAS wins
 _SOURCE = Path(__file__).with_name("model3_sweep.c")
-_FLAGS = ("-O3", "-funroll-loops", "-march=native", "-fno-math-errno", "-fopenmp-simd", "-shared",
-          "-fPIC")
+# -mprefer-vector-width=256: the AVX2 variants of libmvec's erff and expf where the CPU's tuning
+# prefers 128-bit vectors (Zen 1: 1.2x and 1.6x faster than the SSE ones, measured)
+_FLAGS = ("-O3", "-funroll-loops", "-march=native", "-mprefer-vector-width=256", "-fno-math-errno",
+          "-fopenmp-simd", "-shared", "-fPIC")
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep")
 
 
