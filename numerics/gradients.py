@@ -155,8 +155,12 @@ class Workspace:
         self.grads = Grads(self._gA, (self._gV.transpose(0, 1), self._gW.transpose(0, 1)),
                            self._gB)
         act = activations.get(residual.activation)
-        self.native = native.sweeps(act.name, q, m, params.A.dtype, params.A.device) \
+        sweeps = native.sweeps(act.name, q, m, params.A.dtype, params.A.device) \
             if self.engine == "native" else None
+        self.native = None if sweeps is None else sweeps.bind(
+            self.s_out, self.s_in, V, W, *(t.transpose(0, 1) for t in (
+                self.H, self.activations, self.U, self.P, self._gV, self._gW)),
+            None if params0 is None else params0.Z)  # type: ignore[arg-type]
         if self.native is None:
             self._prepare_torch_sweeps(act)
 
@@ -201,33 +205,19 @@ class Workspace:
         with torch.no_grad():
             torch.bmm(self.X, p.A.mT, out=self.H[0])
             if self.native is not None:
-                self._native_forward()
+                self.native.forward()
             else:
                 self._torch_forward()
             torch.baddbmm(self.Y, self.H[L], p.B.mT, beta=-1, out=self.R)
             torch.sum(self.R * self.R, dim=(1, 2), out=self._loss).mul_(c)
             torch.baddbmm(self.P[L], self.R, p.B, beta=0, alpha=2 * c, out=self.P[L])
             if self.native is not None:
-                self._native_backward(step)
+                self.layer_stats = self.native.backward(step)
             else:
                 self._torch_backward()
             torch.bmm(self.P[0].mT, self.X, out=self._gA)
             torch.baddbmm(self._gB, self.R.mT, self.H[L], beta=0, alpha=2 * c, out=self._gB)
         return self._loss, self.grads
-
-    def _native_forward(self) -> None:
-        V, W = self.params.Z
-        self.native.forward(self.s_out, self.s_in, V, W,  # type: ignore[union-attr]
-                             self.H.transpose(0, 1), self.activations.transpose(0, 1),
-                             self.U.transpose(0, 1))
-
-    def _native_backward(self, step: float = 0.0) -> None:
-        V, W = self.params.Z
-        self.layer_stats = self.native.backward(  # type: ignore[union-attr]
-            self.s_out, self.s_in, V, W, self.H.transpose(0, 1),
-            self.activations.transpose(0, 1), self.U.transpose(0, 1), self.P.transpose(0, 1),
-            self._gV.transpose(0, 1), self._gW.transpose(0, 1),
-            None if self.params0 is None else self.params0.Z, step)  # type: ignore[arg-type]
 
     def _torch_forward(self) -> None:
         p = self.params

@@ -7,9 +7,11 @@ The source is specialised at compile time to (q, m, dtype, activation) and compi
 system C compiler on first use (about a second), then cached under
 ``$RESNET_ODE_CACHE`` (default ``~/.cache/resnet-ode``) keyed by a hash of source, flags and
 compiler.  Vector maths comes from glibc's libmvec where available (a second build without it is
-tried otherwise).  Independent networks (b > 1) are shared by two threads, the caller and one
-pool thread, through a counter (a thread woken late takes fewer networks); ctypes releases the
-GIL during the foreign call.
+tried otherwise).  :meth:`Sweeps.bind` builds the foreign-call arguments once per workspace, so
+a training step costs two foreign calls.  Independent networks (b > 1) are shared by two threads,
+the caller and one pool thread, through a counter (a thread woken late takes fewer networks),
+where the sweep has at least 2^17 multiply-adds (below that the pool thread's wake-up costs more
+than it saves, measured); ctypes releases the GIL during the foreign call.
 
 :func:`sweeps` returns None (and the caller uses torch) when the device is not the CPU, the
 activation has no C form (a user's sympy expression), q m is large (torch's BLAS is then the
@@ -34,6 +36,7 @@ import torch
 ACTIVATIONS = {"identity": 0, "tanh": 1, "gelu": 2, "relu": 3, "sigmoid": 4, "softplus": 5,
                "sin": 6, "erf": 7}
 MAX_QM = 16384  # beyond this the per-call overhead is negligible and BLAS wins
+_SPLIT_MACS = 1 << 17  # b L n q m below which one thread does a sweep (set by measurement)
 _SOURCE = Path(__file__).with_name("model3_sweep.c")
 # -mprefer-vector-width=256: the AVX2 variants of libmvec's erff and expf where the CPU's tuning
 # prefers 128-bit vectors (Zen 1: 1.2x and 1.6x faster than the SSE ones, measured)
@@ -154,57 +157,76 @@ class Sweeps:
     """The compiled forward and backward sweeps for one (activation, q, m, dtype)."""
 
     def __init__(self, lib: ctypes.CDLL, double: bool) -> None:
-        self._forward, self._backward = lib.forward, lib.backward
-        self._scalar = ctypes.c_double if double else ctypes.c_float
+        self.lib, self.scalar = lib, ctypes.c_double if double else ctypes.c_float
 
-    def _split(self, call: object, b: int, *args: object) -> None:
-        """call(claimed, from_back, b, ...) on this thread (networks from the front) and, for
-        b > 1, on a pool thread (from the back), sharing the counter of networks taken: a thread
-        woken late (0.1-0.5 ms on a shared 2-core VM) or slowed takes fewer."""
-        claimed = ctypes.byref(ctypes.c_int(0))
-        other = _POOL.submit(call, claimed, 1, b, *args) if b > 1 else None  # type: ignore[arg-type]
-        call(claimed, 0, b, *args)  # type: ignore[operator]
-        if other is not None:
-            other.result()
+    def bind(self, s_out: float, s_in: float, V: torch.Tensor, W: torch.Tensor,
+             H: torch.Tensor, A: torch.Tensor, D: torch.Tensor, P: torch.Tensor,
+             gV: torch.Tensor, gW: torch.Tensor,
+             Z0: tuple[torch.Tensor, torch.Tensor] | None = None) -> Bound:
+        """The sweeps bound to these buffers (updated in place between calls): V (b, L, q, m),
+        W (b, L, m, q) as stored (scaled by s_out, s_in inside); H (b, L+1, n, q), A = sigma(u)
+        and D = sigma'(u) (b, L, n, m); P (b, L+1, n, q); the gradients gV (b, L, q, m) and
+        gW (b, L, m, q); the initial weights Z0 = (V0, W0) for the per-layer metrics."""
+        return Bound(self, s_out, s_in, (V, W, H, A, D, P, gV, gW), Z0)
 
-    def forward(self, s_out: float, s_in: float, V: torch.Tensor, W: torch.Tensor,
-                H: torch.Tensor, A: torch.Tensor, D: torch.Tensor) -> None:
-        """V (b, L, q, m), W (b, L, m, q) as stored (scaled by s_out, s_in inside); H
-        (b, L+1, n, q) with H[:, 0] given; fills H[:, 1:], A = sigma(u), D = sigma'(u)
-        (b, L, n, m)."""
-        b, L, n = V.shape[0], V.shape[1], H.shape[2]
-        args = [ctypes.c_int(L), ctypes.c_int(n), self._scalar(s_out), self._scalar(s_in)]
-        for t in (V, W, H, A, D):
-            args += [_ptr(t), *_strides(t)]
-        self._split(self._forward, b, *args)
 
-    def backward(self, s_out: float, s_in: float, V: torch.Tensor, W: torch.Tensor,
-                 H: torch.Tensor, A: torch.Tensor, D: torch.Tensor, P: torch.Tensor,
-                 gV: torch.Tensor, gW: torch.Tensor,
-                 Z0: tuple[torch.Tensor, torch.Tensor] | None = None,
-                 step: float = 0.0) -> LayerStats | None:
-        """V, W as in :meth:`forward`, H, A, D as it left them; P (b, L+1, n, q) with P[:, L]
-        given; fills P[:, :L] and the gradients gV = s_out p^T a, gW = s_in g^T h (b, L, ...)
-        with g = D * (p s_out V).  With the initial weights Z0 = (V0, W0), also the per-layer
-        norms of the metrics at the weights on entry, computed while each layer is in cache.
-        A nonzero ``step`` then also updates V <- V + step gV, W <- W + step gW (in cache)."""
-        b, L, n = V.shape[0], V.shape[1], H.shape[2]
-        args = [ctypes.c_int(L), ctypes.c_int(n), self._scalar(s_out), self._scalar(s_in),
-                self._scalar(step)]
-        for t in (V, W, H, A, D, P, gV, gW):
-            args += [_ptr(t), *_strides(t)]
-        stats = None
+class Bound:
+    """:class:`Sweeps` bound to one workspace's buffers: the foreign-call arguments are built
+    once, so that a training step costs two foreign calls and no Python per tensor."""
+
+    def __init__(self, sweeps: Sweeps, s_out: float, s_in: float,
+                 buffers: tuple[torch.Tensor, ...], Z0: tuple[torch.Tensor, torch.Tensor] | None
+                 ) -> None:
+        V, H = buffers[0], buffers[2]
+        b, L, n, q, m = V.shape[0], V.shape[1], H.shape[2], V.shape[2], V.shape[3]
+        self.buffers, self._lib, self._scalar = buffers, sweeps.lib, sweeps.scalar
+        self._claimed = ctypes.c_int(0)
+        # two threads only where a sweep's products outweigh a pool thread's wake-up
+        self._threads = 2 if b > 1 and b * L * n * q * m >= _SPLIT_MACS else 1
+        head = [ctypes.byref(self._claimed), ctypes.c_int(0), ctypes.c_int(b), ctypes.c_int(L),
+                ctypes.c_int(n), self._scalar(s_out), self._scalar(s_in)]
+        self._forward = [*head, *_pointers(buffers[:5])]
+        self._backward = [*head, self._scalar(0.0), *_pointers(buffers)]
+        self.stats: LayerStats | None = None
         if Z0 is None:
             zero = ctypes.c_longlong(0)
-            args += [None, zero, zero, None, zero, zero, *[None] * 5]
+            self._backward += [None, zero, zero, None, zero, zero, *[None] * 5]
         else:
-            stats = LayerStats(torch.empty(b, L - 1, dtype=torch.float64),
-                               *(torch.empty(b, L, dtype=torch.float64) for _ in range(4)))
-            for t in Z0:
-                args += [_ptr(t), *_strides(t)]
-            args += [_ptr(getattr(stats, f.name)) for f in dataclasses.fields(stats)]
-        self._split(self._backward, b, *args)
-        return stats
+            self.stats = LayerStats(torch.empty(b, L - 1, dtype=torch.float64),
+                                    *(torch.empty(b, L, dtype=torch.float64) for _ in range(4)))
+            self._backward += [*_pointers(Z0), *(_ptr(getattr(self.stats, f.name))
+                                                 for f in dataclasses.fields(self.stats))]
+
+    def _run(self, call: object, args: list[object]) -> None:
+        """call(claimed, from_back, ...) on this thread (networks from the front) and, with two
+        threads, on a pool thread (from the back), sharing the counter of networks taken: a
+        thread woken late (0.1-0.5 ms on a shared 2-core VM) or slowed takes fewer."""
+        self._claimed.value = 0
+        if self._threads == 1:
+            call(*args)  # type: ignore[operator]
+            return
+        other = _POOL.submit(call, args[0], ctypes.c_int(1), *args[2:])  # type: ignore[arg-type]
+        call(*args)  # type: ignore[operator]
+        other.result()
+
+    def forward(self) -> None:
+        """Fills H[:, 1:] from H[:, 0], and A, D."""
+        self._run(self._lib.forward, self._forward)
+
+    def backward(self, step: float = 0.0) -> LayerStats | None:
+        """With H, A, D as the forward left them and P[:, L] given: fills P[:, :L] and the
+        gradients gV = s_out p^T a, gW = s_in g^T h with g = D * (p s_out V).  With Z0, also
+        the per-layer norms of the metrics at the weights on entry (:attr:`stats`, overwritten
+        by each call), computed while each layer is in cache.  A nonzero ``step`` then also
+        updates V <- V + step gV, W <- W + step gW (in cache)."""
+        self._backward[7] = self._scalar(step)
+        self._run(self._lib.backward, self._backward)
+        return self.stats
+
+
+def _pointers(tensors: tuple[torch.Tensor, ...]) -> list[object]:
+    """Each tensor's data pointer and (network, layer) strides (blocks_contiguous views)."""
+    return [arg for t in tensors for arg in (_ptr(t), *_strides(t))]
 
 
 def sweeps(activation: str, q: int, m: int, dtype: torch.dtype,
