@@ -332,11 +332,12 @@ def _check_divergence(i: int, row: Tensor, max_norm: float | None) -> None:
     values = row.tolist()
     for name in ("loss", "z_norm", "a_norm", "b_norm"):
         for j, v in enumerate(values[ROW[name]]):
+            if math.isfinite(v) and (max_norm is None or name == "loss" or v <= max_norm):
+                continue
             label = name if row.shape[1] == 1 else f"{name}[network {j}]"
             if not math.isfinite(v):
                 raise DivergenceError(i, label, v)
-            if max_norm is not None and name != "loss" and v > max_norm:
-                raise DivergenceError(i, label, v, max_norm)
+            raise DivergenceError(i, label, v, max_norm)
 
 
 def _check_train_args(record_every: int, checkpoint_every: int, max_norm: float | None) -> None:

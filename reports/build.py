@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import sys
 import time
@@ -77,7 +78,14 @@ def run_report(args: argparse.Namespace) -> int:
     """The ``report`` subcommand: build the report, return the exit status."""
     from reports.markdown import counts
 
-    results = build_report(RunSpec.from_args(args))
+    spec = RunSpec.from_args(args)
+    if args.workers is None and args.scheduler is None:
+        results = build_report(spec)
+    else:
+        from reports.sweep import engine
+
+        with engine.executor(args.scheduler, args.workers) as on:
+            results = build_report(spec, on.client)
     k = counts(results["checks"])
     print(f"resnet-ode: report written to {args.out}/report.md ({len(results['checks'])} checks: "
           f"{k['holds']} hold, {k['violated']} violated, {k['vacuous']} vacuous, {k['n/a']} not "
@@ -85,10 +93,11 @@ def run_report(args: argparse.Namespace) -> int:
     return EXIT_VIOLATION if k["violated"] else EXIT_OK
 
 
-def build_report(spec: RunSpec) -> dict[str, Any]:
-    """Compute (or resume) every selected section and write the outputs; returns results.json."""
-    from tqdm import tqdm
+def build_report(spec: RunSpec, client: Any = None) -> dict[str, Any]:
+    """Compute (or resume) every selected section and write the outputs; returns results.json.
 
+    ``client``: a ``distributed.Client`` whose workers compute the sections (those that share
+    data, :attr:`Section.shares`, in one task), all submitted at once; None: here, in order."""
     from numerics.device import cpu_threads
     from numerics.progress import listening
     from reports.console import Console
@@ -101,21 +110,130 @@ def build_report(spec: RunSpec) -> dict[str, Any]:
     with out_lock(spec.out), cpu_threads(), listening(console):
         previous = _previous_outputs(spec)
         progress = Progress(spec.out)
-        shared: dict[str, Any] = {}  # data that several sections of this run use (Figure 1)
         selected = [s for s in SECTIONS if spec.only is None or set(s.ids) & set(spec.only)]
-        done = []
-        for j, sec in enumerate(tqdm(selected, desc="report", disable=not console.tty), 1):
-            began = time.perf_counter()
-            if not console.tty:
-                console.line(f"section {sec.key} ({j}/{len(selected)}) ...")
-            done.append((sec, _section(sec, spec, progress, shared)))
-            if not console.tty:
-                how = "resumed" if done[-1][1]["resumed"] else "done"
-                console.line(f"section {sec.key} {how} in {time.perf_counter() - began:.1f} s")
+        run = _here if client is None else functools.partial(_on_dask, client)
+        done = run(selected, spec, progress, console)
         console.close()
         results = _write(spec, done, time.perf_counter() - start)
         _remove_stale(spec.out, previous, results)
         return results
+
+
+@dataclasses.dataclass(frozen=True)
+class _Work:
+    """A section to compute: its selected ids, progress fingerprint and checkpoint folder."""
+
+    key: str
+    ids: tuple[str, ...]
+    fp: str
+    checkpoints: Path
+
+
+def _context(spec: RunSpec, shared: dict[str, Any]) -> Any:
+    from reports.sections import Context
+
+    return Context(spec.scale, spec.seed, spec.device, spec.data_dir, shared=shared)
+
+
+def _work(sec: Any, spec: RunSpec, progress: Any) -> tuple[_Work, dict[str, Any] | None]:
+    """What computing ``sec`` takes, and its saved progress when the fingerprint matches."""
+    from reports.progress import fingerprint
+
+    ids = tuple(i for i in sec.ids if spec.only is None or i in spec.only)
+    fp = fingerprint(sec.settings(_context(spec, {}), ids))
+    work = _Work(sec.key, ids, fp, progress.checkpoints(sec.key, fp))
+    saved = progress.load(sec.key, fp)
+    return work, None if saved is None else {**saved, "resumed": True}
+
+
+def _here(selected: list[Any], spec: RunSpec, progress: Any, console: Any
+          ) -> list[tuple[Any, dict[str, Any]]]:
+    """Each section in order in this process (one ``Context.shared`` for the run), its progress
+    saved as it finishes."""
+    from tqdm import tqdm
+
+    shared: dict[str, Any] = {}  # data that several sections of this run use (Figure 1)
+    done = []
+    for j, sec in enumerate(tqdm(selected, desc="report", disable=not console.tty), 1):
+        began = time.perf_counter()
+        if not console.tty:
+            console.line(f"section {sec.key} ({j}/{len(selected)}) ...")
+        work, result = _work(sec, spec, progress)
+        if result is None:
+            computed = _compute(sec, _context(spec, shared), work.ids, work.checkpoints)
+            progress.save(sec.key, work.fp, computed)
+            result = {**computed, "resumed": False}
+        done.append((sec, result))
+        if not console.tty:
+            how = "resumed" if result["resumed"] else "done"
+            console.line(f"section {sec.key} {how} in {time.perf_counter() - began:.1f} s")
+    return done
+
+
+def _on_dask(client: Any, selected: list[Any], spec: RunSpec, progress: Any, console: Any
+             ) -> list[tuple[Any, dict[str, Any]]]:
+    """The sections not saved, as Dask tasks (sections sharing data in one), each saved as its
+    task finishes.  Tasks are handed out in report order, one per worker thread at a time (Dask
+    would otherwise queue them on workers at once, and a long one could wait behind another
+    while a worker idles)."""
+    from distributed import as_completed
+
+    from reports.progress import code_version
+
+    results: dict[str, dict[str, Any]] = {}
+    groups: dict[str, list[_Work]] = {}
+    for sec in selected:
+        work, saved = _work(sec, spec, progress)
+        if saved is not None:
+            results[sec.key] = saved
+        else:
+            groups.setdefault(sec.shares or sec.key, []).append(work)
+    console.line(f"{len(results)} sections resumed, {sum(map(len, groups.values()))} to compute "
+                 f"in {len(groups)} tasks on {len(client.nthreads())} workers")
+    queue, futures, busy = list(groups.values()), {}, set()
+    running = as_completed(loop=client.loop)
+
+    def top_up() -> None:
+        while queue and len(busy) < max(1, sum(client.nthreads().values())):
+            works = queue.pop(0)
+            future = client.submit(compute_sections, spec, works, pure=False)
+            futures[future] = works
+            busy.add(future)
+            running.add(future)
+
+    version, began = code_version(), time.perf_counter()
+    top_up()
+    try:
+        for future in running:
+            busy.discard(future)
+            out = future.result()  # a section's exception is raised here, as in-process
+            if out["version"] != version:
+                raise RuntimeError(f"the workers run code version {out['version']}, this "
+                                   f"checkout {version}: install the same code on the workers")
+            for work, computed in zip(futures[future], out["sections"], strict=True):
+                progress.save(work.key, work.fp, computed)
+                results[work.key] = {**computed, "resumed": False}
+                console.line(f"section {work.key} done at {time.perf_counter() - began:.1f} s "
+                             f"({computed['usage']['wall_s']:.1f} s on a worker)")
+            top_up()
+    finally:
+        client.cancel(list(futures))
+    return [(sec, results[sec.key]) for sec in selected]
+
+
+def compute_sections(spec: RunSpec, works: list[_Work]) -> dict[str, Any]:
+    """On a worker: the sections ``works`` in order, sharing one ``Context.shared``, with
+    :data:`numerics.device.THREADS` torch threads (as in-process: the same numbers); returns
+    the code version and each section's result."""
+    from numerics.device import cpu_threads
+    from reports.progress import code_version
+    from reports.sections import SECTIONS
+
+    by_key, shared = {s.key: s for s in SECTIONS}, {}  # type: ignore[var-annotated]
+    with cpu_threads():
+        sections = [_compute(by_key[w.key], _context(spec, shared), w.ids, w.checkpoints)
+                    for w in works]
+    return {"version": code_version(), "sections": sections}
 
 
 def _previous_outputs(spec: RunSpec) -> set[str]:
@@ -149,22 +267,6 @@ def _remove_stale(out: Path, previous: set[str], results: dict[str, Any]) -> Non
     written |= {s["figure"] for s in results["sections"] if s["figure"]}
     for name in previous - written:
         (out / name).unlink(missing_ok=True)
-
-
-def _section(sec: Any, spec: RunSpec, progress: Any, shared: dict[str, Any]) -> dict[str, Any]:
-    """A section's saved progress when its fingerprint matches, else computed and saved."""
-    from reports.progress import fingerprint
-    from reports.sections import Context
-
-    ids = tuple(i for i in sec.ids if spec.only is None or i in spec.only)
-    ctx = Context(spec.scale, spec.seed, spec.device, spec.data_dir, shared=shared)
-    fp = fingerprint(sec.settings(ctx, ids))
-    saved = progress.load(sec.key, fp)
-    if saved is not None:
-        return {**saved, "resumed": True}
-    computed = _compute(sec, ctx, ids, progress.checkpoints(sec.key, fp))
-    progress.save(sec.key, fp, computed)
-    return {**computed, "resumed": False}
 
 
 def _compute(sec: Any, ctx: Any, ids: tuple[str, ...], checkpoints: Path) -> dict[str, Any]:

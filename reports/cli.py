@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data-dir", help="local CIFAR-10 folder (python-pickle format) for Table 1")
     r.add_argument("--force", action="store_true", help="replace a report of another scale, or "
                    "a whole report by an --only subset, in --out")
+    where = r.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, help="compute the sections on an "
+                       "embedded Dask LocalCluster of this many single-threaded workers "
+                       "(default: here, one after the other)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="compute the sections on the "
+                       "workers of a running Dask scheduler")
 
     k = sub.add_parser("check", help="run one statement's check for one configuration")
     k.add_argument("id", help="statement id, e.g. prop3.successive")

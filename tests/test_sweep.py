@@ -334,3 +334,23 @@ def test_results_from_another_code_version_are_refused(tmp_path: Path) -> None:
     assert outcome.records == {} and len(outcome.failures) == 6
     assert all("code version 0123456789abcdef" in f.error for f in outcome.failures.values())
     assert not list((tmp_path / "out" / "results").glob("*.json"))
+
+
+def test_a_report_on_two_workers_equals_the_report_in_process(
+        dask: engine.Executor, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``report --workers``: the sections as Dask tasks (S3 and S4, which share Figure 1's data,
+    in one) give the in-process numbers bitwise; a section saved before is resumed, not sent."""
+    from reports.build import RunSpec, build_report
+
+    only = ("prop1.wellposed", "prop3.bounded", "thm4.limit", "lemma18.linalg")
+    here = build_report(RunSpec(tmp_path / "here", scale="tiny", only=only))
+    out = tmp_path / "dask"
+    build_report(RunSpec(out, scale="tiny", only=("lemma18.linalg",)))
+    capsys.readouterr()
+    there = build_report(RunSpec(out, scale="tiny", only=only, force=True), dask.client)
+    assert "1 sections resumed, 3 to compute in 2 tasks on 2 workers" in capsys.readouterr().err
+    assert there["checks"] == here["checks"]
+    assert [s["conclusion"] for s in there["sections"]] == [
+        s["conclusion"] for s in here["sections"]]
+    assert {s["key"]: s["resumed"] for s in there["sections"]} == {
+        "S1": False, "S3": False, "S4": False, "S7": True}

@@ -83,6 +83,7 @@ class Section:
     figure_note: Callable[[dict[str, Any]], str]
     data: Callable[[Context, Checks], dict[str, Any]] = _no_data
     text: Callable[[dict[str, Any], Checks], str] = _no_text
+    shares: str | None = None  # the ctx.shared entry it uses with other sections (one task)
 
     def settings(self, ctx: Context, ids: tuple[str, ...]) -> dict[str, Any]:
         """What the section's numbers depend on besides the code (the progress fingerprint)."""

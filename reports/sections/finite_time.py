@@ -240,7 +240,7 @@ S3 = Section(
                  "prop3.rate_L": (CLIPPED, *SMOOTH_SIGMA, TIED_OR_SMOOTH, MODEL3),
                  "prop3.growth_T": (CLIPPED, *SMOOTH_SIGMA, TIED_OR_SMOOTH, MODEL3)},
     rows=_s3_rows, data=_s3_data, draw=_s3_draw, text=_s3_text, conclusion=_s3_conclusion,
-    figure_note=_s3_note)
+    figure_note=_s3_note, shares="figure1")
 
 
 # --------------------------------------------------------------------------- S4
@@ -342,6 +342,6 @@ S4 = Section(
     ids=("thm4.limit",),
     assumptions={"thm4.limit": (CLIPPED, *SMOOTH_SIGMA, TIED_OR_SMOOTH)},
     rows=_s4_rows, data=_s4_data, draw=_s4_draw, text=_s4_text, conclusion=_s4_conclusion,
-    figure_note=_s4_note)
+    figure_note=_s4_note, shares="figure1")
 
 __all__ = ["S1", "S3", "S4", "setting"]
