@@ -37,12 +37,13 @@ ROW = {name: i for i, name in enumerate(SERIES)}
 
 def frobenius(t: Tensor) -> Tensor:
     """Frobenius norm over every dimension but the first: (b, ...) -> (b,)."""
-    return torch.linalg.vector_norm(t.flatten(1), dim=1)
+    return torch.linalg.vector_norm(t, dim=tuple(range(1, t.ndim)))  # one call, no flatten
 
 
 def layer_norms(blocks: tuple[Tensor, ...]) -> Tensor:
     """||Z_k|| = sum_j ||Z^j_k||_F for blocks each (b, L, ...): a (b, L) tensor."""
-    return sum(torch.linalg.vector_norm(z.flatten(2), dim=2) for z in blocks)  # type: ignore
+    return sum(torch.linalg.vector_norm(z, dim=tuple(range(2, z.ndim)))  # type: ignore[misc]
+               for z in blocks)
 
 
 def successive_gaps(Z: tuple[Tensor, ...]) -> Tensor:
