@@ -128,6 +128,20 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], a
     assert field in capsys.readouterr().err
 
 
+def test_bad_input_exits_2_before_a_cluster_starts(tmp_path: Path, monkeypatch: Any,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from reports.sweep import engine
+
+    def no_cluster(*args: Any) -> None:
+        raise AssertionError("a cluster was started for bad input")
+
+    monkeypatch.setattr(engine, "executor", no_cluster)
+    code = cli.main(["report", "--scale", "tiny", "--out", str(tmp_path), "--workers", "2",
+                     "--only", "prop3.nope"])
+    assert code == 2
+    assert "statement='prop3.nope'" in capsys.readouterr().err
+
+
 def _copy_progress(src: Path, dst: Path) -> None:
     shutil.copytree(src / ".progress", dst / ".progress")
 
