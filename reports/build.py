@@ -97,7 +97,7 @@ def build_report(spec: RunSpec, client: Any = None) -> dict[str, Any]:
     """Compute (or resume) every selected section and write the outputs; returns results.json.
 
     ``client``: a ``distributed.Client`` whose workers compute the sections (those that share
-    data, :attr:`Section.shares`, in one task), all submitted at once; None: here, in order."""
+    data, :attr:`Section.shares`, in one task: :func:`_on_dask`); None: here, in order."""
     from numerics.device import cpu_threads
     from numerics.progress import listening
     from reports.console import Console
@@ -190,22 +190,20 @@ def _on_dask(client: Any, selected: list[Any], spec: RunSpec, progress: Any, con
             groups.setdefault(sec.shares or sec.key, []).append(work)
     console.line(f"{len(results)} sections resumed, {sum(map(len, groups.values()))} to compute "
                  f"in {len(groups)} tasks on {len(client.nthreads())} workers")
-    queue, futures, busy = list(groups.values()), {}, set()
+    queue, futures = list(groups.values()), {}
     running = as_completed(loop=client.loop)
 
-    def top_up() -> None:
-        while queue and len(busy) < max(1, sum(client.nthreads().values())):
+    def top_up() -> None:  # running.count(): the tasks submitted and not yet taken out
+        while queue and running.count() < max(1, sum(client.nthreads().values())):
             works = queue.pop(0)
             future = client.submit(compute_sections, spec, works, pure=False)
             futures[future] = works
-            busy.add(future)
             running.add(future)
 
     version, began = code_version(), time.perf_counter()
     top_up()
     try:
         for future in running:
-            busy.discard(future)
             out = future.result()  # a section's exception is raised here, as in-process
             if out["version"] != version:
                 raise RuntimeError(f"the workers run code version {out['version']}, this "
