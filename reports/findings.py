@@ -1,28 +1,55 @@
-"""The report's findings: where the paper's text and the re-derivations or measurements disagree.
+"""The report's findings: where the paper's text and the re-derivations or measurements disagree,
+agree, or go beyond the paper, each with a kind and a command that reproduces it.
 
-Three sources, each finding with a command that reproduces it:
+Sources:
 
 - :func:`theory.derivations.findings`: printed compositions re-derived in sympy (computed
-  verdicts) and remarks;
+  verdicts) and remarks, each with its kind;
 - :data:`ESTABLISHED`: findings established by the project's engineers in ``theory`` and
   ``numerics`` (the evidence each prints is recomputed here, or by the report's sections);
-- measured violations: every applicable check of the run that does not hold.
+- :func:`table1_relu_finding`: Table 1's ReLU row measured on digits (from the run's checks);
+- measured violations: every applicable check of the run that does not hold
+  (:func:`kind_of_violation`).
+
+Every command runs from the report's folder (``tests/test_findings_commands.py`` runs each kind
+in an empty folder): ``python -c`` commands import the installed project, ``resnet-ode check ID
+--config FILE`` reads a configuration file the report wrote.  The kinds are :data:`KINDS`,
+documented in ``docs/results-json.md``; :func:`ordered` sorts a list by them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable
 from typing import Any
+
+KINDS: tuple[str, ...] = ("error", "violation", "imprecision", "agreement", "beyond")
+"""The kinds of a finding, in the report's order:
+
+- ``error``: an error in the paper (a printed statement or proof step that is false or does not
+  follow as written, checked on the PDF page);
+- ``violation``: a measured violation of a paper-scope statement (its assumptions hold);
+- ``imprecision``: an imprecision or typo (the statement stays true, or the fix changes nothing
+  material);
+- ``agreement``: an agreement confirmed (possibly under a side condition the paper states or
+  implies);
+- ``beyond``: a measured result beyond the paper's assumptions or setting (never a finding
+  against the paper).
+
+What is against the paper comes first (errors, then measured violations), then imprecisions,
+agreements and results beyond the paper (the order of the HTML report's groups)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Finding:
-    """One finding: a stable id, the statement in words, a command that reproduces it."""
+    """One finding: a stable id, the statement in words, a command that reproduces it, its kind
+    (one of :data:`KINDS`)."""
 
     id: str
     text: str
     command: str
+    kind: str
 
     def to_dict(self) -> dict[str, str]:
         return dataclasses.asdict(self)
@@ -40,42 +67,42 @@ ESTABLISHED: tuple[Finding, ...] = (
         "Bernoulli(0.01), t = 1/2, mu/R = 20, the exact P(sum <= 10) exceeds the printed bound "
         "(numbers below); Tropp's (1 - t)^2 form holds.  The first term of delta then has 1/64, "
         "not 3/64 (theory.lemmas.CHERNOFF, lemma21_delta(chernoff='tropp')).",
-        "python -m pytest tests/test_lemmas_theory.py::test_printed_chernoff_step_is_false -q"),
+        _py("from reports.findings import chernoff_counterexample as c; print(c())"), "error"),
     Finding(
         "lemma20.breakdown",
-        "Lemma 20's bound P(||W||_F > M_W sqrt(qm)) <= exp(-(M_W^2 - 1) qm / 16) holds for "
-        "M_W >= sqrt 2 as stated, and even down to M_W* = 1.1396 (theory.lemmas."
+        "Lemma 20's bound (p37) P(||W||_F > M_W sqrt(qm)) <= exp(-(M_W^2 - 1) qm / 16) "
+        "holds for M_W >= sqrt 2 as stated, and even down to M_W* = 1.1396 (theory.lemmas."
         "lemma20_breakdown()), but fails below M_W* once qm is large: the chi-square rate "
         "(u - log(1 + u))/2, u = M_W^2 - 1, falls below u/16.",
         _py("from theory.lemmas import lemma20_breakdown as b, lemma20_exact_tail as e, "
-            "lemma20_bound as f; print(b(), e(64, 64, 1.1), f(64, 64, 1.1))")),
+            "lemma20_bound as f; print(b(), e(64, 64, 1.1), f(64, 64, 1.1))"), "agreement"),
     Finding(
         "thm4.backward_adjoint",
-        "The backward ODE (44) of the limit dynamics (Appendix A.5, p28 and p30) is printed "
+        "The backward ODE (44) of the limit dynamics (Appendix A.5, p28, and again p30) is printed "
         "dP/ds = d1f(H, Z) P; the discrete recurrence (13) gives dP/ds = -d1f(H, Z)^T P (sign and "
         "transpose).  numerics.limit.BACKWARD_FORMS runs the printed form: its distance to deep "
         "networks plateaus instead of decaying like 1/L (numbers below, Section S4).",
-        "python -m pytest tests/test_limit.py::test_printed_adjoint_does_not_match_deep_networks "
-        "-q"),
+        _py("from reports.findings import backward_adjoint_evidence as e; print(e())"), "error"),
     Finding(
         "appE.stride",
         "Appendix E (p40) gives the residual 3x3 convolutions a stride of 2, which cannot be: the "
         "residual sum h + conv(h) needs equal shapes, and a stride-2 convolution halves the "
         "spatial size (the command prints both shapes).  numerics.realdata uses stride 1.",
         _py("import torch; h = torch.zeros(1, 16, 16, 16); c = torch.nn.Conv2d(16, 16, 3, "
-            "stride=2, padding=1); print(tuple(h.shape), tuple(c(h).shape))")),
+            "stride=2, padding=1); print(tuple(h.shape), tuple(c(h).shape))"), "imprecision"),
     Finding(
         "prop7.pi_lipschitz",
         "Norm clipping (radial projection on the ball of ||V||_F + ||W||_F) makes pi "
-        "2-Lipschitz, not 1-Lipschitz as the proof of Proposition 7 uses: alpha and beta double "
-        "(theory.finite_time.pi_lipschitz).",
+        "2-Lipschitz, not 1-Lipschitz as the proof of Proposition 7 uses (p16, (20); p4 only "
+        "asks pi Lipschitz): alpha and beta double (theory.finite_time.pi_lipschitz).",
         _py("from theory.finite_time import pi_lipschitz; print(pi_lipschitz('coord'), "
-            "pi_lipschitz('norm'))")),
+            "pi_lipschitz('norm'))"), "imprecision"),
     Finding(
         "prop5.eta_sign",
-        "eta_r can be negative (eta_3(tanh) < 0): Proposition 5's constants c1..c4 must use "
-        "|eta_r| (c2 and c4 would be negative otherwise); the testbed uses |eta_r|.",
-        "resnet-ode constants --activation tanh --n 100 --q 32 --d 16 --d-out 16 --m 64 --json"),
+        "eta_r can be negative (eta_3(tanh) < 0): Proposition 5's constants (p35) must use "
+        "|eta_r| (c2, c3 and c4 would be negative otherwise); the testbed uses |eta_r|.",
+        "resnet-ode constants --activation tanh --n 100 --q 32 --d 16 --d-out 16 --m 64 --json",
+        "imprecision"),
 )
 
 
@@ -91,26 +118,106 @@ def chernoff_counterexample(trials: int = 2000, p: float = 0.01, t: float = 0.5)
             f"(violated); (1 - t)^2 form = {tropp:.3g} (holds)")
 
 
+def backward_adjoint_evidence(depths: tuple[int, ...] = (32, 128)) -> str:
+    """sup_(s,t) ||Z^L - Z|| between deep networks and the limit dynamics solved with the printed
+    backward ODE (44) and with the derived one, at two depths (the setting of
+    ``tests/test_limit.py``: GELU, tied, n = 10, T = 0.5; a few seconds on a CPU)."""
+    from numerics.data import make_data
+    from numerics.flow import Flow, train
+    from numerics.init import init_params
+    from numerics.limit import NetworkSnapshots, depth_gaps, limit_init, solve_limit
+    from numerics.model import MLP
+
+    X, Y = make_data("gaussian", n=10, d=3, d_out=2, seed=0)
+    init = limit_init("tied", d=3, d_out=2, q=6, m=8, S=32)
+    forms = {form: solve_limit(*init, X, Y, "gelu", T=0.5, eta=0.05, backward=form)
+             for form in ("printed", "derived")}
+    gaps: dict[str, list[float]] = {form: [] for form in forms}
+    for L in depths:
+        res = train(init_params("tied", d=3, d_out=2, q=6, m=8, L=L), X, Y, Flow(0.05, 0.5),
+                    MLP("gelu"), record_times=(0.5,), snapshots=True)
+        net = NetworkSnapshots.from_train(res)
+        for form, traj in forms.items():
+            gaps[form].append(depth_gaps(traj, net, X, "gelu").z_sup)
+    at = ", ".join(map(str, depths))
+    names = {"printed": "printed (44) dP/ds = d1f P", "derived": "derived dP/ds = -d1f^T P"}
+    return "; ".join(f"{names[form]}: sup_(s,t) ||Z^L - Z|| = "
+                     + ", ".join(f"{v:.3g}" for v in values) + f" at L = {at}"
+                     for form, values in gaps.items())
+
+
 def derivation_command(finding_id: str) -> str:
     """A command printing one re-derivation (or remark) of :mod:`theory.derivations`."""
     return _py("from theory.derivations import findings; print(*(f['text'] for f in "
                f"findings() if f['id'] == '{finding_id}'))")
 
 
-def collect(evidence: dict[str, list[str]], violations: list[dict[str, str]]
-            ) -> list[dict[str, Any]]:
-    """Every finding as ``{"id", "text", "command"}``: the re-derivations, the established
-    findings (with the run's ``evidence`` appended to the text), then the measured
-    ``violations``.  Commands run from the report's folder."""
+def kind_of_violation(check: dict[str, Any]) -> str:
+    """The kind of the finding a check's non-holding outcome gives: "violation" for a
+    paper-scope check (the default while checks carry no ``scope``), "beyond" for a
+    beyond-scope check (its conclusion tested where an assumption fails: never a finding
+    against the paper)."""
+    return "beyond" if check.get("scope") == "beyond" else "violation"
+
+
+def ordered(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings sorted by kind in the order of :data:`KINDS` (errors first), stable within
+    a kind; a finding without a known kind goes last."""
+    rank = {kind: j for j, kind in enumerate(KINDS)}
+    return sorted(findings, key=lambda f: rank.get(f.get("kind", ""), len(KINDS)))
+
+
+def table1_relu_finding(checks: Iterable[dict[str, Any]]) -> dict[str, str] | None:
+    """Table 1's ReLU row (p9: weight-tied ReLU gives non-smooth trained weights) against this
+    run's ``table1.realdata`` row for ReLU on digits, when the run has it and the contrast has
+    power: kind "beyond" (another data set, depth and budget; sigma not C^2).  None otherwise."""
+    from numerics.checks import table1_power
+
+    row = next((c for c in checks if c["id"] == "table1.realdata"
+                and c["config"].get("activation") == "relu"
+                and c["config"].get("data") != "cifar" and c.get("measured") is not None), None)
+    if row is None:
+        return None
+    runs = row["extra"]["series"]["runs"]
+    ratios = [r["ratio"] for r in runs if r["ratio"] is not None]
+    if not ratios or table1_power(runs) is not None:
+        return None
+    cfg = row["config"]
+    return {
+        "id": "table1.relu_digits", "kind": "beyond",
+        "text": (f"Table 1 (p9) reports weight-tied ReLU networks as not smooth after training "
+                 f"(CIFAR-10, L = 256, 180 epochs). Here tied + ReLU gives a roughness ratio "
+                 f"tied / i.i.d. of what training added of {row['measured']:.3g} "
+                 f"[{min(ratios):.3g}, {max(ratios):.3g}] over {len(ratios)} seeds (1: "
+                 "exchangeable layers, as i.i.d.; smaller: smoother): much smoother than i.i.d. "
+                 f"Scope: beyond the paper's setting, L = {cfg.get('L')}, {cfg.get('epochs')} "
+                 f"epochs on scikit-learn's digits against L = 256 on CIFAR-10, and sigma = ReLU "
+                 "is not C^2 (no theorem of the paper covers the row, which is n/a); Table 1 "
+                 "judges smoothness by visual inspection."),
+        "command": f"resnet-ode check table1.realdata --config {row['config_file']}"}
+
+
+def collect(evidence: dict[str, list[str]], violations: list[dict[str, str]],
+            checks: Iterable[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every finding as ``{"id", "text", "command", "kind"}``, ordered by kind
+    (:func:`ordered`): the re-derivations, the established findings (with the run's
+    ``evidence`` appended to the text), Table 1's ReLU row when ``checks`` (the run's check
+    records) hold it, then the measured ``violations`` (a violation without a ``kind`` is
+    "violation"; give it :func:`kind_of_violation` of its check).  Commands run from the
+    report's folder."""
     from theory.derivations import findings as derived
 
     by_id: dict[str, dict[str, Any]] = {}
     for f in derived():
-        by_id[f["id"]] = {"id": f["id"], "text": f["text"], "command": derivation_command(f["id"])}
+        by_id[f["id"]] = {"id": f["id"], "text": f["text"], "command": derivation_command(f["id"]),
+                          "kind": f["kind"]}
     for f in ESTABLISHED:
-        entry = by_id.setdefault(f.id, {"id": f.id, "text": f.text})
+        entry = by_id.setdefault(f.id, {"id": f.id, "text": f.text, "kind": f.kind})
         entry["command"] = f.command
     for key, lines in evidence.items():
         if key in by_id and lines:
             by_id[key]["text"] += " This run: " + "; ".join(lines) + "."
-    return [*by_id.values(), *violations]
+    relu = table1_relu_finding(checks or ())
+    extra = [relu] if relu is not None else []
+    measured = [{**v, "kind": v.get("kind", "violation")} for v in violations]
+    return ordered([*by_id.values(), *extra, *measured])

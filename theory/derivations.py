@@ -246,21 +246,22 @@ def _thm6() -> list[Derivation]:
 
 
 def _prop8_gronwall() -> Derivation:
-    """Proposition 8 (ii), p18-20: u(t) = ||Z_{k+1}(t) - Z_k(t)|| obeys
+    """Proposition 8 (ii), p20: u(t) = ||Z_{k+1}(t) - Z_k(t)|| obeys
     u(t) <= a + b + int_0^t beta u with a = u(0), b = C1 M / (2 M_X L) and
     int_0^inf beta = C2 M / (2 M_X) (both by (22)); Gronwall's inequality gives
-    u <= (a + b) exp(int beta), the extremal solution of the integral equation."""
+    u <= (a + b) exp(int beta), the extremal solution of the integral equation.  The PDF's p20
+    prints (||Z_{k+1}(0) - Z_k(0)|| + C1 M / (2 M_X L)) exp(C2 M / (2 M_X)), the initial gap
+    inside the parenthesis: the two agree (an earlier reading of the text extraction, which drops
+    the large parentheses, took the initial gap outside; it was withdrawn after checking p20)."""
     a, b, c, t = sp.symbols("a b c t", positive=True)  # c: the value of int_0^inf beta
     u = sp.Function("u")
     # beta = c on [0, 1] (0 after) attains the bound: u' = c u, u(0) = a + b
     ode = sp.dsolve(sp.Eq(u(t).diff(t), c * u(t)), u(t), ics={u(0): a + b})
     derived = ode.rhs.subs(t, 1)
-    printed = a + b * sp.exp(c)
+    printed = (a + b) * sp.exp(c)  # p20, last display: the parenthesis holds both terms
     return _make("prop8.gronwall_gap", "Proposition 8 (ii), p20", printed, derived,
-                 "Gronwall's inequality multiplies the initial gap ||Z_{k+1}(0) - Z_k(0)|| by "
-                 "exp(C2 M / (2 M_X)) too; the paper's bound leaves it unmultiplied, which is "
-                 "not implied for a non-tied initialization (for the tied one, a = 0, the two "
-                 "agree).  theory.long_time uses the derived form.")
+                 "Gronwall's inequality multiplies the initial gap ||Z_{k+1}(0) - Z_k(0)|| and "
+                 "C1 M / (2 M_X L) by exp(C2 M / (2 M_X)), as p20 prints.")
 
 
 def _remark3() -> Derivation:
@@ -309,26 +310,59 @@ def derivations() -> tuple[Derivation, ...]:
 
 
 _REMARKS = (
-    ("prop5.eta_sign", "Proposition 5 writes eta_r(sigma) where only |eta_r| makes sense (c2 "
-     "and c4 would be negative for tanh, eta_3 < 0); the testbed uses |eta_r|."),
-    ("prop2.lipschitz_enough", "Proposition 11 asks g to be C^1 only to make it locally "
-     "Lipschitz: the proof, and the explicit C of theory.euler, need sigma Lipschitz with "
-     "sigma(0) = 0, so Proposition 2 holds for ReLU too."),
-    ("prop7.norms", "Proposition 7 measures Z in R^p (Euclidean) while B.3 uses ||V||_F + "
-     "||W||_F; the bounds of theory.finite_time dominate both versions of K2 and K', and M_pi is "
-     "taken in the sum norm (2 c sqrt(qm) for coordinate clipping)."),
-    ("prop7.pi_lipschitz", "The proof of Proposition 7 drops pi from (20), i.e. takes the "
-     "clipping 1-Lipschitz: true for coordinate clipping, but a radial projection on a ball of "
-     "||V||_F + ||W||_F is only 2-Lipschitz (sharp), which doubles alpha and beta."),
+    ("prop5.eta_sign", "Proposition 5's constants (p35) are odd in eta_r(sigma): c2 = C2 / eta_r "
+     "and c4 = C3^2 eta_r^3 / (2 C2), and c3 = min(eta_r / (32 sqrt2 K), 1/2), while B.5 (p32) "
+     "only asks eta_r != 0; only |eta_r| makes sense (c2, c3 and c4 would be negative for tanh, "
+     "eta_3 < 0); the testbed uses |eta_r|."),
+    ("prop2.lipschitz_enough", "Proposition 11 (p23) asks g to be C^1 only to make it locally "
+     "Lipschitz: the proof (p23-24, 'since g is C^1, it is therefore bounded and Lipschitz "
+     "continuous'), and the explicit C of theory.euler, need sigma Lipschitz with sigma(0) = 0, "
+     "so Proposition 2 holds for ReLU too."),
+    ("prop7.norms", "Proposition 7 takes z in R^p (p16, (19): E in R^d x R^p, a Euclidean norm) "
+     "while B.3 (p32) says 'Z = (V, W) are considered in Proposition 7 as a vector. In particular, "
+     "||Z|| = ||V||_F + ||W||_F', which is not the Euclidean norm of the vector; the bounds of "
+     "theory.finite_time dominate both versions of K2 and K', and M_pi is taken in the sum norm "
+     "(2 c sqrt(qm) for coordinate clipping)."),
+    ("prop7.pi_lipschitz", "The clipping pi of (5) is 'a generic notation for a bounded Lipschitz "
+     "continuous operator' (p4), but the first line of (20) in the proof of Proposition 7 (p16) "
+     "drops pi, i.e. takes it 1-Lipschitz: true for coordinate clipping, but a radial projection "
+     "on a ball of ||V||_F + ||W||_F is only 2-Lipschitz (sharp), which doubles alpha and beta (a "
+     "Lipschitz constant L_pi multiplies both)."),
 )
+
+KINDS: dict[str, str] = {
+    # an error in the paper: a printed step or statement that does not follow / is false
+    "prop5.p_lower": "error",          # p33: (1 - 2 sqrt2 K/L)^L < e^{-2 sqrt2 K}
+    "remark3.width_free_C": "error",   # p36 vs p17-18: C depends on m through M_Z and K1
+    # an imprecision or a typo: the statement stays true, or the fix changes nothing material
+    "prop5.pl_radius": "imprecision",  # p6, p35 vs p32: statement's radius implied by the proof's
+    "thm6.label_threshold": "imprecision",  # p35: q^3 printed, q^2 derived; still sufficient
+    "appD.gradient": "imprecision",    # p39: 2x printed, 2x^2 (or x^2 / L); fixed point unchanged
+    "prop5.eta_sign": "imprecision",   # p32, p35: constants odd in eta_r
+    "prop7.norms": "imprecision",      # p16 vs p32: which norm of Z
+    "prop7.pi_lipschitz": "imprecision",  # p4 vs p16: pi taken 1-Lipschitz
+    # an agreement confirmed (under a side condition the paper states or implies)
+    "prop5.pl_radius_eta_bound": "agreement",  # p32, p35: both radii equal under Stein's bound
+    "prop3.M0": "agreement",           # p32: M0 <= 2 sqrt(qm) given q >= max(d, d')
+    "prop2.lipschitz_enough": "agreement",  # p23-24: the proof needs only Lipschitz g
+}
+"""The kind of each finding of :func:`findings` (vocabulary: ``reports.findings.KINDS``)."""
+
+
+def kind(finding_id: str, derivation: Derivation | None = None) -> str:
+    """The kind of a finding: :data:`KINDS`, else "agreement" for a derivation that agrees (under
+    a side condition), else "error" (a disagreement nobody has classified yet is shown first)."""
+    if finding_id in KINDS:
+        return KINDS[finding_id]
+    return "agreement" if derivation is not None and derivation.verdict == "agrees" else "error"
 
 
 def findings() -> list[dict[str, str]]:
-    """The report's findings: every disagreement, every agreement that needs a side condition,
-    and the remarks that are not compositions."""
-    out = [{"id": d.id, "text": d.text()} for d in derivations()
+    """The report's findings ``{"id", "text", "kind"}``: every disagreement, every agreement that
+    needs a side condition, and the remarks that are not compositions."""
+    out = [{"id": d.id, "text": d.text(), "kind": kind(d.id, d)} for d in derivations()
            if d.verdict == "disagrees" or d.under]
-    return out + [{"id": key, "text": text} for key, text in _REMARKS]
+    return out + [{"id": key, "text": text, "kind": kind(key)} for key, text in _REMARKS]
 
 
 def __getattr__(name: str) -> tuple[Derivation, ...]:
