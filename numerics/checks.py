@@ -18,6 +18,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from numerics.device import cpu_threads, resolve
 from numerics.measure import Measurement, measure
 from numerics.rates import RateFit, rate_fit
@@ -25,7 +27,7 @@ from theory import tolerance
 from theory.catalog import CheckResult, Statement, catalog
 from theory.config import Config
 from theory.errors import ConfigError
-from theory.verdicts import Facts, classify
+from theory.verdicts import Control, Facts, classify, region_text, with_control
 
 
 @dataclasses.dataclass
@@ -46,8 +48,7 @@ def _finite(value: float | None) -> float | None:
 
 
 def _rate(m: Measurement, key: str, statement: Statement, grid: str = "L") -> RateFit:
-    return rate_fit(m.series[grid], m.series[key], statement.rate_window,
-                    statement.rate_wide_window, seed=m.config.seed)
+    return rate_fit(m.series[grid], m.series[key], statement.rate_window, seed=m.config.seed)
 
 
 def _rate_evidence(rate: RateFit, what: str, **extra: Any) -> Evidence:
@@ -59,13 +60,18 @@ def _rate_evidence(rate: RateFit, what: str, **extra: Any) -> Evidence:
 # --------------------------------------------------------------------------- per statement
 
 
+CLIPPED_SPEED = ("||Z(t)|| <= ||Z(0)|| + t sup ||pi(grad)|| <= M0 + T M_pi: the clipping alone "
+                 "bounds the speed, no theorem needed")
+
+
 def _prop1(st: Statement, c: Config, m: Measurement) -> Evidence:
     from theory.finite_time import M_pi
 
     v = m.values
     bound = m.inputs["M0"] + c.T * M_pi(c.clip, c.clip_c, q=c.q, m=c.m, d=c.d, d_out=c.d_out)
     finite = math.isfinite(v["max_norm"]) and math.isfinite(v["final_loss"])
-    return Evidence(Facts(v["max_norm"] if finite else math.nan, bound, dtype=c.dtype),
+    return Evidence(Facts(v["max_norm"] if finite else math.nan, bound, a_priori=bound,
+                          a_priori_reason=CLIPPED_SPEED, dtype=c.dtype),
                     notes=[f"step halving eta -> eta/2 -> eta/4: final-weight distances shrink "
                            f"by {v['halving_ratio']:.3g} (about 2 for a first-order approach to "
                            "the flow)"],
@@ -80,7 +86,8 @@ def _prop3_bounded(st: Statement, c: Config, m: Measurement) -> Evidence:
     # the statement: M = M0 + T M_pi with the measured M0 (deterministic); eq. (7)'s
     # 2 sqrt(qm) + T M_pi bounds it only on Lemma 20's event, for a tied initialization
     bound = m.inputs["M0"] + c.T * m_pi
-    return Evidence(Facts(v["max_norm"], bound, dtype=c.dtype),
+    return Evidence(Facts(v["max_norm"], bound, a_priori=bound, a_priori_reason=CLIPPED_SPEED,
+                          dtype=c.dtype),
                     notes=[f"bound M = M0 + T M_pi with the measured M0 = {m.inputs['M0']:.6g}; "
                            f"eq. (7)'s 2 sqrt(qm) + T M_pi = {c.T * m_pi + M0_bound(c.q, c.m):.6g}"
                            f" holds with probability >= 1 - "
@@ -231,13 +238,17 @@ def _thm6_interpolation(st: Statement, c: Config, m: Measurement) -> Evidence:
 
 
 def _thm6_path(evidence: Evidence, m: Measurement) -> Evidence:
-    """The measured precondition of the S6 measured-constant checks (PL along the path)."""
-    from theory.long_time import PL_PATH
-
+    """The measured precondition of the S6 measured-constant checks (PL along the path), reported
+    beside the conclusion and never used to filter it (it is part of Theorem 6's conclusion)."""
     v = m.values
-    evidence.notes.append(f"median l(T)/l(0) = {v['l_T_over_l0']:.3g}, median mu_emp = "
-                          f"{v['mu_emp']:.4g}")
-    evidence.failed += [] if v["interpolated_half"] else [PL_PATH]
+    evidence.notes.append(
+        f"precondition, measured (not a gate): l(T)/l(0) median {v['l_T_over_l0']:.3g}, largest "
+        f"{v['max_l_T_over_l0']:.3g}; {100 * v['interpolated_T']:.0f}% of (seed, depth) runs "
+        f"reach l <= 1e-2 l(0) by T, all by T/2: {'yes' if v['interpolated_half'] else 'no'}; "
+        f"median mu_emp = {v['mu_emp']:.4g}")
+    evidence.extra["precondition"] = {k: v[k] for k in ("l_T_over_l0", "max_l_T_over_l0",
+                                                        "interpolated_T", "interpolated_half",
+                                                        "mu_emp")}
     return evidence
 
 
@@ -257,11 +268,35 @@ def _thm6_limit_L(st: Statement, c: Config, m: Measurement) -> Evidence:
                                      "inputs (the smaller depth of each consecutive pair)"), m)
 
 
+def median_interval(values: list[float], level: float = 0.95) -> tuple[tuple[float, float],
+                                                                      float]:
+    """The distribution-free interval of a median from order statistics, (x_(k), x_(s+1-k)) with
+    the largest k whose coverage 1 - 2 P(Binomial(s, 1/2) < k) is >= ``level``; with too few
+    values for ``level`` the whole range (x_(1), x_(s)), coverage 1 - 2^(1-s) (0.9375 for five
+    seeds).  Returns (interval, its exact coverage)."""
+    from scipy.stats import binom
+
+    x, s = sorted(values), len(values)
+    k = 1
+    while k + 1 <= s // 2 and 1 - 2 * binom.cdf(k, s, 0.5) >= level:
+        k += 1
+    return (x[k - 1], x[s - k]), float(1 - 2 * binom.cdf(k - 1, s, 0.5))
+
+
 def _thm6_smooth_T(st: Statement, c: Config, m: Measurement) -> Evidence:
+    """Per seed the largest over L of (S(T) - S(T/2)) / (S(T/2) - S(T/4)); the median over seeds
+    with its order-statistic interval against 1.  Logarithmic growth gives exactly 1, so an
+    interval reaching 1 is inconclusive, never holds: S bounded needs the increments to shrink."""
+    per_seed = m.series["doubling_per_seed"]
+    interval, coverage = median_interval(per_seed)
     ratios = ", ".join(f"{r:.3g}" for r in m.series["doubling_ratios"])
-    return _thm6_path(Evidence(Facts(m.values["doubling_ratio"], 1.0, dtype=c.dtype),
-                               notes=[f"measured: the largest over L of the seed-median (S(T) - "
-                                      f"S(T/2)) / (S(T/2) - S(T/4)) (per L: {ratios}); linear "
+    finite = [x if math.isfinite(x) else 1e300 for x in per_seed]
+    median = float(np.median(finite))
+    return _thm6_path(Evidence(Facts(median, 1.0, dtype=c.dtype, interval=interval),
+                               notes=[f"measured: the median over seeds of max_L (S(T) - S(T/2)) "
+                                      f"/ (S(T/2) - S(T/4)) (seed medians per L: {ratios}); its "
+                                      f"order-statistic interval [{interval[0]:.3g}, "
+                                      f"{interval[1]:.3g}] (coverage {coverage:.4g}); linear "
                                       "growth gives 2, log t gives 1"]), m)
 
 
@@ -457,28 +492,23 @@ def guard_resources(config: Config) -> None:
                           f"than half of this machine's memory ({limit / 2**30:.3g} GiB)")
 
 
-def _window(window: tuple[float, float]) -> str:
-    lo, hi = window
-    return f"[{lo:g}, {hi:g}]" if math.isfinite(hi) else f">= {lo:g}"
-
-
-def run_check(statement_id: str, config: Config) -> CheckResult:
-    """Measure ``statement_id`` for ``config``, declare its facts and classify them."""
+def run_check(statement_id: str, config: Config, *, control: bool = True) -> CheckResult:
+    """Measure ``statement_id`` for ``config``, declare its facts and classify them in the
+    statement's scope (theory.catalog.Statement.scope); where the check holds and the statement
+    names a negative control (and ``control``), measure the control and classify it too: a
+    control that holds as well leaves the check vacuous (theory.verdicts.with_control)."""
     st = catalog[statement_id]
     resolve(config.device, config.dtype)  # CUDA asked for but absent: rejected before any work
-    guard_resources(config)
-    failed = st.assumptions(config)
-    with cpu_threads():
-        m = measure(st.id, config)
-    try:
-        evidence = CHECKS[st.id](st, config, m)
-    except ConfigError as exc:  # the bound is undefined here (e.g. K' for a non-C^2 sigma)
-        if not failed:
-            raise
-        evidence = Evidence(Facts(None), notes=[f"bound undefined: {exc}"])
+    if st.kind not in ("identity", "probability") and st.id not in PURE:
+        guard_resources(config)
+    scope, failed_paper, failed = st.scope(config)
+    evidence, m = _evidence(st, config, failed)
     facts, notes = evidence.facts, list(evidence.notes)
-    failed = failed + evidence.failed
-    verdict = classify(facts, failed)
+    verdict = classify(facts, failed, scope=scope)  # type: ignore[arg-type]
+    ctrl = None
+    if control and verdict.cls == "holds" and st.control is not None:
+        ctrl = _control(st, config)
+    verdict = with_control(verdict, ctrl)
     log10_b = facts.log10_of_bound()
     slack = None
     if log10_b is not None and facts.measured is not None and facts.measured > 0 \
@@ -490,12 +520,13 @@ def run_check(statement_id: str, config: Config) -> CheckResult:
         extra["log10_bound"] = log10_b
     if facts.a_priori is not None:
         extra["a_priori"] = facts.a_priori
+    if facts.interval is not None:
+        extra["interval"] = list(facts.interval)
     rate = evidence.rate or facts.rate
     if rate is not None:
         extra["rate"] = rate.to_dict()
-        if st.rate_window is not None and st.rate_wide_window is not None:
-            notes.append(f"accepted: slope in {_window(st.rate_window)}, its BCa interval "
-                         f"within {_window(st.rate_wide_window)}")
+        if st.rate_window is not None:
+            notes.append(f"accepted: the slope's 95% interval {region_text(st.rate_window)}")
         if rate.null_seeds:
             notes.append(f"{rate.null_seeds} of {rate.seeds} seeds identically 0 at every "
                          "grid point (any C/L bound holds for them; left out of the slope)")
@@ -504,8 +535,37 @@ def run_check(statement_id: str, config: Config) -> CheckResult:
         notes.append("fragile: the verdict is within float32 rounding of flipping")
     return CheckResult(
         id=st.id, paper_ref=st.paper_ref, claim=st.claim, config=config.to_dict(),
-        applicable=not failed, failed_assumptions=failed,
+        applicable=scope == "paper" and not failed, failed_assumptions=failed_paper,
         bound=_finite(facts.bound) if facts.rate is None else None,
         measured=_finite(facts.measured), holds=verdict.holds, slack_log10=_finite(slack),
         rate_slope=None if rate is None else _finite(rate.slope),
-        notes="; ".join(notes), extra=extra, verdict=verdict.cls, verdict_rule=verdict.rule)
+        notes="; ".join(notes), extra=extra, verdict=verdict.cls, verdict_rule=verdict.rule,
+        scope=scope, outcome=verdict.outcome,
+        failed_requirements=failed if scope == "beyond" else [],
+        control=None if ctrl is None else ctrl.to_dict())
+
+
+PURE = frozenset({"lemma18.linalg", "hermite.coefficients"})
+"""Statements whose check trains no network (the resource guard does not apply)."""
+
+
+def _evidence(st: Statement, config: Config, failed: list[str]) -> tuple[Evidence, Measurement]:
+    with cpu_threads():
+        m = measure(st.id, config)
+    try:
+        return CHECKS[st.id](st, config, m), m
+    except ConfigError as exc:  # the bound is undefined here (e.g. K' for a non-C^2 sigma)
+        if not failed:
+            raise
+        return Evidence(Facts(None), notes=[f"bound undefined: {exc}"]), m
+
+
+def _control(st: Statement, config: Config) -> Control:
+    """The statement's negative control measured and classified as a paper-scope check without
+    assumptions (it breaks one on purpose): it must not hold."""
+    assert st.control is not None
+    cfg, why = st.control(config)
+    evidence, _ = _evidence(st, cfg, [])
+    verdict = classify(evidence.facts)
+    return Control(cfg.to_dict(), why, verdict.cls, verdict.rule,
+                   _finite(evidence.facts.measured))

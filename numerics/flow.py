@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from numerics import progress
-from numerics.data import make_data
+from numerics.data import make_batch
 from numerics.gradients import Grads, Workspace, loss_and_grads_autograd
 from numerics.gradients import engine as gradient_engine
 from numerics.init import init_params
@@ -478,17 +478,18 @@ def atomic_save(obj: object, path: Path) -> None:
 
 def run_config(config: Config, *, seeds: Sequence[int] | None = None,
                **train_kwargs: object) -> TrainResult:
-    """Model (3) from a Config: ``config.init`` for each seed (default ``(config.seed,)``),
-    synthetic ``config.data`` drawn with ``config.seed``, then :func:`train` (keyword options
-    passed through).
+    """Model (3) from a Config: for each seed (default ``(config.seed,)``) ``config.init`` and a
+    synthetic sample of ``config.data`` drawn with that seed (independent draws of data and
+    initialization per network: :func:`numerics.data.make_batch`), then :func:`train` (keyword
+    options passed through).
     """
     seeds = (config.seed,) if seeds is None else tuple(seeds)
     params = init_params(config.init, d=config.d, d_out=config.d_out, q=config.q, m=config.m,
                          L=config.L, seeds=seeds, ell=config.ell, dtype=config.dtype,
                          device=config.device)
-    X, Y = make_data(config.data, n=config.n, d=config.d, d_out=config.d_out, q=config.q,
-                     seed=config.seed, y_scale=config.y_scale, dtype=config.dtype,
-                     device=config.device)
+    X, Y = make_batch(config.data, seeds=seeds, n=config.n, d=config.d, d_out=config.d_out,
+                      q=config.q, y_scale=config.y_scale, dtype=config.dtype,
+                      device=config.device)
     residual = MLP(config.activation, config.scaling)
     return train(params, X, Y, Flow.from_config(config), residual,
                  **train_kwargs)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from numerics import appd, node, progress, realdata, sampling
-from numerics.data import make_data
+from numerics.data import make_batch, make_data
 from numerics.flow import Flow, TrainResult, step_halving, train
 from numerics.gradients import loss_and_grads
 from numerics.init import init_params
@@ -54,6 +54,13 @@ def data(config: Config) -> tuple[torch.Tensor, torch.Tensor]:
     return make_data(config.data, n=config.n, d=config.d, d_out=config.d_out, q=config.q,
                      seed=config.seed, y_scale=config.y_scale, dtype=config.dtype,
                      device=config.device)
+
+
+def samples(config: Config) -> tuple[torch.Tensor, torch.Tensor]:
+    """One synthetic sample per seed of ``config.seeds``, batched (b, n, .)."""
+    return make_batch(config.data, seeds=config.seeds, n=config.n, d=config.d,
+                      d_out=config.d_out, q=config.q, y_scale=config.y_scale,
+                      dtype=config.dtype, device=config.device)
 
 
 def initial(config: Config, seeds: Sequence[int] | None = None, L: int | None = None) -> Params:
@@ -178,7 +185,7 @@ def measure_prop3_growth_T(config: Config) -> Measurement:
     horizon: polynomial (log K against log t, exponent ``p_emp``) and eq. (7)'s shape
     beta t e^{alpha t} (log(K/t) against t, rate ``alpha_emp``), with their residual sums of
     squares."""
-    X, Y = data(config)
+    X, Y = samples(config)
     flow = Flow.from_config(config)
     result = train(initial(config, seeds=config.seeds), X, Y, flow,
                    MLP(config.activation, config.scaling), record_every=1)
@@ -210,8 +217,9 @@ def measure_prop3_growth_T(config: Config) -> Measurement:
 def depth_sweep(config: Config, quantity: Callable[[TrainResult], torch.Tensor],
                 residual: Any = None) -> dict[str, list[Any]]:
     """``quantity`` (b,) of a run for every depth in ``config.depths``, the seeds of
-    ``config.seeds`` batched as independent networks: {"L": [...], "values": [[per seed]...]}."""
-    X, Y = data(config)
+    ``config.seeds`` batched as independent networks, each on its own sample
+    (:func:`numerics.data.make_batch`): {"L": [...], "values": [[per seed]...]}."""
+    X, Y = samples(config)
     flow = Flow.from_config(config)
     rows = []
     for L in config.depths:
@@ -477,16 +485,20 @@ def measure_thm6_path(config: Config) -> Measurement:
     loss0 = np.asarray(per[0]["loss"])
     interpolated = all(bool(np.all(np.asarray(d["loss"])[ih] <= INTERPOLATION_LEVEL
                                    * np.asarray(d["loss"])[0])) for d in per)
-    ratios = []
+    per_seed = []  # (depths, seeds) doubling ratios
     for d in per:
         S = np.asarray(d["S"])
-        ratios.append(float(np.median([doubling_ratio(S[iq, j], S[ih, j], S[-1, j])
-                                       for j in range(S.shape[1])])))
+        per_seed.append([doubling_ratio(S[iq, j], S[ih, j], S[-1, j]) for j in range(S.shape[1])])
+    ratios = [float(np.median(r)) for r in per_seed]
     deepest = np.asarray(per[-1]["mu"])
+    final = np.array([np.asarray(d["loss"])[-1] / np.asarray(d["loss"])[0] for d in per])
     values = {"interpolated_half": float(interpolated), "mu_emp": float(np.median(deepest[-1])),
               "doubling_ratio": max(ratios),
-              "l_T_over_l0": float(np.median(loss0[-1] / loss0[0]))}
+              "l_T_over_l0": float(np.median(loss0[-1] / loss0[0])),
+              "max_l_T_over_l0": float(final.max()),
+              "interpolated_T": float(np.mean(final <= INTERPOLATION_LEVEL))}
     series = {"L": runs["depths"], "sup_gap": [d["sup_gap"] for d in per], "T": grid,
+              "doubling_per_seed": [float(x) for x in np.max(per_seed, axis=0)],
               "mu_T": [[float(v) for v in deepest[at(x)]] for x in grid[:-1]]
               + [[float(v) for v in deepest[-1]]], "doubling_ratios": ratios,
               "t": runs["t"], "S_mean": [np.asarray(d["S"]).mean(1).tolist() for d in per],

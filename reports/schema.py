@@ -1,9 +1,15 @@
-"""The JSON schema of ``results.json`` (schema version 2, DESIGN.md "Contract").
+"""The JSON schema of ``results.json`` (schema version 3, docs/results-json.md).
 
-Schema 2 adds to every check ``verdict`` (one of "holds", "vacuous", "violated", "n/a":
-:func:`theory.verdicts.classify`) and ``verdict_rule`` (the rule that decided, in words); ``holds``
-stays (False exactly for "violated", True for "holds" and "vacuous", null for "n/a").  Summaries
-count by ``verdict``.
+Schema 2 added to every check ``verdict`` and ``verdict_rule`` (:func:`theory.verdicts.classify`).
+Schema 3 adds ``scope`` ("paper": the statement under its assumptions; "beyond": its conclusion
+where they fail, ``failed_assumptions`` naming them and ``failed_requirements`` the experiment's
+own), ``outcome`` (the verdict in words), the classes "inconclusive" (an interval across the edge
+of the acceptable region) and "fails" (a beyond-check's conclusion fails: never "violated"),
+``control`` (the negative control's configuration, configuration file and class, present where
+the check held before its control was looked at and its statement names a control; a "holds"
+without one says "no negative control" in its rule) and a ``kind`` per finding.  ``holds`` is a
+statement of the paper's: False exactly for "violated", True for "holds" and "vacuous" in scope
+paper, null otherwise.  Summaries count by ``verdict`` within a scope.
 """
 
 from __future__ import annotations
@@ -12,11 +18,25 @@ from typing import Any
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 
+CONTROL: dict[str, Any] = {
+    "type": "object",
+    "required": ["config", "why", "verdict", "rule", "measured", "failed"],
+    "properties": {
+        "config": {"type": "object"},
+        "config_file": {"type": "string"},
+        "why": {"type": "string", "minLength": 1},
+        "verdict": {"enum": ["holds", "vacuous", "violated", "inconclusive", "fails", "n/a"]},
+        "rule": {"type": "string"},
+        "measured": _NUMBER_OR_NULL,
+        "failed": {"type": "boolean"},
+    },
+}
+
 CHECK: dict[str, Any] = {
     "type": "object",
     "required": ["id", "paper_ref", "claim", "config", "applicable", "failed_assumptions",
                  "bound", "measured", "holds", "slack_log10", "rate_slope", "notes", "verdict",
-                 "verdict_rule"],
+                 "verdict_rule", "scope", "outcome", "failed_requirements", "control"],
     "properties": {
         "id": {"type": "string"},
         "paper_ref": {"type": "string"},
@@ -30,26 +50,42 @@ CHECK: dict[str, Any] = {
         "slack_log10": _NUMBER_OR_NULL,
         "rate_slope": _NUMBER_OR_NULL,
         "notes": {"type": "string"},
-        "verdict": {"enum": ["holds", "vacuous", "violated", "n/a"]},
+        "verdict": {"enum": ["holds", "vacuous", "violated", "inconclusive", "fails", "n/a"]},
         "verdict_rule": {"type": "string", "minLength": 1},
+        "scope": {"enum": ["paper", "beyond"]},
+        "outcome": {"type": "string", "minLength": 1},
+        "failed_requirements": {"type": "array", "items": {"type": "string"}},
+        "control": {"oneOf": [{"type": "null"}, CONTROL]},
         "extra": {"type": "object"},
         # added by the report: the row's label, its section and its configuration file
         "label": {"type": "string"},
         "section": {"type": "string"},
         "config_file": {"type": "string"},
     },
-    # holds is a boolean exactly where applicable is true; a non-applicable check names a reason.
+    # scope paper: holds is a boolean exactly where applicable and decided; n/a exactly where not
+    # applicable; never "fails".  Scope beyond: not applicable, names the assumptions it goes
+    # beyond, never "violated", holds null.
     "allOf": [
-        {"if": {"properties": {"applicable": {"const": True}}},
-         "then": {"properties": {"holds": {"type": "boolean"},
-                                 "verdict": {"enum": ["holds", "vacuous", "violated"]},
-                                 "failed_assumptions": {"maxItems": 0}}}},
-        {"if": {"properties": {"applicable": {"const": False}}},
-         "then": {"properties": {"holds": {"type": "null"}, "verdict": {"const": "n/a"},
+        {"if": {"properties": {"scope": {"const": "paper"}}},
+         "then": {"allOf": [
+             {"properties": {"verdict": {"not": {"const": "fails"}}}},
+             {"if": {"properties": {"applicable": {"const": True}}},
+              "then": {"properties": {"verdict": {"enum": ["holds", "vacuous", "violated",
+                                                           "inconclusive"]},
+                                      "failed_assumptions": {"maxItems": 0}}},
+              "else": {"properties": {"holds": {"type": "null"}, "verdict": {"const": "n/a"},
+                                      "failed_assumptions": {"minItems": 1}}}},
+             {"if": {"properties": {"verdict": {"enum": ["holds", "vacuous"]}}},
+              "then": {"properties": {"holds": {"const": True}}}},
+             {"if": {"properties": {"verdict": {"const": "violated"}}},
+              "then": {"properties": {"holds": {"const": False}}}},
+             {"if": {"properties": {"verdict": {"enum": ["inconclusive", "n/a"]}}},
+              "then": {"properties": {"holds": {"type": "null"}}}}]}},
+        {"if": {"properties": {"scope": {"const": "beyond"}}},
+         "then": {"properties": {"applicable": {"const": False}, "holds": {"type": "null"},
+                                 "verdict": {"enum": ["holds", "fails", "inconclusive",
+                                                      "vacuous", "n/a"]},
                                  "failed_assumptions": {"minItems": 1}}}},
-        {"if": {"properties": {"verdict": {"const": "violated"}}},
-         "then": {"properties": {"holds": {"const": False}}},
-         "else": {"properties": {"holds": {"enum": [True, None]}}}},
     ],
 }
 
@@ -77,7 +113,7 @@ RESULTS: dict[str, Any] = {
     "type": "object",
     "required": ["schema", "environment", "checks", "findings"],
     "properties": {
-        "schema": {"const": 2},
+        "schema": {"const": 3},
         "environment": {
             "type": "object",
             "required": ["python", "torch", "device", "seed"],
@@ -87,7 +123,9 @@ RESULTS: dict[str, Any] = {
             "type": "array",
             "items": {"type": "object", "required": ["id", "text"],
                       "properties": {"id": {"type": "string"}, "text": {"type": "string"},
-                                     "command": {"type": "string"}}},
+                                     "command": {"type": "string"},
+                                     "kind": {"enum": ["error", "imprecision", "violation",
+                                                       "agreement", "beyond"]}}},
         },
         "sections": {"type": "array", "items": SECTION},
     },

@@ -1,6 +1,6 @@
 """What a report section is: statements, table rows per scale, figure data, figure, conclusion.
 
-A :class:`Section` covers one statement family of THEORY.md (S1..S13).  ``rows(ctx)`` lists the
+A :class:`Section` covers one family of docs/statements.md (S1..S13).  ``rows(ctx)`` lists the
 configurations of its table (one :func:`numerics.checks.run_check` each; rows whose assumptions
 fail are part of the point: they name the failed assumption); ``data(ctx, checks)`` computes what
 the figure needs beyond the checks (numerics APIs directly) as JSON-ready values; ``draw`` makes
@@ -98,25 +98,48 @@ def applicable(checks: Checks) -> Checks:
 
 def verdict_phrase(checks: Checks) -> str:
     """The predicate of a sentence about the statement, separating what was tested and holds
-    from what is vacuous here: "holds in all 3 applicable configurations", "is VIOLATED in 1 of 3
-    ...", "is vacuous in every applicable configuration (...)", "is not applicable ..."."""
+    from what is vacuous or undecided here, and never calling a statement violated outside its
+    assumptions: "holds in all 3 applicable configurations", "is VIOLATED in 1 of 3 ...", "is
+    vacuous in every applicable configuration (...)", "is not applicable ...", followed by what
+    the beyond-scope rows answered."""
     app = applicable(checks)
+    beyond = [c for c in checks if c.get("scope") == "beyond"]
+    tail = "" if not beyond else "; beyond its assumptions " + _beyond_phrase(beyond)
     if not app:
-        return "is not applicable in any row (each names its failed assumptions)"
+        return "is not applicable in any row (each names its failed assumptions)" + tail
     by = {cls: [c for c in app if c["verdict"] == cls] for cls in ("holds", "vacuous",
-                                                                    "violated")}
+                                                                    "violated", "inconclusive")}
     if by["violated"]:
-        return f"is VIOLATED in {len(by['violated'])} of {len(app)} applicable configurations"
+        return (f"is VIOLATED in {len(by['violated'])} of {len(app)} applicable configurations"
+                + tail)
     rules = sorted({c["verdict_rule"] for c in by["vacuous"]})
+    undecided = ("" if not by["inconclusive"] else
+                 f", inconclusive in {len(by['inconclusive'])} (the interval straddles the edge)")
     if not by["holds"]:
-        return ("is vacuous in every applicable configuration (" + "; ".join(rules) + "): "
-                "tested only through its shape, where a shape check exists")
+        if not by["vacuous"]:
+            return f"is inconclusive in every applicable configuration{tail}"
+        return ("is vacuous in " + ("every applicable configuration" if not undecided else
+                                    f"{len(by['vacuous'])} applicable configurations")
+                + " (" + "; ".join(rules) + "): tested only through its shape, where a shape "
+                "check exists" + undecided + tail)
     held = ("holds in the one applicable configuration" if len(app) == 1 else
             f"holds (informatively) in {len(by['holds'])} of {len(app)} applicable "
             "configurations")
     if by["vacuous"]:
-        held += f", and is vacuous in the other {len(by['vacuous'])} (" + "; ".join(rules) + ")"
-    return held
+        held += f", is vacuous in {len(by['vacuous'])} (" + "; ".join(rules) + ")"
+    return held + undecided + tail
+
+
+def _beyond_phrase(beyond: Checks) -> str:
+    words = {"holds": "the conclusion holds", "fails": "the conclusion fails",
+             "inconclusive": "it is inconclusive", "vacuous": "it is vacuous",
+             "n/a": "it is not applicable"}
+    parts = []
+    for cls, text in words.items():
+        rows = [c["label"] for c in beyond if c["verdict"] == cls]
+        if rows:
+            parts.append(f"{text} in {len(rows)} ({'; '.join(rows)})")
+    return ", ".join(parts)
 
 
 def by_id(checks: Checks, statement_id: str) -> Checks:
