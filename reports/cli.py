@@ -2,9 +2,10 @@
 
 ::
 
+    resnet-ode --version
     resnet-ode constants --activation tanh --n 100 --q 32 --d 16 --d-out 16 [--m M] [--L L] [--json]
     resnet-ode report [--quick | --paper] [--out DIR] [--device cpu|cuda] [--seed S] [--only ID,...]
-                      [--data-dir DIR] [--force]
+                      [--data-dir DIR] [--force] [--workers N | --scheduler ADDRESS]
     resnet-ode check ID [--config FILE | --scale quick|paper] [--json]
     resnet-ode sweep (FILE | --preset NAME [--quick | --full]) [--set KEY=VALUE ...] [--out DIR]
                      [--scheduler ADDRESS | --workers N | --in-process] [--no-figures]
@@ -45,18 +46,63 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _nonnegative_int(text: str) -> int:
+REPORT_SEED_SPAN = 2**10
+"""A report's rows draw with its seed plus a row's seed index (0 to 4 today): ``--seed`` stays
+this far below :data:`theory.config.SEED_MAX`, so that every derived seed is a valid one."""
+
+
+def _report_seed(text: str) -> int:
+    from theory.config import SEED_MAX
+
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be a non-negative integer")
+    if not 0 <= value <= SEED_MAX - REPORT_SEED_SPAN:
+        raise argparse.ArgumentTypeError(
+            f"{value} is out of range: must be an integer in [0, 2**63 - {REPORT_SEED_SPAN + 1}] "
+            f"(torch's generators take seeds up to 2**64 - 1, and the report derives its rows' "
+            f"seeds from this one)")
     return value
+
+
+def version() -> str:
+    """``resnet-ode VERSION (code version CODE)``: the installed package's version and the code
+    version (:func:`reports.progress.code_version`, the hash that results and sweeps record)."""
+    from importlib import metadata
+
+    from reports.progress import code_version
+
+    try:
+        package = metadata.version("resnet-ode-testbed")
+    except metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        package = "(not installed)"
+    return f"resnet-ode {package} (code version {code_version()})"
+
+
+class _Version(argparse.Action):
+    """``--version``: computed when asked (the code version hashes the sources)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the package and code versions and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(version())
+        parser.exit(EXIT_OK)
+
+
+def _statement_ids() -> str:
+    from theory.catalog import catalog
+
+    return ", ".join(catalog)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="resnet-ode", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     c = sub.add_parser("constants", help="every constant of the paper for one configuration")
@@ -80,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=argparse.SUPPRESS)  # hidden: "tiny" is the tests' scale
     r.add_argument("--out", default="reports/out", help="output folder (default reports/out)")
     r.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    r.add_argument("--seed", type=_nonnegative_int, default=0)
+    r.add_argument("--seed", type=_report_seed, default=0, help="base seed of every row "
+                   "(default 0)")
     r.add_argument("--only", help="comma-separated statement ids")
     r.add_argument("--data-dir", help="local CIFAR-10 folder (python-pickle format) for Table 1")
     r.add_argument("--force", action="store_true", help="replace a report of another scale, or "
@@ -92,8 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--scheduler", metavar="ADDRESS", help="compute the sections on the "
                        "workers of a running Dask scheduler")
 
-    k = sub.add_parser("check", help="run one statement's check for one configuration")
-    k.add_argument("id", help="statement id, e.g. prop3.successive")
+    k = sub.add_parser("check", help="run one statement's check for one configuration",
+                       epilog=f"statement ids: {_statement_ids()}")
+    k.add_argument("id", help="statement id, e.g. prop3.successive (listed below)")
     given = k.add_mutually_exclusive_group()
     given.add_argument("--config", help="a JSON or TOML file of Config fields")
     given.add_argument("--scale", choices=("quick", "paper"), help="the report's configuration "
@@ -166,7 +214,7 @@ def _check(args: argparse.Namespace) -> int:
         print(json.dumps(record, default=str))
     else:
         print(format_result(result))
-        print(format_config(config, source))
+        print(format_config(config, source, statement.id))
         if why_not:
             print(f"  why n/a:  {why_not}")
     return EXIT_VIOLATION if result.verdict == "violated" else EXIT_OK
@@ -199,8 +247,6 @@ def _sweep(args: argparse.Namespace) -> int:
 
     from reports.sweep import engine, spec
 
-    if not args.in_process:
-        engine.require_distributed()
     overrides = dict(spec.parse_override(text) for text in args.set)
     if args.preset is not None:
         sweep = spec.preset(args.preset, "full" if args.full else "quick", overrides)

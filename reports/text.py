@@ -18,11 +18,16 @@ def duration(seconds: float) -> str:
         f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
+MISSING = "\u2014"
+"""The mark of a missing value (an em dash) in tables and on the console: "n/a" is a verdict class
+(not applicable), never "no value"."""
+
+
 def fmt(value: float | str | None, digits: int = 4) -> str:
-    """A number for humans: ``n/a`` for None, ``inf`` for infinities, 4 significant digits;
-    strings (JSON's stand-ins "inf", "nan" for non-finite floats) pass through."""
+    """A number for humans: :data:`MISSING` for None, ``inf`` for infinities, 4 significant
+    digits; strings (JSON's stand-ins "inf", "nan" for non-finite floats) pass through."""
     if value is None:
-        return "n/a"
+        return MISSING
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -45,12 +50,15 @@ def verdict(result: CheckResult) -> str:
     return f"{'VIOLATED' if result.verdict == 'violated' else 'vacuous'} ({result.verdict_rule})"
 
 
-def format_config(config: Config, source: str) -> str:
-    """Two lines: where the configuration comes from, and its fields that differ from
-    :class:`Config`'s defaults as JSON (a ``--config`` file)."""
+def format_config(config: Config, source: str, name: str = "config") -> str:
+    """Two lines: where the configuration comes from with the format of what follows, and its
+    fields that differ from :class:`Config`'s defaults as JSON, to be saved as ``NAME.json`` (a
+    ``--config`` file is read as JSON for a .json suffix, as TOML otherwise; TOML has no null,
+    so JSON is the one format every configuration can be written in)."""
     defaults = Config().to_dict()
     fields = {k: v for k, v in config.to_dict().items() if v != defaults[k]}
-    return f"  config:   {source}; as a --config file:\n            {json.dumps(fields)}"
+    return (f"  config:   {source}; JSON: save it as {name}.json to use it as a --config "
+            f"file:\n            {json.dumps(fields)}")
 
 
 def format_result(result: CheckResult) -> str:

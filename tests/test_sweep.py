@@ -30,8 +30,6 @@ from reports.sweep import engine, spec
 from theory.config import Config
 from theory.errors import ConfigError
 
-pytest.importorskip("distributed")
-
 ROOT = Path(__file__).resolve().parent.parent
 TASK = "tests.test_sweep:tiny"
 BASE = {"n": 6, "d": 2, "d_out": 2, "q": 2, "L": 4, "T": 0.2, "eta": 0.05,
@@ -199,15 +197,6 @@ def test_a_killed_sweep_resumes_where_it_stopped(dask: engine.Executor, tmp_path
     assert all((results / name).read_bytes() == data for name, data in before.items())
     engine.run_sweep(sweep, tmp_path / "fresh", figures=False)
     assert _table(out) == _table(tmp_path / "fresh")
-
-
-def test_sweep_without_dask_says_in_one_line_what_to_install(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        tmp_path: Path) -> None:
-    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
-    assert cli.main(["sweep", str(_sweep_file(tmp_path, [2]))]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and 'pip install "resnet-ode-testbed[sweep]"' in err
 
 
 def test_a_sweep_file_is_the_product_of_its_axes_in_the_order_written(tmp_path: Path) -> None:

@@ -30,6 +30,12 @@ CLIPS = ("none", "coord", "norm")
 DATASETS = ("gaussian", "sphere", "digits", "cifar")
 DTYPES = ("float64", "float32")
 DEVICES = ("cpu", "cuda")
+SEED_MAX = 2**63 - 1
+"""The largest seed (``seed`` and every one of ``seeds``).  The generators take less than what
+Python's integers can hold: ``torch.Generator.manual_seed`` refuses seeds past 2**64 - 1
+("Overflow when unpacking long long"), and seeds are also derived by adding offsets (seed + 1 for
+the PL ball's points, seed + 1_000_003 for the fresh inputs of Theorem 6 (iv), a report's base
+seed + the row's seed index); 2**63 - 1 leaves them 2**63 of room."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +106,7 @@ class Config:
             _positive_real(name, getattr(self, name))
         if self.eta > self.T:
             raise ConfigError("eta", self.eta, f"the step must not exceed the horizon T={self.T}")
-        _nonnegative_int("seed", self.seed)
+        _seed("seed", self.seed)
         if self.r is not None:
             _positive_int("r", self.r)
             if self.r < 2:
@@ -121,7 +127,7 @@ class Config:
                 value = getattr(self, name)
             if not isinstance(value, tuple) or not value:
                 raise ConfigError(name, value, "must be a non-empty list of integers")
-            check = _nonnegative_int if name == "seeds" else _positive_int
+            check = _seed if name == "seeds" else _positive_int
             for item in value:
                 check(name, item)
         if self.q < max(self.d, self.d_out):
@@ -180,23 +186,46 @@ def load_config(path: str | Path) -> Config:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError("config", str(p), f"cannot be read ({exc.__class__.__name__})") from None
-    try:
-        data = json.loads(text) if p.suffix == ".json" else tomllib.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError("config", str(p), f"malformed: {exc}") from None
+    data = parse_file("config", p, text)
     if isinstance(data, dict) and "config" in data and len(data) == 1:
         data = data["config"]
     return Config.from_mapping(data)
 
 
+def file_format(path: str | Path) -> str:
+    """The format a file is read in: JSON for a ``.json`` suffix, TOML for any other."""
+    return "JSON" if Path(path).suffix == ".json" else "TOML"
+
+
+def parse_file(field: str, path: Path, text: str) -> Any:
+    """``text`` parsed in the format of ``path``'s suffix (:func:`file_format`); ConfigError
+    naming the expected format and the parser's message (and, for JSON in a TOML file, what to
+    rename it to)."""
+    kind = file_format(path)
+    try:
+        return json.loads(text) if kind == "JSON" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        suffix = f"a {path.suffix} file" if path.suffix else "a file without a suffix"
+        hint = ("" if kind == "JSON" else "; JSON is read from a .json file only")
+        try:
+            if kind == "TOML":
+                json.loads(text)
+                hint = f"; this is JSON: save it as {path.stem}.json"
+        except json.JSONDecodeError:
+            pass
+        raise ConfigError(field, str(path), f"not valid {kind} ({suffix} is read as {kind}): "
+                          f"{exc}{hint}") from None
+
+
+def _seed(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
+        raise ConfigError(name, value, "must be an integer in [0, 2**63 - 1] (the seeds the "
+                          "random generators take, with room for derived seeds)")
+
+
 def _positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigError(name, value, "must be a positive integer")
-
-
-def _nonnegative_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(name, value, "must be a non-negative integer")
 
 
 def _positive_real(name: str, value: Any) -> None:

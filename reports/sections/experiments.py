@@ -240,7 +240,7 @@ def _s13_text(data: dict[str, Any], checks: Checks) -> str:
     def cell(c: dict[str, Any], key: str, scale: float = 1.0) -> str:
         column = [r[key] for r in c["extra"]["series"]["runs"]]
         if None in column:
-            return "n/a"
+            return fmt(None)
         return (f"{fmt(scale * c['extra']['values'][key], 3)} "
                 f"[{fmt(scale * min(column), 3)}, {fmt(scale * max(column), 3)}]")
 

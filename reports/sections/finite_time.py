@@ -176,7 +176,7 @@ def _log10_K(extra: dict[str, Any], T: float) -> str:
         return fmt(value)
     log10_alpha = extra.get("log10_alpha")
     if not isinstance(log10_alpha, int | float) or not math.isfinite(log10_alpha):
-        return "n/a"
+        return fmt(None)
     return f"10^{log10_alpha + math.log10(T / math.log(10)):.4g}"
 
 

@@ -18,7 +18,10 @@ it runs.
 Executors: in-process (sequential), an embedded ``dask.distributed.LocalCluster`` (default, one
 single-threaded worker per core), or a running scheduler (``--scheduler ADDRESS``).  A task that
 raises, or whose workers keep dying (Dask retries a task whose worker died, up to its
-``allowed-failures``), fails its units with the error; the rest of the sweep completes.
+``allowed-failures``), fails its units with the error, one line per configuration (its
+traceback in ``DIR/failures/<key>.txt``, named on the line); the rest of the sweep completes.  A
+task's precondition (:data:`REQUIREMENTS`, or its function's ``requires``) is checked on every
+point of the grid before any cluster starts.
 """
 
 from __future__ import annotations
@@ -39,23 +42,17 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from reports.io import atomic_write_json, out_lock
+from reports.io import atomic_write_json, atomic_write_text, out_lock
 from reports.progress import code_version
 from reports.sweep.spec import Sweep
 from reports.text import duration
 from theory.config import Config
 from theory.errors import ConfigError
 
-INSTALL = 'pip install "resnet-ode-testbed[sweep]" (or: pip install "dask[distributed]")'
 Record = dict[str, Any]
-
-
-class MissingDependency(ConfigError):
-    """An optional package the command needs is not installed (one line: what to install)."""
-
-    def __init__(self, message: str) -> None:
-        ValueError.__init__(self, message)
-        self.field, self.value, self.rule = "dependency", None, message
+FAILURES = "failures"
+"""``DIR/failures/<key>.txt``: the full traceback of a failed configuration (``key``: its first
+unit's), named on the failure's one line."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,10 +74,12 @@ class Group:
 
 @dataclasses.dataclass(frozen=True)
 class Failure:
-    """Why a unit has no result: the error in one line, and the traceback."""
+    """Why a unit has no result: the error in one line, the traceback, and the file that holds
+    it (relative to the sweep's folder; "" when there is no traceback)."""
 
     error: str
     traceback: str = ""
+    file: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,10 +135,51 @@ def units_of(sweep: Sweep, version: str) -> tuple[Unit, ...]:
                  for i, point in enumerate(sweep.points) for seed in point.config.seeds)
 
 
+REQUIREMENTS: dict[str, str] = {
+    "numerics.longtime:phase_point": "numerics.longtime:require_long_time",
+}
+"""The precondition (``"module:function"``) of a task whose function declares none itself.  A
+task declares its precondition as an attribute ``requires`` of its function: a callable taking
+the :class:`Config` that raises ConfigError (one line: the field and what the task needs) or
+returns the requirements it does not meet (an empty list: it can run)."""
+
+
+def task_requirements(task: str) -> Callable[[Config], Any] | None:
+    """The precondition of ``task`` (:data:`REQUIREMENTS`), None when it declares none."""
+    requires = getattr(task_function(task), "requires", None)
+    if requires is None and task in REQUIREMENTS:
+        requires = task_function(REQUIREMENTS[task])
+    return requires  # type: ignore[no-any-return]
+
+
+def check_points(sweep: Sweep) -> None:
+    """ConfigError (one line: the first point that fails, its requirement, how many fail) unless
+    ``sweep``'s task can run on every point of its grid."""
+    requires = task_requirements(sweep.task)
+    if requires is None:
+        return
+    failing: list[tuple[dict[str, Any], ConfigError]] = []
+    for point in sweep.points:
+        try:
+            unmet = requires(point.config)
+            if unmet:
+                raise ConfigError("task", sweep.task, f"needs {'; '.join(map(str, unmet))}")
+        except ConfigError as exc:
+            failing.append((dict(point.labels), exc))
+    if failing:
+        labels, exc = failing[0]
+        more = f", and {len(failing) - 1} more of the {len(sweep.points)} points" \
+            if len(failing) > 1 else ""
+        raise ConfigError(exc.field, exc.value, f"{exc.rule} (task {sweep.task} at the point "
+                          f"{labels}{more}; nothing was run)")
+
+
 def prepare(sweep: Sweep) -> tuple[str, tuple[Unit, ...]]:
     """The code version and the units of ``sweep``; ConfigError for a task that cannot be
-    imported (run it before starting a cluster)."""
+    imported or cannot run on a point of the grid (:func:`check_points`; run it before starting
+    a cluster)."""
     task_function(sweep.task)
+    check_points(sweep)
     version = task_version(sweep.task)
     return version, units_of(sweep, version)
 
@@ -166,17 +206,23 @@ def groups_of(sweep: Sweep, units: Sequence[Unit]) -> list[Group]:
 
 def run_group(task: str, config: dict[str, Any]) -> dict[str, Any]:
     """Run ``task`` on ``config`` (where the executor puts it): its code version and one
-    JSON-ready record per seed, computed with :data:`numerics.device.THREADS` intra-op threads."""
+    JSON-ready record per seed, computed with :data:`numerics.device.THREADS` intra-op threads;
+    where the task raises, its error in one line (``error``) and its traceback instead of the
+    records (so that a worker logs nothing: the sweep reports it, one line per configuration)."""
     from numerics.device import cpu_threads
 
-    with cpu_threads():
-        parsed = Config.from_mapping(config)
-        records = task_function(task)(parsed)
-    if not isinstance(records, list) or len(records) != len(parsed.seeds) \
-            or not all(isinstance(r, dict) for r in records):
-        raise TypeError(f"{task} must return one dict per seed of config.seeds "
-                        f"({len(parsed.seeds)}), got {type(records).__name__}")
-    return {"version": task_version(task), "records": [_json_ready(r) for r in records]}
+    version = task_version(task)
+    try:
+        with cpu_threads():
+            parsed = Config.from_mapping(config)
+            records = task_function(task)(parsed)
+        if not isinstance(records, list) or len(records) != len(parsed.seeds) \
+                or not all(isinstance(r, dict) for r in records):
+            raise TypeError(f"{task} must return one dict per seed of config.seeds "
+                            f"({len(parsed.seeds)}), got {type(records).__name__}")
+        return {"version": version, "records": [_json_ready(r) for r in records]}
+    except Exception as exc:  # a failing configuration, reported; the sweep goes on
+        return {"version": version, "error": _one_line(exc), "traceback": traceback.format_exc()}
 
 
 def _json_ready(record: dict[Any, Any]) -> Record:
@@ -234,16 +280,6 @@ def on_dask(client: Any) -> Execute:
     return execute
 
 
-def require_distributed() -> Any:
-    """The ``distributed`` module, or MissingDependency saying what to install."""
-    try:
-        import distributed
-    except ImportError:
-        raise MissingDependency(f"resnet-ode sweep runs on Dask's distributed, which is not "
-                                f"installed: {INSTALL}") from None
-    return distributed
-
-
 @dataclasses.dataclass(frozen=True)
 class Executor:
     """Where the tasks run: ``execute`` the calls, ``where`` in words, the Dask ``client``
@@ -262,7 +298,7 @@ def executor(scheduler: str | None = None, workers: int | None = None,
     if in_process:
         yield Executor(here, "in-process")
         return
-    distributed = require_distributed()
+    import distributed
     if scheduler is not None:
         try:
             client = distributed.Client(scheduler, timeout="10s")
@@ -333,8 +369,8 @@ def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures
                 missing.setdefault(unit.key, unit)
         todo = list(missing.values())
         groups = groups_of(sweep, todo)
-        print(f"sweep {sweep.name}: {len(units)} configurations x seeds, {len(records)} saved, "
-              f"{len(todo)} to run in {len(groups)} tasks on {on.where}", file=stream)
+        print(f"sweep {sweep.name}: {size(sweep)}, {len(records)} saved, {len(todo)} to run "
+              f"in {len(groups)} tasks on {on.where}", file=stream)
         failures: dict[str, Failure] = {}
         bar = ProgressBar(len(todo), stream)
         calls = [(sweep.task, g.config.to_dict()) for g in groups]
@@ -344,13 +380,22 @@ def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures
                 if result is not None and result["version"] != version:
                     failure = Failure(f"the worker runs code version {result['version']}, this "
                                       f"checkout {version}: install the same code on the workers")
+                elif result is not None and "error" in result:
+                    failure = Failure(result["error"], result["traceback"])
+                file = folder / FAILURES / f"{group.units[0].key}.txt"
                 if failure is not None:
+                    where = ""
+                    if failure.traceback:
+                        atomic_write_text(file, failure.traceback)
+                        failure = dataclasses.replace(failure, file=f"{FAILURES}/{file.name}")
+                        where = f" (traceback: {file})"
                     failures.update({u.key: failure for u in group.units})
                     labels = dict(sweep.points[group.units[0].point].labels)
                     bar.note(f"sweep: failed {labels} seeds {list(group.config.seeds)}: "
-                             f"{failure.error}")
+                             f"{failure.error}{where}")
                 else:
                     assert result is not None
+                    file.unlink(missing_ok=True)  # an earlier run's failure, now computed
                     for unit, record in zip(group.units, result["records"], strict=True):
                         store.save(unit.key, sweep.task, version, group.config, unit.seed,
                                    record)
@@ -363,6 +408,15 @@ def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures
     print(f"sweep {sweep.name}: {len(records)} of {len(units)} done ({outcome.computed} computed "
           f"now), {len(failures)} failed; table {folder / 'table.json'}", file=stream)
     return outcome
+
+
+def size(sweep: Sweep) -> str:
+    """"4 configurations x 2 seeds = 8 runs" (the seeds per configuration where they vary)."""
+    configs, runs = len(sweep.points), sum(len(p.config.seeds) for p in sweep.points)
+    counts = sorted({len(p.config.seeds) for p in sweep.points})
+    seeds = f"{counts[0]} seed{'s' * (counts[0] != 1)}" if len(counts) == 1 else \
+        f"{counts[0]} to {counts[-1]} seeds"
+    return f"{configs} configuration{'s' * (configs != 1)} x {seeds} = {runs} runs"
 
 
 class ProgressBar:

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from theory.config import Config
+from theory.config import Config, parse_file
 from theory.errors import ConfigError
 
 SCALES = ("quick", "full")
@@ -95,10 +94,7 @@ def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError("sweep", str(p), f"cannot be read ({exc.__class__.__name__})") from None
-    try:
-        data = json.loads(text) if p.suffix == ".json" else tomllib.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError("sweep", str(p), f"malformed: {exc}") from None
+    data = parse_file("sweep", p, text)
     if not isinstance(data, dict):
         raise ConfigError("sweep", str(p), "must be a table with task, base and axes")
     for key in data:

@@ -12,6 +12,7 @@ axes when they identify the points, else as curves over the first axis.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reports.io import atomic_write_json, atomic_write_text
+from theory.config import Config
 
 if TYPE_CHECKING:
     from reports.sweep.engine import Outcome
@@ -34,16 +36,30 @@ def merge(outcome: Outcome) -> dict[str, Any]:
         head = {**sweep.points[unit.point].labels, "seed": unit.seed}
         if unit.key in outcome.records:
             record = outcome.records[unit.key]
-            rows.append(head | {k: v for k, v in record.items() if k not in head}
+            rows.append(head | {k: _typed(k, v) for k, v in record.items() if k not in head}
                         | {"key": unit.key})
         elif unit.key in outcome.failures:
             failure = outcome.failures[unit.key]
             failures.append(head | {"key": unit.key, "error": failure.error,
-                                    "traceback": failure.traceback})
+                                    "traceback": failure.traceback,
+                                    "traceback_file": failure.file or None})
     return {"schema": SCHEMA, "sweep": sweep.name, "task": sweep.task,
             "code_version": outcome.version, "axes": list(sweep.axes),
             "figures": None if sweep.figures is None else list(sweep.figures), "rows": rows,
             "failures": failures}
+
+
+INTEGER_FIELDS = frozenset({"seed"} | {f.name for f in dataclasses.fields(Config)
+                                       if f.type in ("int", "int | None")})
+"""Record keys that name an integer of the configuration (n, m, L, seed, ...): a task that
+records them as floats (numerics.longtime's records are all floats) gets them back as integers
+in the table (``8``, not ``8.0``)."""
+
+
+def _typed(key: str, value: Any) -> Any:
+    if key in INTEGER_FIELDS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def write(table: dict[str, Any], out: str | Path, figures: bool = True) -> list[Path]:
@@ -128,7 +144,18 @@ def _heat_map(fig: Any, ax: Any, means: dict[tuple[Any, ...], float], axes: Sequ
     ax.grid(False)
     for (j, i), v in np.ndenumerate(grid):
         if math.isfinite(v):
-            ax.text(i, j, f"{v:.2g}", ha="center", va="center", fontsize=7, color="w")
+            ax.text(i, j, f"{v:.2g}", ha="center", va="center", fontsize=7,
+                    color=label_colour(image.cmap(image.norm(v))))
+
+
+def label_colour(rgba: Sequence[float]) -> str:
+    """Black on a light cell, white on a dark one: the WCAG relative luminance of the cell's
+    colour (sRGB, linearized) against 0.179, where black and white have the same contrast."""
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(float(c)) for c in rgba[:3])
+    return "k" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 else "w"
 
 
 def _curves(ax: Any, means: dict[tuple[Any, ...], float], axes: Sequence[str],
