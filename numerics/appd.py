@@ -1,4 +1,4 @@
-"""The scalar counter-example of Appendix D (THEORY.md S11; paper p39).
+"""The scalar counter-example of Appendix D (docs/statements.md, appD.relu; paper p39).
 
 Depth 2L, one dimension, one sample (x, C x) with x > 0, C > 1:
 

@@ -1,4 +1,5 @@
-"""The large-depth limit of training (THEORY.md S4; Theorem 4, paper Appendix A.5 eqs. 38-44).
+"""The large-depth limit of training (docs/statements.md, thm4.limit; Theorem 4, paper
+Appendix A.5 eqs. 38-44).
 
 The limit weights Z(s, t) = (V(s, t), W(s, t)), A(t), B(t) follow, for samples (x_i, y_i),
 

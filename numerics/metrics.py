@@ -1,6 +1,6 @@
 r"""Streamed metrics of training, in O(L) memory, with the paper's norms.
 
-Norms (THEORY.md §0, Proposition 7 p15): ||A||_F, ||B||_F, and for one layer
+Norms (docs/statements.md, Conventions; Proposition 7 p15): ||A||_F, ||B||_F, and for one layer
 ||Z_k|| = sum over its blocks of their Frobenius norms (||V_k||_F + ||W_k||_F for model (3)).
 
 At every iteration the :class:`Monitor` writes one row of :data:`SERIES` per network:

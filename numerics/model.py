@@ -14,7 +14,7 @@ x -> W x reads ``h @ W.mT``.
 Parameters (:class:`Params`): A (b, q, d), Z = (Z^1, ..., Z^r) parameter blocks each (b, L, ...),
 B (b, d', q).  For model (3), Z = (V, W) with V (b, L, q, m) and W (b, L, m, q).  The paper's norm
 of one layer's parameters is the sum of the Frobenius norms of its blocks,
-||Z_k|| = ||V_k||_F + ||W_k||_F (THEORY.md §0).
+||Z_k|| = ||V_k||_F + ||W_k||_F (docs/statements.md, Conventions).
 """
 
 from __future__ import annotations

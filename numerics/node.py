@@ -1,4 +1,5 @@
-"""The neural ODE (6) and its distance to the residual network (THEORY.md S2, Proposition 2).
+"""The neural ODE (6) and its distance to the residual network (docs/statements.md,
+prop2.euler; Proposition 2).
 
     H(0) = A x,   dH/ds = V(s) sigma(W(s) H / sqrt q) / sqrt m,   F(x) = B H(1),   s in [0, 1],
 

@@ -1,5 +1,5 @@
-"""Real data: the convolutional ResNet of Section 5.2 / Appendix E (THEORY.md S13, Table 1,
-Figures 3-4).
+"""Real data: the convolutional ResNet of Section 5.2 / Appendix E (docs/statements.md,
+table1.realdata; Table 1, Figures 3-4).
 
 Network (Appendix E, p40): a trainable first convolution A (5x5, stride 2, padding 1, 16
 channels on CIFAR-10), then L residual blocks

@@ -1,4 +1,4 @@
-"""Monte Carlo samplers for Lemmas 20 and 21 (THEORY.md S8, S9; paper p37-39).
+"""Monte Carlo samplers for Lemmas 20 and 21 (docs/statements.md, families S8, S9; paper p37-39).
 
 Lemma 20: for W a q x m standard Gaussian matrix and M_W >= sqrt 2,
 P(||W||_F > M_W sqrt(qm)) <= exp(-(M_W^2 - 1) qm / 16); ||W||_F^2 is chi-square with qm degrees

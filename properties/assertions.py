@@ -50,8 +50,8 @@ T = TypeVar("T")
 
 
 def family_ids(*families: str, rates: bool | None = None) -> list[str]:
-    """The catalog ids of the given families (THEORY.md's S-numbers), in the paper's order
-    (``rates``: only the rate checks, or none of them)."""
+    """The catalog ids of the given families (the S-numbers of docs/statements.md), in the
+    paper's order (``rates``: only the rate checks, or none of them)."""
     ids = [s.id for s in catalog.values() if s.family in families
            and (rates is None or (s.kind == "rate") == rates)]
     if not ids:

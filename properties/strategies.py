@@ -70,7 +70,8 @@ FAILING: MappingProxyType[str, str] = MappingProxyType({
     "identity": "sigma non-polynomial",  # eta_r = 0 for every r >= 2
     "softplus": "sigma bounded",
 })
-"""An activation failing the paper's assumptions -> one assumption it fails (THEORY.md §0)."""
+"""An activation failing the paper's assumptions -> one assumption it fails (docs/statements.md,
+Conventions)."""
 
 ALL: tuple[str, ...] = MEETING + tuple(FAILING)
 SMOOTH: tuple[str, ...] = MEETING + ("gelu", "identity", "softplus")

@@ -1,9 +1,10 @@
 """Every statement's assumption predicate names exactly the paper's failed assumptions.
 
-An independent table, written from THEORY.md and the paper (not from :mod:`theory`), says which
-hypotheses each statement makes about sigma, the flow, the initialization and the model; and, from
-THEORY.md §0, which of them each named activation fails (ReLU: C^2 and bounded; GELU and
-softplus: bounded; the identity: bounded and non-polynomial).  On drawn configurations (no
+An independent table, written from the paper (not from :mod:`theory`), says which hypotheses
+each statement makes about sigma, the flow, the initialization and the model; and, from the
+activation assumptions (docs/statements.md, Conventions), which of them each named activation
+fails (ReLU: C^2 and bounded; GELU and softplus: bounded; the identity: bounded and
+non-polynomial).  On drawn configurations (no
 training), every failed hypothesis of the table must be named by the statement's predicate (a
 phrase of its name), and where the table models every hypothesis of a statement, nothing else may
 be named (so a statement never applies by mistake, nor fails to apply).  Dropping "C^2" from a
@@ -29,7 +30,7 @@ PHRASES = {
     "tied": "tied initialization", "sphere": "sqrt(q)", "q_split": "q >= d + d'",
     "relu": "relu", "M_W": "sqrt(2)",
 }
-# THEORY.md §0: the activation assumptions each named activation fails
+# docs/statements.md (Conventions): the activation assumptions each named activation fails
 ACTIVATION_FAILS = {"relu": {"C2", "bounded"}, "gelu": {"bounded"}, "softplus": {"bounded"},
                     "identity": {"bounded", "nonpolynomial"}}
 SIGMA_ALL = {"C2", "lipschitz", "zero_at_zero", "bounded", "nonpolynomial"}

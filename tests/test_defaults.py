@@ -36,7 +36,7 @@ def test_unreachable_sizes_are_stated_with_their_memory() -> None:
     assert why is not None and "no configuration within reach" in why
     sizes = thresholds("tanh", n=1, q=2, r=None)
     m, L = int(sizes["m_min"]) + 1, int(sizes["L_min"]) + 1
-    assert m > 10**7 and L > 10**3  # c1 ~ 1.3e7 (THEORY.md S5)
+    assert m > 10**7 and L > 10**3  # c1 ~ 1.3e7 (docs/statements.md, prop5.pl)
     assert f"m >= {m:.3g}" in why and f"L >= {L:.3g}" in why
     smallest = Config(n=1, d=1, d_out=1, q=2, m=m, L=L, depths=(L,), seeds=(0,))
     assert memory_estimate(smallest) > guard_limit()

@@ -1,10 +1,11 @@
 r"""Every constant of Proposition 5 (and what it needs) for one configuration: ``resnet-ode
 constants``.
 
-:func:`constants` returns one JSON-ready dict (DESIGN.md, "Contract"): numbers are floats, or None
-where undefined with the reason under ``notes`` (never NaN or infinity); ``assumptions_failed``
-names the assumptions of Proposition 5 that the inputs fail ("m >= c1*n", "L >= c2*sqrt(n*q)",
-"sigma bounded", ...).  Formulas: :mod:`theory.pl`; eta_r: :mod:`theory.hermite` (|eta_r| enters).
+:func:`constants` returns one JSON-ready dict (docs/results-json.md, "Other JSON outputs"):
+numbers are floats, or None where undefined with the reason under ``notes`` (never NaN or
+infinity); ``assumptions_failed`` names the assumptions of Proposition 5 that the inputs fail
+("m >= c1*n", "L >= c2*sqrt(n*q)", "sigma bounded", ...).  Formulas: :mod:`theory.pl`; eta_r:
+:mod:`theory.hermite` (|eta_r| enters).
 """
 
 from __future__ import annotations

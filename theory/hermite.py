@@ -1,4 +1,5 @@
-r"""The Hermite transform of sigma (Appendix B, "Hermite transform", p. 31; THEORY.md S10).
+r"""The Hermite transform of sigma (Appendix B, "Hermite transform", p. 31; docs/statements.md,
+hermite.coefficients).
 
 The normalized probabilists' Hermite polynomials
 :math:`h_r(x) = \frac{(-1)^r}{\sqrt{r!}} e^{x^2/2} \frac{d^r}{dx^r} e^{-x^2/2} = He_r(x)/\sqrt{r!}`

@@ -1,4 +1,4 @@
-r"""Lemmas 18, 20 and 21 (Appendix C, pp. 37-38; THEORY.md S7-S9).
+r"""Lemmas 18, 20 and 21 (Appendix C, pp. 37-38; docs/statements.md, families S7-S9).
 
 Lemma 18 (linear algebra) is recorded as text with its shape conditions (the numeric check on drawn
 matrices lives in ``numerics``/``properties``).  Lemma 20 (Frobenius norm of a Gaussian matrix)

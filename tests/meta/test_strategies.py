@@ -67,8 +67,8 @@ def test_configs_reach_the_corners(name: str, condition: object) -> None:
 
 
 def test_activation_classes_agree_with_the_sympy_profiles() -> None:
-    """THEORY.md §0: tanh (and sin, erf, centred sigmoid) meet every assumption; GELU is
-    unbounded, ReLU is not C^2, the identity is a polynomial."""
+    """docs/statements.md (Conventions): tanh (and sin, erf, centred sigmoid) meet every
+    assumption; GELU is unbounded, ReLU is not C^2, the identity is a polynomial."""
     for name in S.MEETING:
         assert activations.get(name).failed() == [], name
     for name, assumption in S.FAILING.items():
