@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from reports.html import write_html
 from theory.catalog import CheckResult, catalog, jsonable
 from theory.errors import ConfigError, DivergenceError
 
@@ -371,6 +372,7 @@ def _write(spec: RunSpec, done: list[tuple[Any, dict[str, Any]]], total_s: float
     parts += [markdown.section(sec, s, figure_files[sec.key]) for sec, s in done]
     parts.append(markdown.findings(found))
     atomic_write_json(spec.out / "results.json", results)
+    write_html(spec.out, results, done)
     atomic_write_text(spec.out / "report.md", "\n".join(parts) + "\n")
     return results
 
