@@ -1,6 +1,6 @@
 """Rates: log-log slopes over seeds, with a Student-t interval of the per-seed slopes.
 
-A rate statement ("1/L", THEORY.md §3) is measured on a grid x_j (depths L, horizons T or widths
+A rate statement ("1/L", docs/verdicts.md) is measured on a grid x_j (depths L, horizons T or widths
 m; at least 4 points) for every seed i (at least 5).  Each seed gets its own least-squares slope
 b_i of log(value) against log(x) (:func:`per_seed_slopes`); the point estimate ``slope`` is their
 mean and the interval its Student-t interval, mean -+ t_{0.975, s-1} sd(b) / sqrt(s) over the s

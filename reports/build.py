@@ -87,11 +87,13 @@ def run_report(args: argparse.Namespace) -> int:
 
         with engine.executor(args.scheduler, args.workers) as on:
             results = build_report(spec, on.client)
-    k = counts(results["checks"])
-    print(f"resnet-ode: report written to {args.out}/report.md ({len(results['checks'])} checks: "
-          f"{k['holds']} hold, {k['violated']} violated, {k['vacuous']} vacuous, {k['n/a']} not "
-          "applicable)", file=sys.stderr)
-    return EXIT_VIOLATION if k["violated"] else EXIT_OK
+    k, b = counts(results["checks"]), counts(results["checks"], "beyond")
+    print(f"resnet-ode: report written to {args.out}/report.md ({len(results['checks'])} checks; "
+          f"paper scope: {k['holds']} hold, {k['violated']} violated, {k['inconclusive']} "
+          f"inconclusive, {k['vacuous']} vacuous, {k['n/a']} not applicable; beyond the "
+          f"assumptions: {b['holds']} hold, {b['fails']} fail, {b['inconclusive']} inconclusive, "
+          f"{b['vacuous']} vacuous, {b['n/a']} not applicable)", file=sys.stderr)
+    return EXIT_VIOLATION if k["violated"] else EXIT_OK  # only a paper-scope violation
 
 
 def build_report(spec: RunSpec, client: Any = None) -> dict[str, Any]:
@@ -245,7 +247,7 @@ def _previous_outputs(spec: RunSpec) -> set[str]:
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
         scale = old["environment"]["scale"]
-        files = {c["config_file"] for c in old["checks"]}
+        files = {f for c in old["checks"] for f in _files(c)}
         files |= {s["figure"] for s in old["sections"] if s.get("figure")}
     except (OSError, ValueError, KeyError, TypeError):
         scale, files = None, set()
@@ -260,9 +262,15 @@ def _previous_outputs(spec: RunSpec) -> set[str]:
     return files
 
 
+def _files(check: dict[str, Any]) -> list[str]:
+    """The configuration files a check's row writes: its own and its control's."""
+    control = check.get("control") or {}
+    return [check["config_file"]] + ([control["config_file"]] if "config_file" in control else [])
+
+
 def _remove_stale(out: Path, previous: set[str], results: dict[str, Any]) -> None:
     """Delete the previous report's files that the new one did not write."""
-    written = {c["config_file"] for c in results["checks"]}
+    written = {f for c in results["checks"] for f in _files(c)}
     written |= {s["figure"] for s in results["sections"] if s["figure"]}
     for name in previous - written:
         (out / name).unlink(missing_ok=True)
@@ -281,6 +289,8 @@ def _compute(sec: Any, ctx: Any, ids: tuple[str, ...], checkpoints: Path) -> dic
             record = _check(row.id, row.config).to_dict()
             record.update(label=row.label, section=sec.key,
                           config_file=f"configs/{sec.key}-{row.id}-{j}.json")
+            if record["control"] is not None:
+                record["control"]["config_file"] = f"configs/{sec.key}-{row.id}-{j}-control.json"
             checks.append(_roundtrip(record))
         data = sec.data(ctx, checks)
     section = {"key": sec.key, "title": sec.title, "ids": list(ids), "checks": checks,
@@ -299,11 +309,14 @@ def _check(statement_id: str, config: Any) -> CheckResult:
         from theory.verdicts import Facts, classify
 
         st = catalog[statement_id]
-        failed = st.assumptions(config)
-        v = classify(Facts(None), failed)  # no finite measurement: violated where applicable
-        return CheckResult(st.id, st.paper_ref, st.claim, config.to_dict(), not failed, failed,
-                           None, None, v.holds, notes=f"training diverged: {exc}",
-                           verdict=v.cls, verdict_rule=v.rule)
+        scope, failed_paper, failed = st.scope(config)
+        # no finite measurement: violated where applicable (fails beyond the assumptions)
+        v = classify(Facts(None), failed, scope=scope)  # type: ignore[arg-type]
+        return CheckResult(st.id, st.paper_ref, st.claim, config.to_dict(),
+                           scope == "paper" and not failed, failed_paper, None, None, v.holds,
+                           notes=f"training diverged: {exc}", verdict=v.cls, verdict_rule=v.rule,
+                           scope=scope, outcome=v.outcome,
+                           failed_requirements=failed if scope == "beyond" else [])
 
 
 def _json_safe(obj: Any) -> Any:
@@ -336,6 +349,8 @@ def _write(spec: RunSpec, done: list[tuple[Any, dict[str, Any]]], total_s: float
     checks = [c for _, s in done for c in s["checks"]]
     for c in checks:
         atomic_write_json(spec.out / c["config_file"], c["config"])
+        if c["control"] is not None:
+            atomic_write_json(spec.out / c["control"]["config_file"], c["control"]["config"])
     figure_files: dict[str, str | None] = {}
     for sec, s in done:
         fig = sec.draw(s["data"], s["checks"])
@@ -350,15 +365,18 @@ def _write(spec: RunSpec, done: list[tuple[Any, dict[str, Any]]], total_s: float
                    "text": f"{c['id']} ({catalog[c['id']].paper_ref}) is violated for "
                            f"{c['label']}: {c['verdict_rule']}"
                            + (f" ({c['notes']})" if c["notes"] else ""),
-                   "command": f"resnet-ode check {c['id']} --config {c['config_file']}"}
-                  for c in checks if c["verdict"] == "violated"]
-    found = collect(evidence, violations)
+                   "command": f"resnet-ode check {c['id']} --config {c['config_file']}",
+                   "kind": "violation"}
+                  for c in checks if c["verdict"] == "violated"]  # paper scope only
+    # a beyond-check that fails is a measured answer, listed in the summary's beyond table; it
+    # joins the findings only as a replicated study (theory.derivations / reports.findings)
+    found = collect(evidence, violations, checks)
     env = {**environment(spec.device, spec.seed, "float64"), "scale": spec.scale,
            "code_version": code_version(), "total_wall_s": total_s}
     sections = [{"key": sec.key, "title": sec.title, "ids": s["ids"], "usage": s["usage"],
                  "resumed": s["resumed"], "figure": figure_files[sec.key],
                  "conclusion": sec.conclusion(s["data"], s["checks"])} for sec, s in done]
-    results = {"schema": 2, "environment": env, "checks": checks, "findings": found,
+    results = {"schema": 3, "environment": env, "checks": checks, "findings": found,
                "sections": sections}
     results = _roundtrip(results)
     jsonschema.validate(results, RESULTS)

@@ -11,13 +11,23 @@ from theory.catalog import catalog
 
 
 def verdict(check: dict[str, Any]) -> str:
-    """The row's verdict class with the rule that decided it where it is not a plain pass."""
-    cls = check["verdict"]
+    """The row's verdict in words, with the rule that decided it where it is not a plain pass and
+    the negative control's outcome where one ran; a beyond-check's answer is prefixed
+    "beyond:" (it tests the conclusion outside the assumptions, never the statement)."""
+    cls, beyond = check["verdict"], check.get("scope") == "beyond"
     if cls == "n/a":
-        return "n/a: " + "; ".join(check["failed_assumptions"])
+        failed = check.get("failed_requirements") if beyond else check["failed_assumptions"]
+        return "n/a: " + "; ".join(failed or check["failed_assumptions"])
+    control = check.get("control")
+    ctrl = "" if not control else f" (control, {control['why']}: {control['verdict']})"
+    if beyond:
+        words = {"holds": "conclusion holds", "fails": "conclusion fails",
+                 "inconclusive": "inconclusive", "vacuous": "vacuous"}[cls]
+        return f"beyond: {words}{ctrl}: {check['verdict_rule']}"
     if cls == "holds":
-        return "holds"
-    return f"{'**VIOLATED**' if cls == 'violated' else 'vacuous'}: {check['verdict_rule']}"
+        return "holds" + ctrl
+    word = {"violated": "**VIOLATED**"}.get(cls, cls)
+    return f"{word}: {check['verdict_rule']}"
 
 
 def bound_text(check: dict[str, Any]) -> str:
@@ -30,29 +40,46 @@ def bound_text(check: dict[str, Any]) -> str:
     return fmt(check["bound"])
 
 
-def counts(checks: list[dict[str, Any]]) -> Counter[str]:
-    """Counter of the verdict classes ("holds", "vacuous", "violated", "n/a")."""
-    return Counter(c["verdict"] for c in checks)
+def counts(checks: list[dict[str, Any]], scope: str | None = "paper") -> Counter[str]:
+    """Counter of the verdict classes of the checks of ``scope`` (None: every check)."""
+    return Counter(c["verdict"] for c in checks if scope is None or c.get("scope") == scope)
 
 
 def summary(checks: list[dict[str, Any]], statements: list[str]) -> str:
-    c = counts(checks)
+    c, b = counts(checks), counts(checks, "beyond")
+    paper = sum(c.values())
     lines = ["## Verdict summary", "",
-             f"{len(checks)} checks over {len(statements)} statements: **{c['holds']} hold** "
-             "(informative: each could have failed in its configuration), "
-             f"**{c['violated']} violated**, {c['vacuous']} vacuous (not violated, but could not "
-             f"have been: the rule is named; never counted as a pass), {c['n/a']} not applicable "
-             "(a failed assumption is named).", ""]
+             f"{len(checks)} checks over {len(statements)} statements. {paper} test a statement "
+             f"of the paper under its assumptions (scope paper): **{c['holds']} hold** "
+             "(informative: each could have failed in its configuration, and its negative "
+             f"control, where it has one, fails), **{c['violated']} violated**, "
+             f"{c['inconclusive']} inconclusive (the interval straddles the edge), "
+             f"{c['vacuous']} vacuous (not violated, but could not have been: the rule is named; "
+             f"never counted as a pass), {c['n/a']} not applicable (a failed assumption is "
+             f"named).  {sum(b.values())} test a statement's conclusion beyond its assumptions "
+             f"(scope beyond: never a violation of the paper): the conclusion holds in "
+             f"{b['holds']}, fails in {b['fails']}, {b['inconclusive']} inconclusive, "
+             f"{b['vacuous']} vacuous, {b['n/a']} not applicable.", ""]
     bad = [x for x in checks if x["verdict"] == "violated"]
     lines += (["Violated checks:", ""] + [f"- `{x['id']}` ({x['section']}, {x['label']}): "
                                           f"{x['verdict_rule']}" for x in bad]
-              if bad else ["No applicable check is violated."])
-    lines += ["", "| statement | paper | holds | violated | vacuous | not applicable |",
-              "|---|---|---|---|---|---|"]
+              if bad else ["No paper-scope check is violated."])
+    lines += ["", "| statement | paper | holds | violated | inconclusive | vacuous | "
+              "not applicable |", "|---|---|---|---|---|---|---|"]
     for sid in statements:
         k = counts([x for x in checks if x["id"] == sid])
-        lines.append(f"| `{sid}` | {catalog[sid].paper_ref} | {k['holds']} | {k['violated']} | "
-                     f"{k['vacuous']} | {k['n/a']} |")
+        if sum(k.values()):
+            lines.append(f"| `{sid}` | {catalog[sid].paper_ref} | {k['holds']} | "
+                         f"{k['violated']} | {k['inconclusive']} | {k['vacuous']} | "
+                         f"{k['n/a']} |")
+    beyond = [x for x in checks if x.get("scope") == "beyond"]
+    if beyond:
+        lines += ["", "Beyond the assumptions (each row names the assumptions it goes beyond; "
+                  "its answer is a measured result, not a verdict on the paper):", "",
+                  "| statement | section | configuration | assumptions it goes beyond | answer |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| `{x['id']}` | {x['section']} | {x['label']} | "
+                  f"{'; '.join(x['failed_assumptions'])} | {verdict(x)} |" for x in beyond]
     return "\n".join(lines)
 
 
@@ -111,12 +138,12 @@ def section(sec: Section, result: dict[str, Any], figure: str | None) -> str:
         if rows:
             lines += [_assumption_table(sec, sid, rows), ""]
     if checks:
-        lines += ["| # | statement | configuration | bound | measured | slack log10 | slope | "
-                  "verdict |", "|---|---|---|---|---|---|---|---|"]
+        lines += ["| # | statement | scope | configuration | bound | measured | slack log10 | "
+                  "slope | verdict |", "|---|---|---|---|---|---|---|---|---|"]
         for j, c in numbered:
-            lines.append(f"| {j} | `{c['id']}` | {c['label']} | {bound_text(c)} | "
-                         f"{fmt(c['measured'])} | {fmt(c['slack_log10'], 3)} | "
-                         f"{fmt(c['rate_slope'], 3)} | {verdict(c)} |")
+            lines.append(f"| {j} | `{c['id']}` | {c.get('scope', 'paper')} | {c['label']} | "
+                         f"{bound_text(c)} | {fmt(c['measured'])} | {fmt(c['slack_log10'], 3)}"
+                         f" | {fmt(c['rate_slope'], 3)} | {verdict(c)} |")
         lines += ["", "Slack: log10(bound/measured), positive when the check holds with room "
                   "(negated for the lower bound of a PL ratio). Slope: log-log fit against L.", ""]
     text = sec.text(result["data"], checks)
@@ -129,8 +156,11 @@ def section(sec: Section, result: dict[str, Any], figure: str | None) -> str:
         lines += ["<details><summary>Notes and commands per row</summary>", ""]
         for j, c in numbered:
             notes = f" {c['notes']}." if c["notes"] else ""
+            control = c.get("control") or {}
+            also = (f" Control: `resnet-ode check {c['id']} --config {control['config_file']}`"
+                    if control.get("config_file") else "")
             lines.append(f"{j}. {c['label']}.{notes} Reproduce: `resnet-ode check {c['id']} "
-                         f"--config {c['config_file']}`")
+                         f"--config {c['config_file']}`{also}")
         lines += ["", "</details>", ""]
     return "\n".join(lines)
 

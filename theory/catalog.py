@@ -1,7 +1,7 @@
 """The statement catalog: the spine every layer iterates.
 
-Each quantitative statement of the paper (THEORY.md S1-S13) is one :class:`Statement`, keyed by a
-stable id (DESIGN.md, "Contract").  ``theory`` adds the assumptions predicate (a function
+Each quantitative statement of the paper (docs/statements.md, families S1-S13) is one :class:`Statement`, keyed by a
+stable id (docs/statements.md; JSON: docs/results-json.md).  ``theory`` adds the assumptions predicate (a function
 ``Config -> list[str]`` returning the names of the failed assumptions; resolved lazily from a
 ``"module:function"`` path so that importing the catalog stays cheap); ``numerics.measure`` adds one
 measurement per id; ``properties`` and ``reports`` iterate :data:`catalog`.
@@ -46,7 +46,7 @@ class Statement:
     """
 
     id: str
-    family: str  # THEORY.md's S-number
+    family: str  # the S-number of docs/statements.md
     paper_ref: str
     claim: str
     formula: str
