@@ -40,8 +40,8 @@ def default(statement_id: str, scale: str = "quick") -> Default:
     reason (see the module docstring)."""
     statement = catalog[statement_id]
     candidates = rows(statement_id, scale)
-    for row in candidates:
-        if not statement.assumptions(row.config):
+    for row in candidates:  # applicable, or runnable beyond the statement's assumptions
+        if not statement.scope(row.config)[2]:
             return Default(row, scale)
     first = candidates[0]
     failed = statement.assumptions(first.config)

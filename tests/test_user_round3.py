@@ -307,9 +307,6 @@ def test_check_help_lists_the_statement_ids(capsys: pytest.CaptureFixture[str]) 
     assert all(sid in text for sid in catalog)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 31 item 10: theory/hermite.py (_moments) refuses a "
-                   "sigma that is neither Lipschitz nor a polynomial instead of naming it as a "
-                   "failed assumption; hermite.py and theory/pl.py are outside this change")
 def test_exp_is_accepted_with_its_failed_assumptions_like_x_squared(
         capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--n", "10", "--q", "4", "--d", "2", "--d-out", "2", "--m", "8", "--L", "8", "--json"]

@@ -115,6 +115,8 @@ def test_a_control_that_passes_leaves_the_check_vacuous() -> None:
     assert with_control(held, passed).cls == "vacuous"
     assert "no power" in with_control(held, passed).rule
     assert with_control(held, failed).cls == "holds"
+    undecided = Control({"init": "iid"}, "i.i.d. initialization", "inconclusive", "across")
+    assert with_control(held, undecided).cls == "inconclusive"
     assert "no negative control" in with_control(held, None).rule
     assert with_control(classify(Facts(2.0, 1.0)), passed).cls == "violated"
 

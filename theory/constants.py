@@ -88,7 +88,11 @@ def constants(*, activation: str, n: int, q: int, d: int, d_out: int, m: int | N
     sig = get_activation(activation)
     notes: dict[str, str] = {}
     sigma = sigma_mp(sig)
-    r_used, eta_r = pl.hermite(sig, r)
+    try:
+        r_used, eta_r = pl.hermite(sig, r)
+        hermite_note = None
+    except ConfigError as exc:  # one rule for every expression: accepted, the failure named
+        r_used, eta_r, hermite_note = r, None, exc.rule
     out: dict[str, Any] = {
         "activation": sig.name, "sigma": str(sig.expr), "n": n, "q": q, "d": d, "d_out": d_out,
         "m": m, "L": L,
@@ -97,8 +101,9 @@ def constants(*, activation: str, n: int, q: int, d: int, d_out: int, m: int | N
         "sup_d2": _number(sigma["sup_d2"], "sup_d2", notes, "sigma is not C^2, or sympy could "
                           "not settle sup|sigma''|"),
         "r": r_used,
-        "eta_r": _number(eta_r, "eta_r", notes, "no r >= 2 with eta_r != 0 up to r = 30 (sigma "
-                         "is a polynomial)" if r_used is None else f"eta_{r_used} = 0"),
+        "eta_r": _number(eta_r, "eta_r", notes, hermite_note or (
+            "no r >= 2 with eta_r != 0 up to r = 30 (sigma is a polynomial)" if r_used is None
+            else f"eta_{r_used} = 0")),
         "v_x2": pl.V_X2_SPHERE,
     }
     if r_used is None:

@@ -146,7 +146,10 @@ def failed(sigma: Activation | str, *, n: int, q: int, d: int, d_out: int, m: in
     out = sigma_failures(sig, _SIGMA_KEYS)
     if q < d + d_out:
         out.append(Q_SPLIT)
-    r, eta_r = hermite(sig, r)
+    try:
+        r, eta_r = hermite(sig, r)
+    except ConfigError:  # no Hermite coefficients for sigma's growth: its failure is named above
+        return out
     if eta_r is None:
         out.append(SOME_R if r is None else eta_failure(r))
         return out

@@ -43,7 +43,9 @@ and :func:`classify` applies the rules below in order.
    no theorem, e.g. ||Z_{k+1} - Z_k|| <= ||Z_{k+1}|| + ||Z_k||), or a ">=" bound at or below it (a
    lower bound that needs no theorem, e.g. G/l >= 0) -> ``vacuous``;
 6. else ``holds``; a ``holds`` whose negative control (:class:`Control`: the same measurement
-   where the claim should fail) also holds had no power -> ``vacuous`` ("control passes too").
+   where the claim should fail) also holds had no power -> ``vacuous``; one whose control is
+   neither held nor failed (inconclusive, vacuous, n/a) has not shown its power ->
+   ``inconclusive``.
 
 For a beyond-check, ``violated`` reads ``fails``.
 """
@@ -167,16 +169,20 @@ def classify(facts: Facts, failed: list[str] | tuple[str, ...] = (), *,
 
 
 def with_control(verdict: Verdict, control: Control | None) -> Verdict:
-    """Rule 6: a ``holds`` whose negative control holds too had no power (``vacuous``); a
-    ``holds`` without a control stays, its rule saying so."""
+    """Rule 6: a ``holds`` whose negative control holds too had no power (``vacuous``), one whose
+    control did not fail either has not shown it (``inconclusive``); a ``holds`` without a
+    control stays, its rule saying so."""
     if verdict.cls != "holds":
         return verdict
     if control is None:
         return dataclasses.replace(verdict, rule=verdict.rule + "; no negative control")
-    if not control.failed:
+    if control.verdict == "holds":
         return dataclasses.replace(verdict, cls="vacuous", rule=(
-            f"no power: its negative control ({control.why}) is {control.verdict} too "
-            f"({control.rule})"))
+            f"no power: its negative control ({control.why}) holds too ({control.rule})"))
+    if not control.failed:
+        return dataclasses.replace(verdict, cls="inconclusive", rule=(
+            f"{verdict.rule}, but its power is not shown: the negative control ({control.why}) "
+            f"is {control.verdict} ({control.rule})"))
     return dataclasses.replace(verdict, rule=verdict.rule + f"; negative control ({control.why})"
                                                             f" {control.verdict}")
 

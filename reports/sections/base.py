@@ -41,9 +41,11 @@ class Context:
         return by_scale[self.scale]
 
     def config(self, **fields: Any) -> Config:
-        """A :class:`Config` seeded with this run's seed (``seeds`` shifted by it too)."""
+        """A :class:`Config` seeded with this run's seed: ``seeds`` (k of them) become
+        s k + seeds, so that the rows of base seeds 0, 1, 2, ... draw disjoint sets of seeds
+        (independent replications of data and initialization)."""
         seeds = fields.pop("seeds", (0, 1, 2))
-        return Config(seed=self.seed, seeds=tuple(self.seed + s for s in seeds),
+        return Config(seed=self.seed, seeds=tuple(self.seed * len(seeds) + s for s in seeds),
                       device=self.device, **fields)
 
 
