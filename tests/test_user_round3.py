@@ -314,3 +314,47 @@ def test_exp_is_accepted_with_its_failed_assumptions_like_x_squared(
         assert _status(["constants", "--activation", sigma, *args]) == 0
         record = json.loads(capsys.readouterr().out)
         assert {"sigma Lipschitz", "sigma bounded"} <= set(record["assumptions_failed"])
+
+
+# --------------------------------------------------------------------------- items 1 and 9
+
+
+def test_a_beyond_row_states_the_assumptions_it_fails_and_never_exits_1(tmp_path: Path) -> None:
+    """Item 1: the default report's cause of exit 1 was a Theorem 6 row outside the theorem's
+    assumptions called violated.  Such a row is now a beyond-check: its failure reads "fails",
+    the S6 assumption table lists Theorem 6's failed assumptions for it, and the exit status
+    counts only paper-scope violations."""
+    from reports.markdown import counts, summary
+    from reports.sections.long_time import SECTION
+    from theory import long_time
+
+    config = Config(n=8, d=4, d_out=4, q=8, m=1, L=2, depths=(2, 4, 8, 16), T=8.0, eta=0.05,
+                    activation="tanh", data="sphere", seeds=(0, 1, 2, 3, 4))
+    scope, failed, requirements = catalog["thm6.smooth_L"].scope(config)
+    assert (scope, requirements) == ("beyond", [])
+    assert set(long_time.assumptions(config)) == set(failed) and "m >= c1*n" in failed
+    assert set(failed) <= set(SECTION.assumptions["thm6.smooth_L"])  # the S6 table's rows
+    record = {"id": "thm6.smooth_L", "scope": "beyond", "verdict": "fails", "label": "m = 1",
+              "section": "S6", "failed_assumptions": failed, "verdict_rule": "slope -0.3",
+              "control": None}
+    assert counts([record])["violated"] == 0 and counts([record], "beyond")["fails"] == 1
+    text = summary([record], ["thm6.smooth_L"])
+    assert "No paper-scope check is violated." in text and "m >= c1*n" in text
+    assert "VIOLATED" not in text
+
+
+@pytest.mark.parametrize("sid", ["hermite.coefficients", "lemma18.linalg"])
+def test_a_check_that_trains_nothing_is_not_refused_for_training_memory(
+        sid: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 9: the resource guard applies to what a check allocates: a pure-theory check with
+    a huge L (whose training would need ~1e5 GiB) runs."""
+    from numerics.checks import guard_limit, memory_estimate
+
+    huge = Config(n=8, d=2, d_out=2, q=4, m=4096, L=10**7, depths=(10**7,), activation="tanh",
+                  trials=20)
+    assert memory_estimate(huge) > guard_limit()  # the guard refuses it for a training check
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(huge.to_dict()))
+    assert _status(["check", sid, "--config", str(path)]) == 0
+    assert "holds" in capsys.readouterr().out
+    assert _status(["check", "prop3.rate_L", "--config", str(path)]) == 2
