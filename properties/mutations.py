@@ -4,20 +4,32 @@
 
     python -m properties.mutations [--only NAME,...] [--list] [--tests] [--json FILE]
 
-Each mutation replaces one function or method (``module:qualname``) of ``theory`` or ``numerics``
-by a wrong variant, inside a pytest subprocess only: this module is also a pytest plugin
+Each mutation replaces a function, method, constant or mapping entry (``module:qualname``, or
+``module:qualname[key]`` for an entry such as a catalog Statement, replaced with
+``dataclasses.replace``; several targets joined by " + ") of ``theory`` or ``numerics`` by a wrong
+variant, inside a pytest subprocess only: this module is also a pytest plugin
 (``-p properties.mutations``) that applies the mutation named by ``RESNET_ODE_MUTATION`` at
 ``pytest_configure``, before any test module is imported, and rebinds every alias already imported
-(``from module import name``).  No source file is edited.  The subprocess runs ``properties/``
+(``from module import name``; not for a number, ``rebind=False``, whose identity is no alias).
+No source file is edited.  The subprocess runs ``properties/``
 (and, with ``--tests``, the unit tests of ``tests/`` listed for the mutation) under the ``ci``
 profile without shrinking (a failure is all that is asked), and the plugin records the node ids
 that fail.  A baseline run without mutation must pass first.
 
-The table printed at the end says, for each mutation, which property tests caught it and which
-unit tests did; a mutation is caught when either does.  Where a bound is vacuous (10^(10^k):
-weakening it by a constant cannot be seen by any measurement) the unit test that evaluates its
-formula independently (tests/test_vacuous_formulas.py) is what catches it; "NOT CAUGHT" rows
-are gaps.  ``--tests-only`` runs the unit tests alone (minutes instead of an hour).
+Each mutation is classed from the exception of every failing test, read by the plugin's
+``pytest_runtest_makereport`` hook: **caught** when an assertion failed (an AssertionError,
+``pytest.fail`` or ``pytest.raises``' "DID NOT RAISE", a Hypothesis falsifying example of one of
+these, also inside an exception group); **crashed** when tests failed but none on an assertion
+(another exception: a TypeError from a None where a string was expected, an error in setup or
+collection), listed apart with the exception's name, since a crash is not evidence that a test
+checks the value; **missed** otherwise.  The table printed at the end gives, per mutation, its
+class, the property tests and unit tests whose assertions caught it and the crashed tests, then
+the counts and the run time.  Where a bound is vacuous (10^(10^k): weakening it by a constant
+cannot be seen by any measurement) the unit test that evaluates its formula independently
+(tests/test_vacuous_formulas.py) is what catches it; the acceptance regions and thresholds of
+issue 28 are caught by tests/test_mutations_catalog.py (hand-built intervals, a hand-made
+Theorem 6 run).  ``--tests-only`` runs the unit tests alone (minutes instead of hours: the
+property suite takes tens of minutes per mutation on 2 shared cores).
 """
 
 from __future__ import annotations
@@ -31,6 +43,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,14 +59,16 @@ Factory = Callable[[Any], Any]  # the original object -> its mutant
 
 @dataclasses.dataclass(frozen=True)
 class Mutation:
-    """One deliberate bug: ``target`` ("module:qualname") becomes ``mutate(original)``."""
+    """One deliberate bug: ``target`` ("module:qualname", "module:qualname[key]" for a mapping's
+    entry, or several joined by " + " with one factory each) becomes ``mutate(original)``."""
 
     name: str
     target: str
     description: str
-    mutate: Factory
+    mutate: Factory | tuple[Factory, ...]  # one per target where target names several
     tests: tuple[str, ...] = ()  # unit tests of tests/ expected to notice it too
     env: tuple[tuple[str, str], ...] = ()  # environment of the pytest subprocess
+    rebind: bool = True  # rebind the modules' aliases (False for a number: 3 is 3 everywhere)
 
 
 def _scaled_result(key: str, factor: float) -> Factory:
@@ -197,9 +212,9 @@ def _m_min_over_10(original: Any) -> Any:
 
 
 def _interval_ignored(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """The rate rule without its interval condition (the wide window made infinite)."""
+    """The rate rule on the point estimate alone (the interval collapsed onto the slope)."""
     def _classify_rate(rate: Any) -> Any:
-        return original(dataclasses.replace(rate, wide_window=(-math.inf, math.inf)))
+        return original(dataclasses.replace(rate, interval=(rate.slope, rate.slope)))
     return _classify_rate
 
 
@@ -224,6 +239,180 @@ def _predicate_without_C2(original: Callable[[Any], list[str]]) -> Callable[[Any
     def wellposed_assumptions(config: Any) -> list[str]:
         return [name for name in original(config) if "C^2" not in name]
     return wellposed_assumptions
+
+
+# --------------------------------------------------------------------------- issue 28, item 8:
+# every acceptance region and threshold, the output-limit gaps, Table 1's power rule and
+# roughness, prop2.width_m's C_emp, Proposition 5's c2, c3, c4 and delta, Lemma 21's delta and
+# the convolutional residual of Section 4.3
+
+
+def _constant(value: Any) -> Factory:
+    """A module constant, a mapping entry or a sympy expression replaced by ``value``."""
+    def mutate(original: Any) -> Any:
+        return value
+    return mutate
+
+
+def _times(factor: Any) -> Factory:
+    """A number or sympy expression (or a tuple of them) multiplied by ``factor``."""
+    def mutate(original: Any) -> Any:
+        if isinstance(original, tuple):
+            return tuple(term * factor for term in original)
+        return original * factor
+    return mutate
+
+
+def _window(region: tuple[float, float]) -> Factory:
+    """A catalog Statement (a frozen dataclass) with another acceptable region."""
+    def mutate(statement: Any) -> Any:
+        return dataclasses.replace(statement, rate_window=region)
+    return mutate
+
+
+def _entry(statement_id: str) -> str:
+    return f"theory.catalog:catalog._by_id[{statement_id}]"
+
+
+ONE_OVER_L_IDS = ("prop2.rate_L", "prop3.rate_L", "thm4.limit", "thm6.smooth_L", "thm6.limit_L",
+                  "sec43.general", "sec43.smooth_init")
+"""The statements whose region is theory.catalog.ONE_OVER_L (tests/test_mutations_catalog.py
+checks that this list is complete)."""
+LOOSE_ONE_OVER_L = (-math.inf, -0.3)
+
+
+def _onset_window(original: Callable[..., Any]) -> Callable[..., Any]:
+    """numerics.measure.onset's default window, bound from the catalog at import time."""
+    def onset(depths: Any, values: Any, window: tuple[float, float] = LOOSE_ONE_OVER_L) -> Any:
+        return original(depths, values, window)
+    return onset
+
+
+def _evidence_bound(bound: float) -> Factory:
+    """A per-statement check of numerics.checks.CHECKS declaring another bound."""
+    def mutate(original: Callable[..., Any]) -> Callable[..., Any]:
+        def check(st: Any, c: Any, m: Any) -> Any:
+            evidence = original(st, c, m)
+            evidence.facts = dataclasses.replace(evidence.facts, bound=bound)
+            return evidence
+        return check
+    return mutate
+
+
+def _across_holds(original: Callable[..., str]) -> Callable[..., str]:
+    """An interval across the region's edge counted inside (holds on half the evidence)."""
+    def side(interval: tuple[float, float], region: tuple[float, float]) -> str:
+        where = original(interval, region)
+        return "inside" if where == "across" else where
+    return side
+
+
+def _violated_on_point(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The former asymmetric rule: violated as soon as the point estimate is outside the region
+    (an interval across the edge with its centre outside)."""
+    from theory.verdicts import Verdict
+
+    def _classify_rate(rate: Any) -> Any:
+        verdict = original(rate)
+        lo, hi = rate.window or (-math.inf, math.inf)
+        if verdict.cls == "inconclusive" and not lo <= rate.slope <= hi:
+            return Verdict("violated", verdict.rule)
+        return verdict
+    return _classify_rate
+
+
+def _comparison_favourable_end(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A comparison with an interval decided on the interval's favourable end (an interval
+    across the bound holds)."""
+    def _classify_comparison(facts: Any) -> Any:
+        if facts.interval is not None:
+            lo, hi = facts.interval
+            end = lo if facts.relation == "<=" else hi
+            facts = dataclasses.replace(facts, interval=(end, end))
+        return original(facts)
+    return _classify_comparison
+
+
+def _limit_gap_same_depth(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Each depth compared with itself instead of with the next depth (every gap 0)."""
+    import itertools
+
+    def limit_gaps(per_depth: list[dict[str, Any]]) -> list[list[float]]:
+        return [[float(v) for v in (a["F_fresh"] - a["F_fresh"]).norm(dim=-1).amax(dim=-1)]
+                for a, _ in itertools.pairwise(per_depth)]
+    return limit_gaps
+
+
+def _limit_gap_mean(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The mean over the fresh inputs instead of the max (no longer uniform in x)."""
+    import itertools
+
+    def limit_gaps(per_depth: list[dict[str, Any]]) -> list[list[float]]:
+        return [[float(v) for v in (a["F_fresh"] - b["F_fresh"]).norm(dim=-1).mean(dim=-1)]
+                for a, b in itertools.pairwise(per_depth)]
+    return limit_gaps
+
+
+def _c_emp_per_sqrt_m(original: Callable[..., Any]) -> Callable[..., Any]:
+    """C_emp(m) divided by sqrt(m / m_min): a width normalization that flattens the slope by
+    0.5 (a C_emp growing like sqrt(m) would pass)."""
+    def measure_prop2_width_m(config: Any) -> Any:
+        m = original(config)
+        widths = m.series["m"]
+        m.series["C_emp"] = [[v / math.sqrt(w / widths[0]) for v in row]
+                             for w, row in zip(widths, m.series["C_emp"], strict=True)]
+        return m
+    return measure_prop2_width_m
+
+
+def _unnormalized_roughness(original: Callable[..., Any]) -> Callable[..., Any]:
+    """mean_k ||w_(k+1) - w_k|| without the random-order normalization."""
+    def roughness(w: Any) -> Any:
+        flat = w.detach().flatten(1).double()
+        if original(w) is None:
+            return None
+        return float((flat[1:] - flat[:-1]).norm(dim=1).mean())
+    return roughness
+
+
+def _conv_without_sigma(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The convolutional residual with sigma dropped (a linear residual)."""
+    import torch.nn.functional as F_nn
+
+    def __call__(self: Any, h: Any, z: Any) -> Any:
+        K2, K1 = z
+        b, n, _ = h.shape
+        dim = len(self.spatial)
+        conv = F_nn.conv1d if dim == 1 else F_nn.conv2d
+        c, c_mid, k = self.channels, self.hidden_channels, self.kernel
+        x = h.transpose(0, 1).reshape(n, b * c, *self.spatial)
+        u = conv(x, K1.reshape(b * c_mid, c, *K1.shape[3:]), padding=k // 2, groups=b)
+        a = u / math.sqrt(c * k**dim)  # the bug: no sigma
+        y = conv(a, K2.reshape(b * c, c_mid, *K2.shape[3:]), padding=k // 2, groups=b)
+        return (y / math.sqrt(c_mid * k**dim)).reshape(n, b, -1).transpose(0, 1)
+    return __call__
+
+
+def _conv_without_one_over_L(original: Callable[..., Any]) -> Callable[..., Any]:
+    """forward / hidden_states of a convolutional residual network without the 1/L (model (3)'s
+    MLP residual unchanged)."""
+    from numerics.model import Conv
+
+    class _Unscaled:
+        def __init__(self, residual: Any, L: int) -> None:
+            self.residual, self.L = residual, L
+
+        def __call__(self, h: Any, z: Any) -> Any:
+            return self.L * self.residual(h, z)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.residual, name)
+
+    def mutant(params: Any, X: Any, residual: Any) -> Any:
+        if isinstance(residual, Conv):
+            residual = _Unscaled(residual, params.L)
+        return original(params, X, residual)
+    return mutant
 
 
 MUTATIONS: tuple[Mutation, ...] = (
@@ -285,7 +474,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("w* halved", "numerics.appd:w_star", "Appendix D's w* = L (C^{1/L} - 1)",
              _w_star_half_depth, ("tests/test_appd.py",)),
     Mutation("rate interval ignored", "theory.verdicts:_classify_rate",
-             "a rate holds on its point estimate alone (the BCa interval not checked)",
+             "a rate decided on its point estimate alone (the t interval not checked)",
              _interval_ignored, ("tests/test_verdicts.py",)),
     Mutation("a-priori rule dropped", "theory.verdicts:_classify_comparison",
              "a bound above the measured quantity's a-priori bound counted as informative",
@@ -296,6 +485,92 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("prop1 predicate without C^2", "theory.finite_time:wellposed_assumptions",
              "Propositions 1 and 3 applied to a sigma that is not C^2", _predicate_without_C2,
              ("tests/test_finite_time.py",)),
+    Mutation("ONE_OVER_L edge -0.3", " + ".join(
+        ["theory.catalog:ONE_OVER_L", "numerics.measure:onset",
+         *(_entry(i) for i in ONE_OVER_L_IDS)]),
+             "the 1/L region (-inf, -0.8] loosened to (-inf, -0.3] (an L^-1/2 rate passes)",
+             (_constant(LOOSE_ONE_OVER_L), _onset_window,
+              *(_window(LOOSE_ONE_OVER_L) for _ in ONE_OVER_L_IDS)),
+             ("tests/test_mutations_catalog.py", "tests/test_verdicts.py")),
+    Mutation("width_m edge 1.0", _entry("prop2.width_m"),
+             "prop2.width_m's region (-inf, 0.2] loosened to (-inf, 1.0] (C ~ sqrt(m) passes)",
+             _window((-math.inf, 1.0)), ("tests/test_mutations_catalog.py",)),
+    Mutation("growth_T edge 0.0", _entry("prop3.growth_T"),
+             "prop3.growth_T's region [0.8, inf) loosened to [0, inf) (an O(1) gap passes)",
+             _window((0.0, math.inf)), ("tests/test_mutations_catalog.py",)),
+    Mutation("pl_path edge -2", _entry("thm6.pl_path"),
+             "thm6.pl_path's region [-0.2, inf) loosened to [-2, inf) (a plateau's 1/t passes)",
+             _window((-2.0, math.inf)), ("tests/test_mutations_catalog.py",)),
+    Mutation("smooth_T bound 2", "numerics.checks:CHECKS[thm6.smooth_T]",
+             "thm6.smooth_T's doubling ratio compared with 2 instead of 1 (linear growth passes)",
+             _evidence_bound(2.0), ("tests/test_mutations_catalog.py",)),
+    Mutation("INTERPOLATION_LEVEL 0.1", "numerics.longtime:INTERPOLATION_LEVEL",
+             "a seed interpolates when l(T) <= 0.1 l(0) instead of 1e-2 l(0)", _constant(0.1),
+             ("tests/test_mutations_catalog.py", "tests/test_longtime.py")),
+    Mutation("limit gap: same depth", "numerics.longtime:limit_gaps",
+             "Theorem 6 (iv)'s output gap of a depth against itself (every gap 0)",
+             _limit_gap_same_depth, ("tests/test_mutations_catalog.py", "tests/test_longtime.py")),
+    Mutation("limit gap: mean over x", "numerics.longtime:limit_gaps",
+             "Theorem 6 (iv)'s output gap averaged over the fresh inputs (no max: not uniform)",
+             _limit_gap_mean, ("tests/test_mutations_catalog.py", "tests/test_longtime.py")),
+    Mutation("Table 1 TRAINED_WITHIN 0.5", "numerics.checks:TRAINED_WITHIN",
+             "a Table 1 run has trained within 50 points of the reference (not 5)",
+             _constant(0.5), ("tests/test_realdata.py", "tests/test_mutations_catalog.py"),
+             rebind=False),
+    Mutation("Table 1 BRANCH_ACTS 0", "numerics.checks:BRANCH_ACTS",
+             "a Table 1 residual branch acts whatever removing it costs (threshold 0, not 1 "
+             "point)", _constant(0.0),
+             ("tests/test_realdata.py", "tests/test_mutations_catalog.py"), rebind=False),
+    Mutation("Table 1 MIN_SEEDS 1", "numerics.checks:MIN_SEEDS",
+             "Table 1's contrast decided on one seed (not 3)", _constant(1),
+             ("tests/test_realdata.py", "tests/test_mutations_catalog.py"), rebind=False),
+    Mutation("roughness unnormalized", "numerics.realdata:roughness",
+             "Table 1's roughness without its random-order normalization",
+             _unnormalized_roughness, ("tests/test_realdata.py",)),
+    Mutation("rate across -> holds", "theory.verdicts:side",
+             "an interval across the region's edge counted inside", _across_holds,
+             ("tests/test_verdicts.py",)),
+    Mutation("rate violated on the point", "theory.verdicts:_classify_rate",
+             "violated on the point estimate alone (an interval across the edge, centre outside)",
+             _violated_on_point, ("tests/test_verdicts.py",)),
+    Mutation("comparison across -> holds", "theory.verdicts:_classify_comparison",
+             "a measurement's interval across the bound decided on its favourable end",
+             _comparison_favourable_end, ("tests/test_verdicts.py",)),
+    Mutation("verdicts MIN_SEEDS 3", "theory.verdicts:MIN_SEEDS",
+             "a rate fitted on 3 seeds counted as powered (not 5)", _constant(3),
+             ("tests/test_verdicts.py",), rebind=False),
+    Mutation("verdicts MIN_POINTS 2", "theory.verdicts:MIN_POINTS",
+             "a rate fitted on 2 grid points counted as powered (not 4)", _constant(2),
+             ("tests/test_verdicts.py",), rebind=False),
+    Mutation("C_emp / sqrt(m)", "numerics.measure:MEASURES[prop2.width_m]",
+             "prop2.width_m's C_emp(m) divided by sqrt(m / m_min)", _c_emp_per_sqrt_m,
+             ("tests/test_mutations_catalog.py",)),
+    Mutation("c2/10", "theory.pl:c2_expr + theory.pl:L_min_expr",
+             "Proposition 5's depth threshold c2 sqrt(nq) / 10", (_times(0.1), _times(0.1)),
+             ("tests/test_pl.py", "tests/test_derivations.py")),
+    Mutation("c3/10", "theory.pl:c3_expr + theory.pl:M_expr + "
+             "theory.long_time:label_threshold_expr",
+             "Proposition 5's radius c3 / 10 (M = c3 / sqrt(nq))",
+             (_times(0.1), _times(0.1), _times(0.01)),
+             ("tests/test_pl.py", "tests/test_derivations.py")),
+    Mutation("c4/10", "theory.pl:c4_expr + theory.pl:mu_expr + "
+             "theory.long_time:label_threshold_expr",
+             "Proposition 5's PL constant c4 / 10 (mu = c4 / (n sqrt(nq)))",
+             (_times(0.1), _times(0.1), _times(0.01)),
+             ("tests/test_pl.py", "tests/test_derivations.py")),
+    Mutation("Prop 5 delta x 10", "theory.pl:delta_terms_expr",
+             "each term of Proposition 5's failure probability delta multiplied by 10",
+             _times(10), ("tests/test_pl.py", "tests/test_derivations.py")),
+    Mutation("Lemma 21 delta x 10", "theory.lemmas:lemma21_delta",
+             "Lemma 21's failure probability delta multiplied by 10", _scaled(10.0),
+             ("tests/test_lemmas_theory.py",)),
+    Mutation("conv residual without sigma", "numerics.model:Conv.__call__",
+             "Section 4.3's convolutional residual with sigma dropped (linear)",
+             _conv_without_sigma, ("tests/test_model.py", "tests/test_gradients.py")),
+    Mutation("conv forward without 1/L", "numerics.model:forward + numerics.model:hidden_states",
+             "a convolutional residual network's forward without its 1/L (model (3) unchanged)",
+             (_conv_without_one_over_L, _conv_without_one_over_L),
+             ("tests/test_model.py", "tests/test_mutations_catalog.py")),
 )
 BY_NAME = {m.name: m for m in MUTATIONS}
 
@@ -304,23 +579,49 @@ BY_NAME = {m.name: m for m in MUTATIONS}
 
 
 def _resolve(target: str) -> tuple[Any, str, Any]:
-    """(owner, attribute, original) of "module:qualname"."""
+    """(owner, attribute or key, original) of "module:qualname" or "module:qualname[key]" (an
+    entry of a mapping: the owner is the mapping)."""
     module_name, _, qualname = target.partition(":")
+    key = None
+    if qualname.endswith("]"):
+        qualname, _, key = qualname[:-1].partition("[")
     owner: Any = importlib.import_module(module_name)
     *path, attribute = qualname.split(".")
     for part in path:
         owner = getattr(owner, part)
+    if key is not None:
+        owner = getattr(owner, attribute)
+        return owner, key, owner[key]
     return owner, attribute, getattr(owner, attribute)
 
 
+def targets(mutation: Mutation) -> list[tuple[str, Factory]]:
+    """(target, factory) pairs of ``mutation``."""
+    names = [t.strip() for t in mutation.target.split(" + ")]
+    factories = mutation.mutate if isinstance(mutation.mutate, tuple) else (mutation.mutate,)
+    if len(factories) == 1:
+        factories = factories * len(names)
+    if len(factories) != len(names):
+        raise ValueError(f"{mutation.name}: {len(names)} targets, {len(factories)} factories")
+    return list(zip(names, factories, strict=True))
+
+
 def apply(mutation: Mutation) -> None:
-    """Install ``mutation`` in this process: the owner's attribute and every module alias."""
-    owner, attribute, original = _resolve(mutation.target)
-    mutant = mutation.mutate(original)
-    setattr(owner, attribute, mutant)
-    for module in list(sys.modules.values()):
-        if module is not owner and getattr(module, attribute, None) is original:
-            setattr(module, attribute, mutant)
+    """Install ``mutation`` in this process: each target, and every module alias of it (an
+    attribute that is the original object) unless ``rebind`` is False or the target is a
+    mapping's entry."""
+    for target, factory in targets(mutation):
+        owner, attribute, original = _resolve(target)
+        mutant = factory(original)
+        if target.endswith("]"):
+            owner[attribute] = mutant
+            continue
+        setattr(owner, attribute, mutant)
+        if not mutation.rebind:
+            continue
+        for module in list(sys.modules.values()):
+            if module is not owner and getattr(module, attribute, None) is original:
+                setattr(module, attribute, mutant)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -335,31 +636,60 @@ def pytest_configure(config: pytest.Config) -> None:
         apply(BY_NAME[name])
 
 
-_session_failures: list[str] = []
+_session: dict[str, Any] = {"caught": [], "crashed": []}
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.failed:
-        _session_failures.append(report.nodeid)
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside (nested) exception groups, or ``exc`` itself."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for e in exc.exceptions for leaf in _leaves(e)]
+    return [exc]
+
+
+def failure_kind(exc: BaseException | None, when: str = "call") -> str:
+    """"caught" when an assertion failed (an AssertionError, pytest.fail / pytest.raises'
+    "DID NOT RAISE", or a Hypothesis falsifying example of either, also inside an exception
+    group), else the name of the exception that made the test crash (setup and teardown errors
+    always crash)."""
+    if exc is None:
+        return "no exception"
+    leaves = _leaves(exc)
+    if when == "call" and any(isinstance(e, AssertionError | pytest.fail.Exception)
+                              for e in leaves):
+        return "caught"
+    return "+".join(sorted({type(e).__name__ for e in leaves}))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed or hasattr(report, "wasxfail"):
+        return
+    kind = failure_kind(None if call.excinfo is None else call.excinfo.value, call.when)
+    if kind == "caught":
+        _session["caught"].append(report.nodeid)
+    else:
+        _session["crashed"].append([report.nodeid, f"{kind} ({call.when})"])
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
     if report.failed:
-        _session_failures.append(f"{report.nodeid} (collection error)")
+        _session["crashed"].append([report.nodeid, "collection error"])
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     path = os.environ.get(REPORT_ENV)
     if path:
-        Path(path).write_text(json.dumps({"failed": _session_failures,
-                                          "exitstatus": int(exitstatus)}))
+        Path(path).write_text(json.dumps({**_session, "exitstatus": int(exitstatus)}))
 
 
 # --------------------------------------------------------------------------- the driver
 
 
-def run(mutation: Mutation | None, paths: list[str]) -> tuple[list[str], int]:
-    """Run pytest on ``paths`` with ``mutation`` applied: (failed node ids, exit status)."""
+def run(mutation: Mutation | None, paths: list[str]) -> dict[str, Any]:
+    """Run pytest on ``paths`` with ``mutation`` applied: {"caught": node ids whose assertion
+    failed, "crashed": [node id, exception] of the others, "exitstatus"}."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         env = {**os.environ, REPORT_ENV: str(report), "RESNET_ODE_PROFILE": "ci",
@@ -372,9 +702,9 @@ def run(mutation: Mutation | None, paths: list[str]) -> tuple[list[str], int]:
         subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)
         if not report.exists():
-            return ["(pytest did not finish)"], -1
-        data = json.loads(report.read_text())
-        return data["failed"], data["exitstatus"]
+            return {"caught": [], "crashed": [["(pytest did not finish)", "no report"]],
+                    "exitstatus": -1}
+        return json.loads(report.read_text())
 
 
 def _short(nodeids: list[str], prefix: str) -> list[str]:
@@ -385,6 +715,23 @@ def _short(nodeids: list[str], prefix: str) -> list[str]:
             name = nodeid[len(prefix):].replace(".py::", "::").split("[")[0]
             out += [] if name in out else [name]
     return out
+
+
+def _crashes(crashed: list[list[str]]) -> list[str]:
+    """"module::test: Exception" per crashed test (parameters dropped, duplicates removed)."""
+    out: list[str] = []
+    for nodeid, kind in crashed:
+        name = nodeid.replace(".py::", "::").split("[")[0] + f": {kind}"
+        out += [] if name in out else [name]
+    return out
+
+
+def outcome(row: dict[str, Any]) -> str:
+    """"caught" (an assertion failed), "crashed" (tests failed, none on an assertion) or
+    "missed"."""
+    if row["properties"] or row["tests"]:
+        return "caught"
+    return "crashed" if row["crashed"] else "missed"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -402,30 +749,41 @@ def main(argv: list[str] | None = None) -> int:
     suite = [] if args.tests_only else ["properties"]
     if args.list:
         for m in MUTATIONS:
-            print(f"{m.name:24s} {m.target:42s} {m.description}")
+            print(f"{m.name:28s} {m.target:42s} {m.description}")
         return 0
     chosen = list(MUTATIONS) if not args.only else [BY_NAME[n] for n in args.only.split(",")]
     unit = sorted({t for m in chosen for t in m.tests}) if args.tests else []
-    failed, status = run(None, [*suite, *unit])
-    if failed or status != 0:
-        print(f"baseline fails (exit {status}): {failed}", file=sys.stderr)
+    start = time.monotonic()
+    base = run(None, [*suite, *unit])
+    if base["caught"] or base["crashed"] or base["exitstatus"] != 0:
+        print(f"baseline fails (exit {base['exitstatus']}): {base}", file=sys.stderr)
         return 2
     rows = []
     for m in chosen:
-        failed, status = run(m, [*suite, *(m.tests if args.tests else ())])
-        props, units = _short(failed, "properties/"), _short(failed, "tests/")
-        rows.append({"mutation": m.name, "target": m.target, "description": m.description,
-                     "properties": props, "tests": units, "exitstatus": status})
-        caught = "caught" if props or units else "NOT CAUGHT"
-        print(f"{m.name}: {caught}; properties {props}; tests {units}", flush=True)
-    print("\n| mutation | target | caught by properties | caught by tests/ |\n|---|---|---|---|")
+        result = run(m, [*suite, *(m.tests if args.tests else ())])
+        row = {"mutation": m.name, "target": m.target, "description": m.description,
+               "properties": _short(result["caught"], "properties/"),
+               "tests": _short(result["caught"], "tests/"),
+               "crashed": _crashes(result["crashed"]), "exitstatus": result["exitstatus"]}
+        row["outcome"] = outcome(row)
+        rows.append(row)
+        print(f"{m.name}: {row['outcome']}; properties {row['properties']}; tests "
+              f"{row['tests']}; crashed {row['crashed']}", flush=True)
+    elapsed = time.monotonic() - start
+    counts = {k: sum(r["outcome"] == k for r in rows) for k in ("caught", "crashed", "missed")}
+    print("\n| mutation | outcome | caught by properties | caught by tests/ | crashed |\n"
+          "|---|---|---|---|---|")
     for r in rows:
         props = ", ".join(r["properties"]) or ("(not run)" if args.tests_only else "-")
         units = ", ".join(r["tests"]) or ("-" if args.tests else "(not run)")
-        mark = "" if r["properties"] or r["tests"] else " **NOT CAUGHT**"
-        print(f"| {r['mutation']}{mark} | `{r['target']}` | {props} | {units} |")
+        crashed = ", ".join(r["crashed"]) or "-"
+        mark = r["outcome"] if r["outcome"] == "caught" else f"**{r['outcome'].upper()}**"
+        print(f"| {r['mutation']} | {mark} | {props} | {units} | {crashed} |")
+    print(f"\n{len(rows)} mutations: {counts['caught']} caught, {counts['crashed']} crashed, "
+          f"{counts['missed']} missed; {elapsed:.0f} s")
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
+        Path(args.json).write_text(json.dumps({"rows": rows, "counts": counts,
+                                               "seconds": elapsed}, indent=1))
     return 0
 
 
