@@ -92,10 +92,13 @@ def test_an_inconclusive_rate_names_the_seeds_that_would_decide_it() -> None:
 
 
 @pytest.mark.parametrize(("interval", "cls"), [
-    ((0.2, 0.9), "holds"), ((0.5, 1.3), "inconclusive"), ((1.1, 2.0), "violated")])
+    ((0.2, 0.9), "holds"), ((0.5, 1.3), "inconclusive"), ((1.1, 2.0), "violated"),
+    ((0.2, math.inf), "inconclusive"), ((1.5, math.inf), "violated"),
+    ((math.nan, 0.5), "inconclusive")])
 def test_a_measurement_with_an_interval_is_decided_symmetrically(
         interval: tuple[float, float], cls: str) -> None:
-    verdict = classify(Facts(sum(interval) / 2, 1.0, interval=interval))
+    measured = min(x for x in interval if math.isfinite(x))  # a finite estimate inside
+    verdict = classify(Facts(measured, 1.0, interval=interval))
     assert verdict.cls == cls
 
 

@@ -249,7 +249,10 @@ def _classify_rate(rate: RateFit) -> Verdict:
 
 
 def _compare(facts: Facts, m: float) -> bool:
-    """``m <relation> bound`` up to rounding, in log10 past the float range."""
+    """``m <relation> bound`` up to rounding, in log10 past the float range (an infinite end of
+    an interval is compared as it is: +inf is never <= a finite bound)."""
+    if math.isinf(m) and facts.bound is not None and math.isfinite(facts.bound):
+        return (m < 0) if facts.relation == "<=" else (m > 0)
     if facts.bound is not None and math.isfinite(facts.bound):
         if facts.relation == "<=":
             return tolerance.leq(m, facts.bound, facts.dtype)
@@ -268,6 +271,8 @@ def _classify_comparison(facts: Facts) -> Verdict:
         return Verdict("violated", f"measurement not finite ({m})")
     if facts.interval is not None:
         lo, hi = facts.interval
+        if math.isnan(lo) or math.isnan(hi):
+            return Verdict("inconclusive", f"measured {m:.4g}, interval undefined")
         good = [_compare(facts, x) for x in (lo, hi)]
         shown = f"measured {m:.4g}, 95% interval [{lo:.4g}, {hi:.4g}]"
         if not any(good):
