@@ -306,7 +306,9 @@ def _appD() -> list[Derivation]:
 @functools.cache
 def derivations() -> tuple[Derivation, ...]:
     """Every re-derivation (computed once, then cached)."""
-    return tuple(_prop5() + _prop3() + _thm6() + _appD())
+    from theory import prop8  # Proposition 8 item by item (imports this module: lazily)
+
+    return tuple(_prop5() + _prop3() + _thm6() + list(prop8.derivations()) + _appD())
 
 
 _REMARKS = (
@@ -341,6 +343,8 @@ KINDS: dict[str, str] = {
     "prop5.eta_sign": "imprecision",   # p32, p35: constants odd in eta_r
     "prop7.norms": "imprecision",      # p16 vs p32: which norm of Z
     "prop7.pi_lipschitz": "imprecision",  # p4 vs p16: pi taken 1-Lipschitz
+    "prop8.i_norms": "error",          # p17 vs p18-20: ||A(t)||_F <= ||A_init||_2 + M false at t=0
+    "prop8.adjoint_chain": "imprecision",  # p19 vs p17: spurious 2 in the middle term
     # an agreement confirmed (under a side condition the paper states or implies)
     "prop5.pl_radius_eta_bound": "agreement",  # p32, p35: both radii equal under Stein's bound
     "prop3.M0": "agreement",           # p32: M0 <= 2 sqrt(qm) given q >= max(d, d')
@@ -362,7 +366,11 @@ def findings() -> list[dict[str, str]]:
     needs a side condition, and the remarks that are not compositions."""
     out = [{"id": d.id, "text": d.text(), "kind": kind(d.id, d)} for d in derivations()
            if d.verdict == "disagrees" or d.under]
-    return out + [{"id": key, "text": text, "kind": kind(key)} for key, text in _REMARKS]
+    from theory import prop8
+
+    figure2 = [{"id": "figure2.assumptions", "text": prop8.figure2_finding(), "kind": "error"}]
+    return (out + [{"id": key, "text": text, "kind": kind(key)} for key, text in _REMARKS]
+            + figure2)
 
 
 def __getattr__(name: str) -> tuple[Derivation, ...]:
