@@ -6,7 +6,8 @@ neighbour gap, ...), named series for figures (``series``, JSON-ready lists) and
 decides a verdict: :mod:`numerics.checks` compares with :mod:`theory`.  Statements that share a
 training run (S1 and S3) share it through a small in-process cache keyed by the (frozen) config.
 
-Norms are the paper's: ||Z_k|| = ||V_k||_F + ||W_k||_F, ||A||_F, ||B||_F (THEORY.md §0).
+Norms are the paper's: ||Z_k|| = ||V_k||_F + ||W_k||_F, ||A||_F, ||B||_F
+(docs/statements.md, Conventions).
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ def measure_prop3_growth_T(config: Config) -> Measurement:
                    MLP(config.activation, config.scaling), record_every=1)
     t = result.times.double().numpy()
     K = config.L * torch.cummax(result.series["gap"].double(), dim=0).values.numpy()
-    opened = np.flatnonzero(np.all(K > 0, axis=1))
+    opened = np.flatnonzero(np.all(K > 0, axis=1) & (t > 0))  # a log grid starts after 0
     t0 = t[opened[0]] if opened.size else math.inf
     small = [int(np.argmin(np.abs(t - t0 * 2**j))) for j in range(6)
              if t0 * 2**j <= t[-1] * (1 + 1e-9)]

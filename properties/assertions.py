@@ -153,19 +153,27 @@ def verdict_basis(statement: Statement, result: CheckResult) -> str | None:
 
 
 def assert_contract(statement: Statement, config: Config, result: CheckResult) -> None:
-    """An applicable result has a verdict and what it rests on (:func:`verdict_basis`); a
-    non-applicable one has no verdict and names the assumptions that fail, exactly those of the
-    statement's predicate followed by the measured preconditions that failed (named "measured:
-    ...", judged after the run)."""
+    """The result's scope is the statement's for ``config``; a paper-scope result is applicable
+    exactly where the predicate names no failed assumption, and then has a verdict (``holds`` a
+    boolean unless inconclusive) and what it rests on (:func:`verdict_basis`); a non-applicable
+    one has no verdict and names exactly the assumptions that fail.  A beyond-scope result names
+    the assumptions it goes beyond, is never violated, and ``holds`` is None (it tests no
+    statement of the paper)."""
     __tracebackhide__ = True
-    stated = statement.assumptions(config)
-    measured = [a for a in result.failed_assumptions[len(stated):] if a.startswith("measured: ")]
-    failed = stated + measured
+    scope, failed, _ = statement.scope(config)
     problems = []
-    if result.applicable != (not failed):
+    if result.scope != scope:
+        problems.append(f"scope {result.scope} but the statement's is {scope}")
+    if scope == "beyond":
+        if result.applicable or result.holds is not None or result.verdict == "violated":
+            problems.append(f"beyond-scope with applicable={result.applicable}, "
+                            f"holds={result.holds!r}, verdict {result.verdict}")
+        if result.failed_assumptions != failed:
+            problems.append(f"names {result.failed_assumptions} but the predicate fails {failed}")
+    elif result.applicable != (not failed):
         problems.append(f"applicable={result.applicable} but the predicate fails {failed}")
-    if result.applicable:
-        if not isinstance(result.holds, bool):
+    elif result.applicable:
+        if not isinstance(result.holds, bool) and result.verdict != "inconclusive":
             problems.append(f"applicable without a verdict (holds={result.holds!r})")
         if verdict_basis(statement, result) is None:
             problems.append(f"applicable {statement.kind} check without a bound, rate or "
@@ -188,7 +196,7 @@ def checked(statement_id: str, config: Config) -> CheckResult:
     __tracebackhide__ = True
     statement = catalog[statement_id]
     _note(f"{statement_id}: config {json.dumps(changed_fields(config), sort_keys=True)}")
-    result = run_check(statement_id, config)
+    result = run_check(statement_id, config, control=False)  # the property: never violated
     _note(f"{statement_id}: applicable={result.applicable} holds={result.holds} "
           f"measured={result.measured} bound={result.bound} "
           f"failed={result.failed_assumptions}")
@@ -216,9 +224,10 @@ def assert_holds(result: CheckResult, config: Config, tag: str = "") -> None:
 
 def assert_rate(result: CheckResult, config: Config, key: str = "rate", *,
                 exact: bool = False) -> None:
-    """The rate fit ``result.extra[key]`` is not violated under the statement's windows, as
-    :func:`theory.verdicts.classify` decides (point estimate in the window, BCa interval within
-    the wide window); a vacuous fit (every seed identically 0, or fewer than 5 non-null seeds or
+    """The rate fit ``result.extra[key]`` is not violated under the statement's acceptable
+    region, as :func:`theory.verdicts.classify` decides (the t interval over per-seed slopes
+    disjoint from the region); an inconclusive fit is an event, not a failure; a vacuous fit
+    (every seed identically 0, or fewer than 5 non-null seeds or
     4 grid points) has no power: it is recorded as a Hypothesis event, never as a pass.
     ``exact``: the rate is the verdict of the statement's own check (so ``resnet-ode check``
     reruns it)."""
@@ -226,12 +235,13 @@ def assert_rate(result: CheckResult, config: Config, key: str = "rate", *,
     statement = catalog[result.id]
     r = result.extra[key]
     fit = RateFit(tuple(r["depths"]), r["slope"], tuple(r["interval"]), statement.rate_window,
-                  r["seeds"], r.get("null_seeds", 0), statement.rate_wide_window)
+                  r["seeds"], r.get("null_seeds", 0),
+                  per_seed=tuple(float(v) for v in r.get("per_seed", ())))
     verdict = classify(Facts(fit.slope, rate=fit))
     _note(f"{result.id} {key}: slope {fit.slope} interval {fit.interval} depths {fit.depths} "
           f"seeds {fit.seeds}: {verdict.cls} ({verdict.rule})")
-    if verdict.cls == "vacuous":  # no power here (null seeds, a grid cut short): not a pass
-        _event(f"{result.id} {key}: vacuous ({verdict.rule.split(':')[0]})")
+    if verdict.cls in ("vacuous", "inconclusive"):  # no power, or undecided: not a pass
+        _event(f"{result.id} {key}: {verdict.cls} ({verdict.rule.split(':')[0]})")
         return
     if math.isfinite(fit.interval[0]) and all(map(math.isfinite, statement.rate_window or ())):
         _target(-abs(fit.slope - sum(statement.rate_window or (0, 0)) / 2),

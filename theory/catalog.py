@@ -1,10 +1,12 @@
 """The statement catalog: the spine every layer iterates.
 
-Each quantitative statement of the paper (docs/statements.md, families S1-S13) is one :class:`Statement`, keyed by a
-stable id (docs/statements.md; JSON: docs/results-json.md).  ``theory`` adds the assumptions predicate (a function
-``Config -> list[str]`` returning the names of the failed assumptions; resolved lazily from a
-``"module:function"`` path so that importing the catalog stays cheap); ``numerics.measure`` adds one
-measurement per id; ``properties`` and ``reports`` iterate :data:`catalog`.
+Each quantitative statement of the paper (docs/statements.md, families S1-S13) is one
+:class:`Statement`, keyed by a stable id (docs/statements.md; JSON: docs/results-json.md).
+``theory`` adds the assumptions predicate (a function ``Config -> list[str]`` returning the names
+of the failed assumptions; resolved lazily from a ``"module:function"`` path so that importing the
+catalog stays cheap), the acceptable region of a rate, the beyond-scope experiment and the
+negative control; ``numerics.measure`` adds one measurement per id; ``properties`` and
+``reports`` iterate :data:`catalog`.
 
 A check's outcome is a :class:`CheckResult`, the record written to ``results.json``.
 

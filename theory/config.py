@@ -1,6 +1,7 @@
 """One validated, immutable configuration shared by every layer.
 
-A :class:`Config` describes one experiment in the paper's notation (Section 3 and docs/statements.md, Conventions):
+A :class:`Config` describes one experiment in the paper's notation (Section 3 and
+docs/statements.md, Conventions):
 sample size ``n``, input dimension ``d``, output dimension ``d_out`` (the paper's d'), hidden
 dimension ``q``, width ``m``, depth ``L``, flow-time horizon ``T`` and Euler step ``eta``
 (flow-time units: after N iterations t = N * eta), the activation sigma, the initialization and the
