@@ -300,6 +300,50 @@ def _thm6_smooth_T(st: Statement, c: Config, m: Measurement) -> Evidence:
                                       "growth gives 2, log t gives 1"]), m)
 
 
+def _doubling_evidence(c: Config, m: Measurement, key: str, what: str) -> Evidence:
+    """Proposition 8 (i), (iii): the median over seeds of a doubling ratio (max over L) with its
+    order-statistic interval against 1, as thm6.smooth_T (bounded in t needs ratios < 1)."""
+    per_seed = [x if math.isfinite(x) else 1e300 for x in m.series[key]]
+    interval, coverage = median_interval(per_seed)
+    return Evidence(Facts(float(np.median(per_seed)), 1.0, dtype=c.dtype, interval=interval),
+                    notes=[f"measured: the median over seeds of max_L of the doubling ratio of "
+                           f"{what} on T/4, T/2, T (per seed: "
+                           + ", ".join(f"{x:.3g}" for x in m.series[key])
+                           + f"); interval [{interval[0]:.3g}, {interval[1]:.3g}] (coverage "
+                           f"{coverage:.4g}); the largest l(T)/l(0) over depths "
+                           f"{m.values['l_T_over_l0']:.3g}"],
+                    extra={"sup_dist": m.values["sup_dist"],
+                           "sup_integral": m.values["sup_integral"]})
+
+
+def _prop8_i(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return _doubling_evidence(c, m, "R_doubling", "R(t) = sup_(s<=t) dist from initialization")
+
+
+def _prop8_iii(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return _doubling_evidence(c, m, "I_doubling", "I(t) = int_0^t b, b the largest speed")
+
+
+def _prop8_iv(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return _rate_evidence(_rate(m, "increment", st, grid="T"), "slope of log int_(T'/2)^(T') b "
+                          f"dt against log T' at L = {c.depths[-1]}")
+
+
+def _prop8_v(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return _rate_evidence(_rate(m, "mu", st), "slope of log inf_(t<=T) G/l against log L")
+
+
+def _recurrence(st: Statement, c: Config, m: Measurement) -> Evidence:
+    what = {"cor12.recurrence": "sup_(s,t) ||u^L_(floor(Ls))(t) - U(s,t)||",
+            "cor13.recurrence": "sup_(t >= log L, s) ||u^L_(floor(Ls))(t) - U(s)||",
+            "prop15.double_limit": "sup_(t >= log L, x) ||F^L(x;t) - F_inf(x)||"}[st.id]
+    extra = {}
+    if "hidden" in m.series:
+        extra["rate_hidden"] = _rate(m, "hidden", st).to_dict()
+    return _rate_evidence(_rate(m, "distance", st), f"slope of log {what} against log L "
+                          "(numerics.recurrences)", **extra)
+
+
 def _lemma18(st: Statement, c: Config, m: Measurement) -> Evidence:
     worst = max(m.values.values())
     return Evidence(Facts(worst, 0.0), extra=dict(m.values),
@@ -441,6 +485,13 @@ CHECKS: dict[str, Callable[[Statement, Config, Measurement], Evidence]] = {
     "thm6.smooth_L": _thm6_smooth_L,
     "thm6.smooth_T": _thm6_smooth_T,
     "thm6.limit_L": _thm6_limit_L,
+    "prop8.i": _prop8_i,
+    "prop8.iii": _prop8_iii,
+    "prop8.iv": _prop8_iv,
+    "prop8.v": _prop8_v,
+    "cor12.recurrence": _recurrence,
+    "cor13.recurrence": _recurrence,
+    "prop15.double_limit": _recurrence,
     "lemma18.linalg": _lemma18,
     "lemma20.gaussian_norm": _lemma20,
     "lemma21.smin": _lemma21,
@@ -545,7 +596,8 @@ def run_check(statement_id: str, config: Config, *, control: bool = True) -> Che
         control=None if ctrl is None else ctrl.to_dict())
 
 
-PURE = frozenset({"lemma18.linalg", "hermite.coefficients"})
+PURE = frozenset({"lemma18.linalg", "hermite.coefficients", "cor12.recurrence",
+                  "cor13.recurrence", "prop15.double_limit"})
 """Statements whose check trains no network (the resource guard does not apply)."""
 
 

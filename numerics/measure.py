@@ -691,6 +691,18 @@ def measure_table1(config: Config) -> Measurement:
                        [f"data: {first['tied']['data']}"])
 
 
+def _prop8() -> Any:
+    from numerics import prop8  # imports this module: lazily
+
+    return prop8
+
+
+def _recurrences() -> Any:
+    from numerics import recurrences  # imports this module: lazily
+
+    return recurrences
+
+
 MEASURES: dict[str, Callable[[Config], Measurement]] = {
     "prop1.wellposed": measure_prop1,
     "prop2.euler": measure_prop2,
@@ -706,6 +718,10 @@ MEASURES: dict[str, Callable[[Config], Measurement]] = {
     "thm6.interpolation": measure_thm6,
     **dict.fromkeys(("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T", "thm6.limit_L"),
                     measure_thm6_path),
+    **dict.fromkeys(("prop8.i", "prop8.iii", "prop8.iv", "prop8.v"),
+                    lambda config: _prop8().measure_prop8(config)),
+    **{key: (lambda config, key=key: _recurrences().MEASURES[key](config))
+       for key in ("cor12.recurrence", "cor13.recurrence", "prop15.double_limit")},
     "lemma18.linalg": measure_lemma18,
     "lemma20.gaussian_norm": measure_lemma20,
     "lemma21.smin": measure_lemma21,

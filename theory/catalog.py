@@ -99,6 +99,15 @@ ONE_OVER_L_WHY = (
     "than -0.5 (an i.i.d. initialization's O(1) gap: 0; a random walk's or a law of large "
     "numbers' L^-1/2: -0.5).")
 RATE_1L: dict[str, Any] = {"rate_window": ONE_OVER_L, "rate_why": ONE_OVER_L_WHY}
+_RECURRENCE_WHY = (
+    "The proof of Proposition 11 ((35), p24, with (36)) bounds the distance by "
+    "(||a^L - a|| + sup_s ||Theta^L - Theta|| + C_Theta/L + C~/(LC)) e^C + C_U/L, uniformly over "
+    "t (Corollary 12) or along t >= log L (Corollary 13: the e^-t part is then O(1/L)); with "
+    "perturbations of size L^-1/2 (numerics.recurrences) that is O(L^-1/2), an upper bound: "
+    "one-sided, any faster decay passes.  The edge -0.3 leaves the 0.2 of ONE_OVER_L's edge for "
+    "the curvature of c L^-1/2 + D/L on a finite grid; the control, i.i.d. O(1) perturbations "
+    "with a non-zero mean, does not converge uniformly and keeps an O(1) distance (slope near "
+    "0).")
 
 
 def _iid(config: Config) -> tuple[Config, str]:
@@ -125,6 +134,13 @@ def _linear(config: Config) -> tuple[Config, str]:
 def _narrow(config: Config) -> tuple[Config, str]:
     """S(t) keeps growing at width m = 1 (the long-time study's m = 1 rows)."""
     return dataclasses.replace(config, m=1), "width m = 1"
+
+
+def _nonconvergent(config: Config) -> tuple[Config, str]:
+    """Appendix A's recurrences (numerics.recurrences): an i.i.d. O(1) perturbation of the layers
+    (non-zero mean) in place of the vanishing one: the family does not converge uniformly."""
+    return (dataclasses.replace(config, init="iid"),
+            "i.i.d. O(1) layer perturbations (non-zero mean): no uniform convergence")
 
 
 def _below_breakdown(config: Config) -> tuple[Config, str]:
@@ -257,6 +273,70 @@ _STATEMENTS = (
         "slope <= -0.8",
         "rate", "theory.long_time:assumptions", beyond_path="theory.long_time:path_assumptions",
         control=_iid, **RATE_1L),
+    Statement(
+        "prop8.i", "S14", "Proposition 8 (i) (measured: weights within a ball, uniformly in t)",
+        "Under the local PL condition the weights stay within M of their initialization for all "
+        "t: R(t) = sup_{s <= t} max(||A - A(0)||_F, sup_k ||Z_k - Z_k(0)||, ||B - B(0)||_F) is "
+        "bounded in t (its growth over [T/2, T] smaller than over [T/4, T/2]).",
+        "median over seeds of max_L (R(T) - R(T/2)) / (R(T/2) - R(T/4)) < 1",
+        "bound", "theory.long_time:assumptions", beyond_path="theory.long_time:path_assumptions",
+        control=_narrow),
+    Statement(
+        "prop8.iii", "S14", "Proposition 8 (iii) (measured: integrable speed)",
+        "The speeds of A, Z_k and B are bounded by an integrable b(t) independent of L and k: "
+        "I(t) = int_0^t max(||dA/dt||_F, sup_k ||dZ_k/dt||, ||dB/dt||_F) is bounded in t.",
+        "median over seeds of max_L (I(T) - I(T/2)) / (I(T/2) - I(T/4)) < 1",
+        "bound", "theory.long_time:assumptions", beyond_path="theory.long_time:path_assumptions",
+        control=_narrow),
+    Statement(
+        "prop8.iv", "S14", "Proposition 8 (iv) (measured: convergence as t -> infinity)",
+        "A(t), Z_k(t), B(t) converge as t -> infinity (p20: at rate e^{-mu t/2}): the path "
+        "length over [T'/2, T'], which bounds ||theta(T') - theta(T'/2)||, goes to 0 as T' grows.",
+        "int_{T'/2}^{T'} b dt -> 0: the 95% interval of the slope of its log against log T' on "
+        "T' = T/8..T <= -0.2",
+        "rate", "theory.long_time:assumptions", rate_window=(-math.inf, -0.2),
+        rate_why="The proof (p20) bounds the increments by (M/2) e^{-mu T'/4}: an upper bound on "
+        "a quantity that must vanish (a Cauchy criterion), so the region is one-sided; any decay "
+        "passes, and the edge -0.2 (a factor 1.15 per doubling of T') separates it from a path "
+        "that keeps moving at constant speed per doubling (b ~ 1/t: slope 0) or faster (slope > "
+        "0).", beyond_path="theory.long_time:path_assumptions", control=_narrow),
+    Statement(
+        "prop8.v", "S14", "Proposition 8 (v) (measured: one mu for every L)",
+        "l^L(t) <= e^{-mu t} l^L(0) with one mu for every depth: the PL constant along the "
+        "path, mu_emp(L) = inf_{t <= T} G/l, does not decay as L grows.",
+        "mu_emp(L) bounded below uniformly in L: the 95% interval of the slope of log mu_emp(L) "
+        "against log L >= -0.2",
+        "rate", "theory.long_time:assumptions", rate_window=(-0.2, math.inf),
+        rate_why="A mu uniform in L is a lower bound on mu_emp(L): one-sided, any growth in L "
+        "passes; the edge -0.2 accepts a loss of 15% per doubling of L on a four-depth grid, "
+        "while a PL constant that vanishes like 1/L (slope -1) or 1/sqrt(L) (-0.5) is rejected.",
+        beyond_path="theory.long_time:path_assumptions"),
+    Statement(
+        "cor12.recurrence", "S14", "Corollary 12 (Appendix A.4, p25; proof: Proposition 11, (35))",
+        "A discrete recurrence driven by a family theta^L_k(t) converging uniformly in s and t "
+        "converges to the ODE's solution uniformly in s and t, at the rate of its proof: "
+        "O(1/L + sup ||a^L - a|| + sup ||Theta^L - Theta||), here O(L^-1/2).",
+        "sup_{s,t} ||u^L_{floor(Ls)}(t) - U(s, t)|| = O(L^-1/2): the 95% interval of the slope "
+        "<= -0.3",
+        "rate", "theory.appendix_a:assumptions", rate_window=(-math.inf, -0.3),
+        rate_why=_RECURRENCE_WHY, control=_nonconvergent),
+    Statement(
+        "cor13.recurrence", "S14", "Corollary 13 (Appendix A.4, p25)",
+        "A recurrence driven by a family converging as L and t tend to infinity together "
+        "converges to the ODE driven by the limit: the tail of the double limit, sup over "
+        "t >= log L, is O(1/L + L^-1/2 + e^-t) = O(L^-1/2).",
+        "sup_{t >= log L, s} ||u^L_{floor(Ls)}(t) - U(s)|| = O(L^-1/2): the 95% interval of the "
+        "slope <= -0.3",
+        "rate", "theory.appendix_a:assumptions", rate_window=(-math.inf, -0.3),
+        rate_why=_RECURRENCE_WHY, control=_nonconvergent),
+    Statement(
+        "prop15.double_limit", "S14", "Proposition 15 (Appendix A.6, p30)",
+        "Where A^L(t), Z^L_k(t), B^L(t) converge in t uniformly in L and in L uniformly in t, "
+        "the outputs F^L(x; t) converge to F_inf(x) = B_inf H(1) uniformly over x as L and t "
+        "tend to infinity: at O(1/L + e^-t), i.e. O(1/L) along t >= log L.",
+        "sup_{t >= log L} sup_x ||F^L(x; t) - F_inf(x)|| = O(L^-1): the 95% interval of the "
+        "slope <= -0.8",
+        "rate", "theory.appendix_a:assumptions", control=_nonconvergent, **RATE_1L),
     Statement(
         "lemma18.linalg", "S7", "Lemma 18",
         "Singular-value inequalities: smin(A + A') >= smin(A) - ||A'||_F, "
