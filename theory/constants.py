@@ -92,6 +92,8 @@ def constants(*, activation: str, n: int, q: int, d: int, d_out: int, m: int | N
         r_used, eta_r = pl.hermite(sig, r)
         hermite_note = None
     except ConfigError as exc:  # one rule for every expression: accepted, the failure named
+        if exc.field != "activation":  # a bad r is bad input
+            raise
         r_used, eta_r, hermite_note = r, None, exc.rule
     out: dict[str, Any] = {
         "activation": sig.name, "sigma": str(sig.expr), "n": n, "q": q, "d": d, "d_out": d_out,

@@ -148,7 +148,9 @@ def failed(sigma: Activation | str, *, n: int, q: int, d: int, d_out: int, m: in
         out.append(Q_SPLIT)
     try:
         r, eta_r = hermite(sig, r)
-    except ConfigError:  # no Hermite coefficients for sigma's growth: its failure is named above
+    except ConfigError as exc:  # no Hermite coefficients for sigma's growth: named above
+        if exc.field != "activation":
+            raise
         return out
     if eta_r is None:
         out.append(SOME_R if r is None else eta_failure(r))
