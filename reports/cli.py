@@ -7,7 +7,7 @@
     resnet-ode report [--quick | --paper] [--out DIR] [--device cpu|cuda] [--seed S] [--only ID,...]
                       [--data-dir DIR] [--force] [--workers N | --scheduler ADDRESS]
     resnet-ode check ID [--config FILE | --scale quick|paper] [--json]
-    resnet-ode sweep (FILE | --preset NAME [--quick | --full]) [--set KEY=VALUE ...] [--out DIR]
+    resnet-ode sweep (FILE | --preset NAME [--quick | --full | --cluster]) [--set KEY=VALUE ...] [--out DIR]
                      [--scheduler ADDRESS | --workers N | --in-process] [--no-figures]
 
 Exit status: 0 when every applicable check holds, 1 when one does not (or a run diverges: one line
@@ -225,10 +225,12 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                        "(resumable), a merged table (JSON, CSV) and figures")
     what = s.add_mutually_exclusive_group(required=True)
     what.add_argument("file", nargs="?", help="a TOML or JSON sweep file (task, base, axes)")
-    what.add_argument("--preset", help="a named grid: phase-diagram")
+    what.add_argument("--preset", help="a named grid: phase-diagram, width-thresholds")
     scale = s.add_mutually_exclusive_group()
     scale.add_argument("--quick", action="store_true", help="the preset's coarse grid (default)")
     scale.add_argument("--full", action="store_true", help="the preset's full grid")
+    scale.add_argument("--cluster", action="store_true", help="the preset's cluster grid "
+                       "(width-thresholds)")
     s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a base Config field (repeatable)")
     s.add_argument("--out", help="output folder (default reports/out/sweep-NAME)")
@@ -249,8 +251,9 @@ def _sweep(args: argparse.Namespace) -> int:
 
     overrides = dict(spec.parse_override(text) for text in args.set)
     if args.preset is not None:
-        sweep = spec.preset(args.preset, "full" if args.full else "quick", overrides)
-    elif args.quick or args.full:
+        sweep = spec.preset(args.preset, "cluster" if args.cluster else "full" if args.full
+                            else "quick", overrides)
+    elif args.quick or args.full or args.cluster:
         raise ConfigError("--quick/--full", args.file, "choose the scale of a --preset only")
     else:
         sweep = spec.load_sweep(args.file, overrides)

@@ -29,7 +29,8 @@ from typing import Any
 from theory.config import Config, parse_file
 from theory.errors import ConfigError
 
-SCALES = ("quick", "full")
+SCALES = ("quick", "full", "cluster")
+"""Preset scales; ``cluster`` exists for the presets that define it (``width-thresholds``)."""
 _FIELDS = frozenset(f.name for f in dataclasses.fields(Config))
 _FILE_KEYS = ("task", "base", "axes")
 
@@ -142,6 +143,8 @@ def phase_diagram(scale: str, overrides: Mapping[str, Any] | None = None) -> Swe
     from reports.sections.base import Context
     from reports.sections.pl import STUDY, study_base
 
+    if scale not in PHASE_SCALES:
+        raise ConfigError("scale", scale, f"phase-diagram has the scales {', '.join(PHASE_SCALES)}")
     study, base = STUDY[PHASE_SCALES[scale]], study_base(Context(PHASE_SCALES[scale]))
     overrides = dict(overrides or {})
     g = {k: overrides.pop(k, getattr(study, k)) for k in PHASE_GRID_KEYS}
@@ -168,13 +171,23 @@ def phase_diagram(scale: str, overrides: Mapping[str, Any] | None = None) -> Swe
     return Sweep("phase-diagram", PHASE_TASK, ("n", "m_over_n", "m"), points, PHASE_FIGURES)
 
 
+def width_thresholds(scale: str, overrides: Mapping[str, Any] | None = None) -> Sweep:
+    """Both width thresholds of Theorem 6 per n (issue 29): one point per (n, m), every seed and
+    depth batched in it (:mod:`reports.sweep.width`, whose docstring states the cost per point
+    and per scale: quick, full, cluster)."""
+    from reports.sweep.width import preset as width_preset
+
+    return width_preset(scale, overrides)
+
+
 PRESETS: dict[str, Callable[[str, Mapping[str, Any] | None], Sweep]] = {
     "phase-diagram": phase_diagram,
+    "width-thresholds": width_thresholds,
 }
 
 
 def preset(name: str, scale: str = "quick", overrides: Mapping[str, Any] | None = None) -> Sweep:
-    """The named preset at ``scale`` (quick or full)."""
+    """The named preset at ``scale`` (quick, full, or cluster where the preset has it)."""
     if name not in PRESETS:
         raise ConfigError("preset", name, f"must be one of {', '.join(PRESETS)}")
     if scale not in SCALES:

@@ -1,0 +1,219 @@
+"""The sweep preset ``width-thresholds`` (issue 29): both width thresholds of Theorem 6 per n.
+
+One point per (n, m) runs :func:`numerics.thresholds.width_point`: every seed (independent data
+and initialization) and every depth of the grid, one batched training per depth, to the horizon
+T(n) of :func:`numerics.thresholds.horizon` (twice the fitted pilot knee), model (3) of the
+long-time study (tanh, sphere data, d = d' = 4, q = 8, unclipped, tied, eta = 0.01).  Widths are
+m = max(1, round(ratio n)) for the ratios of the scale (repeated widths run once).  Depths:
+(4, 8, 16, 32) at every n (the grid the thresholds are compared on across n), extended to 128 at
+the n of ``extended_ns`` (the local slopes out to L = 128 show whether the rate on 4..32 is
+asymptotic, and the thresholds on 4..128 are fitted there beside those on 4..32).
+
+Cost (measured on this machine, one core of a 2-core shared VM with load ~3, float64, the native
+C engine; :func:`cost_model` holds the fit, ``python -m reports.sweep.width cost`` re-measures it):
+one training iteration of 5 batched seeds costs about sum_L L (c0 + c1 n m) seconds,
+c0 = 2.3e-6 and c1 = 6.2e-9 per layer (fitted to timings at n = 8..128); a point costs that times
+T(n) / eta iterations.  Per scale (single core, sum of the points; the embedded cluster divides
+it by the workers, at most by the number of points of the longest row):
+
+- quick: n = 8, 12, 16; m/n = 1/16 .. 4; 5 seeds; depths 4..32: 15 points, the slowest (n = 16,
+  m = 64) about 1.7 min, in total about 8 min estimated (measured: see the report's S15 usage).
+- full: n = 8 .. 128 (doubling); m/n = 1/64 .. 4; 5 seeds; depths 4..32, to 128 at n = 8, 16:
+  about 14 h single-core estimated, dominated by n = 128 (m = 512: about 6 h alone).
+- cluster: n = 8 .. 512 (doubling); m/n = 1/64 .. 4; 8 seeds; depths 4..32 (to 128 at n <= 32):
+  about 1.4e3 h single-core estimated; the longest point (n = 512, m = 2048) about 40 days on one
+  core, so on a cluster the wall time is that point's: it needs the GPU engine (``device =
+  "cuda"``) or a shorter horizon to be practical.
+
+(The numbers are filled in by :func:`estimate` from :func:`cost_model`; the module's
+``python -m reports.sweep.width estimate`` prints them per point.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reports.sweep.spec import Point, Sweep, _checked_overrides
+from theory.config import Config
+from theory.errors import ConfigError
+
+TASK = "numerics.thresholds:width_point"
+NAME = "width-thresholds"
+FIGURES = ("interpolated", "smooth", "limit_smooth", "gap_slope", "limit_slope",
+           "interpolated_half")
+BASE_DEPTHS = (4, 8, 16, 32)
+EXTENDED_DEPTHS = (4, 8, 16, 32, 64, 128)
+
+
+@dataclasses.dataclass(frozen=True)
+class Grid:
+    """One scale of the preset."""
+
+    ns: tuple[int, ...]
+    ratios: tuple[float, ...]
+    seeds: tuple[int, ...]
+    depths: tuple[int, ...] = BASE_DEPTHS
+    extended_ns: tuple[int, ...] = ()
+    extended_depths: tuple[int, ...] = EXTENDED_DEPTHS
+
+
+_RATIOS = tuple(2.0 ** k for k in range(-6, 3))  # 1/64 .. 4
+GRIDS = {
+    "quick": Grid(ns=(8, 12, 16), ratios=tuple(2.0 ** k for k in range(-4, 3)),
+                  seeds=(0, 1, 2, 3, 4)),
+    "full": Grid(ns=(8, 16, 32, 64, 128), ratios=_RATIOS, seeds=(0, 1, 2, 3, 4),
+                 extended_ns=(8, 16)),
+    "cluster": Grid(ns=(8, 16, 32, 64, 128, 256, 512), ratios=_RATIOS,
+                    seeds=tuple(range(8)), extended_ns=(8, 16, 32)),
+}
+GRID_KEYS = ("ns", "ratios", "depths", "extended_ns")
+
+
+def widths(n: int, ratios: Sequence[float]) -> list[int]:
+    """The distinct widths max(1, round(ratio n)), increasing."""
+    return sorted({max(1, round(r * n)) for r in ratios})
+
+
+def depths_at(grid: Grid, n: int) -> tuple[int, ...]:
+    return grid.extended_depths if n in grid.extended_ns else grid.depths
+
+
+def base_config(**fields: Any) -> Config:
+    from numerics.thresholds import study_base
+
+    return study_base(**fields)
+
+
+def preset(scale: str, overrides: Mapping[str, Any] | None = None) -> Sweep:
+    """The ``width-thresholds`` sweep at ``scale`` (quick, full, cluster).  ``overrides`` may
+    set ``ns``, ``ratios``, ``depths``, ``extended_ns`` and any base field but n, m, T (e.g.
+    ``y_scale``, ``d``, ``q``, ``seeds``, ``eta``, ``device``)."""
+    if scale not in GRIDS:
+        raise ConfigError("scale", scale, f"width-thresholds has the scales {', '.join(GRIDS)}")
+    overrides = dict(overrides or {})
+    grid = GRIDS[scale]
+    changes = {k: overrides.pop(k) for k in GRID_KEYS if k in overrides}
+    for key, value in changes.items():
+        if isinstance(value, str) or not isinstance(value, Sequence) \
+                or not all(isinstance(v, int | float) and v > 0 for v in value) \
+                or (key != "extended_ns" and not value):
+            raise ConfigError(key, value, "must be a list of positive numbers")
+        changes[key] = tuple(int(v) if key != "ratios" else float(v) for v in value)
+    grid = dataclasses.replace(grid, **changes)
+    for key in ("n", "m", "T", "depths", "L"):
+        if key in overrides:
+            raise ConfigError(f"set {key}", overrides[key], "is set by the grid (ns, ratios, "
+                              "depths, the horizon rule)")
+    seeds = overrides.pop("seeds", grid.seeds)
+    fields = {**_checked_overrides(overrides, {}), "seeds": tuple(seeds)}
+    return Sweep(NAME, TASK, ("n", "m_over_n", "m"), tuple(points(grid, fields)), FIGURES)
+
+
+def points(grid: Grid, fields: Mapping[str, Any]) -> list[Point]:
+    from numerics.thresholds import horizon
+
+    out = []
+    for n in grid.ns:
+        T = horizon(n)
+        depths = depths_at(grid, n)
+        for m in widths(n, grid.ratios):
+            try:
+                c = base_config(**fields, n=n, m=m, T=T, L=depths[-1], depths=depths)
+            except ConfigError as exc:
+                raise ConfigError(exc.field, exc.value, f"{exc.rule} (width-thresholds at n = "
+                                  f"{n}, m = {m})") from None
+            out.append(Point({"n": n, "m_over_n": m / n, "m": m}, c))
+    return out
+
+
+# --------------------------------------------------------------------------- cost
+
+COST = {"c0": 1.5e-5, "c1": 8.0e-8}
+"""Seconds per iteration per layer of 5 batched seeds: c0 + c1 n m (fitted by :func:`measure`
+on this machine; see the module docstring)."""
+
+
+def cost_model(n: int, m: int, depths: Sequence[int], seeds: int = 5,
+               cost: Mapping[str, float] | None = None) -> float:
+    """Estimated seconds per training iteration of one point (every depth, ``seeds`` seeds)."""
+    c = COST if cost is None else cost
+    return sum(depths) * (c["c0"] + c["c1"] * n * m * seeds / 5)
+
+
+def point_cost(c: Config, cost: Mapping[str, float] | None = None) -> float:
+    return cost_model(c.n, c.m, c.depths, len(c.seeds), cost) * c.iterations
+
+
+def estimate(scale: str, cost: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """Per point and in total (single core), the estimated seconds of the preset at ``scale``."""
+    sweep = preset(scale)
+    rows = [{"n": p.config.n, "m": p.config.m, "T": p.config.T,
+             "iterations": p.config.iterations, "seconds": point_cost(p.config, cost)}
+            for p in sweep.points]
+    by_n: dict[int, float] = {}
+    for r in rows:
+        by_n[r["n"]] = by_n.get(r["n"], 0.0) + r["seconds"]
+    return {"scale": scale, "points": rows, "by_n": by_n,
+            "total_s": sum(r["seconds"] for r in rows),
+            "longest_s": max(r["seconds"] for r in rows)}
+
+
+def measure(cases: Sequence[tuple[int, int]], depths: Sequence[int] = BASE_DEPTHS,
+            iterations: int = 100) -> list[dict[str, float]]:
+    """Seconds per iteration of a point at each (n, m) of ``cases`` (5 seeds, ``depths``), from
+    ``iterations`` iterations each, and the least-squares (c0, c1) of the cost model."""
+    from numerics.device import cpu_threads
+    from numerics.flow import run_config
+
+    out = []
+    with cpu_threads():
+        for n, m in cases:
+            c = base_config(n=n, m=m, T=iterations * 0.01)
+            began = time.perf_counter()
+            for L in depths:
+                run_config(dataclasses.replace(c, L=L), seeds=c.seeds,
+                           record_every=max(1, c.iterations // 200))
+            out.append({"n": n, "m": m, "s_per_it": (time.perf_counter() - began) / iterations})
+    return out
+
+
+def fit_cost(rows: Sequence[Mapping[str, float]],
+             depths: Sequence[int] = BASE_DEPTHS) -> dict[str, float]:
+    import numpy as np
+
+    A = np.array([[sum(depths), sum(depths) * r["n"] * r["m"]] for r in rows])
+    y = np.array([r["s_per_it"] for r in rows])
+    c0, c1 = np.linalg.lstsq(A, y, rcond=None)[0]
+    return {"c0": float(c0), "c1": float(c1)}
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.3g} h" if seconds >= 3600 else f"{seconds / 60:.3g} min"
+
+
+def _main(argv: Sequence[str]) -> None:
+    import json
+
+    if argv and argv[0] == "cost":
+        rows = measure([(8, 1), (8, 32), (16, 64), (32, 128), (64, 64), (64, 256), (128, 128),
+                        (128, 512)], iterations=int(argv[1]) if len(argv) > 1 else 100)
+        for r in rows:
+            print(json.dumps(r), flush=True)
+        print(json.dumps(fit_cost(rows)))
+    elif argv and argv[0] == "estimate":
+        for scale in GRIDS:
+            e = estimate(scale)
+            print(f"{scale}: {len(e['points'])} points, total {_hours(e['total_s'])} single-core, "
+                  f"longest point {_hours(e['longest_s'])}; per n: "
+                  + ", ".join(f"{n}: {_hours(s)}" for n, s in e["by_n"].items()))
+    else:
+        raise SystemExit("usage: python -m reports.sweep.width (cost [ITERATIONS] | estimate)")
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])
