@@ -59,6 +59,10 @@ HYPOTHESES: dict[str, tuple[set[str], set[str], bool]] = {
     "appD.relu": (set(), {"relu"}, True),
     "sec43.general": (PROP7, {"clipped", "lipschitz_init"}, True),
     "sec43.smooth_init": (PROP7, {"clipped", "lipschitz_init"}, True),
+    **dict.fromkeys(("prop8.i", "prop8.iii", "prop8.iv", "prop8.v"),
+                    (SIGMA_ALL, {"tied", "sphere", "model3", "q_split", "unclipped"}, False)),
+    **dict.fromkeys(("cor12.recurrence", "cor13.recurrence", "prop15.double_limit"),
+                    ({"C2", "zero_at_zero", "lipschitz"}, set(), False)),  # + uniform, depths
 }
 
 
