@@ -319,7 +319,9 @@ def executor(scheduler: str | None = None, workers: int | None = None,
                if k != "MALLOC_TRIM_THRESHOLD_"}
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \
             distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
-                                     dashboard_address=None) as cluster, \
+                                     # a free port: None still binds the scheduler's HTTP
+                                     # server to 8787 and warns when another cluster holds it
+                                     dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         client.wait_for_workers(count)
         yield Executor(on_dask(client), f"a local cluster of {count} workers", client)
