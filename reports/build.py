@@ -375,7 +375,9 @@ def _write(spec: RunSpec, done: list[tuple[Any, dict[str, Any]]], total_s: float
            "code_version": code_version(), "total_wall_s": total_s}
     sections = [{"key": sec.key, "title": sec.title, "ids": s["ids"], "usage": s["usage"],
                  "resumed": s["resumed"], "figure": figure_files[sec.key],
-                 "conclusion": sec.conclusion(s["data"], s["checks"])} for sec, s in done]
+                 "conclusion": sec.conclusion(s["data"], s["checks"]),
+                 **({"results": s["data"]["results"]} if "results" in s["data"] else {})}
+                for sec, s in done]  # "results": a section's measured summary (S15)
     results = {"schema": 3, "environment": env, "checks": checks, "findings": found,
                "sections": sections}
     results = _roundtrip(results)

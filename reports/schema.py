@@ -105,6 +105,8 @@ SECTION: dict[str, Any] = {
         "resumed": {"type": "boolean"},
         "figure": {"type": ["string", "null"]},
         "conclusion": {"type": "string"},
+        # optional: a section's measured summary (S15: the width thresholds and exponents)
+        "results": {"type": "object"},
     },
 }
 

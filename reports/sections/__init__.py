@@ -1,4 +1,5 @@
-"""The report's sections in the paper's order: S1..S14, then the constants table.
+"""The report's sections in the paper's order: S1..S14, S15 (the width thresholds), then the
+constants table.
 
 Each statement id of :data:`theory.catalog.catalog` belongs to exactly one section.
 """
@@ -14,6 +15,7 @@ from reports.sections import (
                               lemmas,
                               long_time,
                               pl,
+                              width,
 )
 from reports.sections.base import SCALES, Context, Row, Section
 from theory.catalog import catalog
@@ -21,7 +23,7 @@ from theory.catalog import catalog
 SECTIONS: tuple[Section, ...] = (
     finite_time.S1, euler.SECTION, finite_time.S3, finite_time.S4, pl.SECTION, long_time.SECTION,
     lemmas.S7, lemmas.S8, lemmas.S9, lemmas.S10, experiments.S11, experiments.S12,
-    experiments.S13, appendix_a.SECTION, constants.SECTION)
+    experiments.S13, appendix_a.SECTION, width.SECTION, constants.SECTION)
 
 _COVERED = [sid for section in SECTIONS for sid in section.ids]
 assert sorted(_COVERED) == sorted(catalog), "every statement belongs to exactly one section"
