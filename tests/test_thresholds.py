@@ -152,3 +152,31 @@ def test_width_point_tiny() -> None:
         assert both[1][key] == alone[0][key]
     assert both[0]["local_slope_L2_4"] == pytest.approx(both[0]["gap_slope"])
     assert both[0]["smooth"] == float(both[0]["gap_slope"] <= -0.8)
+
+
+def test_width_presets() -> None:
+    """The three scales: one point per distinct (n, m), horizons from the pilots, extended depths
+    where declared, the grid's own fields refused as overrides, the cost estimate positive."""
+    from reports.sweep import spec, width
+    from theory.errors import ConfigError
+
+    quick = spec.preset("width-thresholds", "quick")
+    assert {p.config.n for p in quick.points} == {8, 12, 16}
+    assert all(len(p.config.seeds) >= 5 and p.config.depths == (4, 8, 16, 32)
+               for p in quick.points)
+    assert len({(p.config.n, p.config.m) for p in quick.points}) == len(quick.points)
+    full = spec.preset("width-thresholds", "full")
+    assert max(p.config.n for p in full.points) >= 128
+    assert {p.config.depths[-1] for p in full.points if p.config.n == 8} == {128}
+    assert min(p.config.m / p.config.n for p in full.points if p.config.n == 128) == 1 / 64
+    cluster = spec.preset("width-thresholds", "cluster")
+    assert max(p.config.n for p in cluster.points) >= 512
+    assert all(p.config.T == th.horizon(p.config.n) for p in cluster.points)
+    with pytest.raises(ConfigError):
+        spec.preset("width-thresholds", "quick", {"T": 3.0})
+    with pytest.raises(ConfigError):
+        spec.preset("phase-diagram", "cluster")
+    y = spec.preset("width-thresholds", "quick", {"ns": [8], "y_scale": 3.0})
+    assert {p.config.y_scale for p in y.points} == {3.0}
+    e = width.estimate("quick")
+    assert e["total_s"] > 0 and len(e["points"]) == len(quick.points)

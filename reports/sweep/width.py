@@ -9,21 +9,24 @@ m = max(1, round(ratio n)) for the ratios of the scale (repeated widths run once
 the n of ``extended_ns`` (the local slopes out to L = 128 show whether the rate on 4..32 is
 asymptotic, and the thresholds on 4..128 are fitted there beside those on 4..32).
 
-Cost (measured on this machine, one core of a 2-core shared VM with load ~3, float64, the native
-C engine; :func:`cost_model` holds the fit, ``python -m reports.sweep.width cost`` re-measures it):
-one training iteration of 5 batched seeds costs about sum_L L (c0 + c1 n m) seconds,
-c0 = 2.3e-6 and c1 = 6.2e-9 per layer (fitted to timings at n = 8..128); a point costs that times
-T(n) / eta iterations.  Per scale (single core, sum of the points; the embedded cluster divides
-it by the workers, at most by the number of points of the longest row):
+Cost (measured on this machine: a 2-core shared VM, load 3-6 from other jobs, float64, the native
+C engine; ``python -m reports.sweep.width cost`` re-measures it).  One training iteration of a
+point (5 batched seeds, every depth) costs about sum_L L (c0 + c1 n m) seconds, c0 = 1.5e-5 and
+c1 = 8e-8 (:data:`COST`; timings of 60 iterations at (n, m) = (8, 1) .. (128, 512) under load:
+0.0024 s at (8, 1), 0.024 s at (32, 128), 0.136 s at (64, 256), 0.247 s at (128, 512), depths
+4..32), times T(n) / eta iterations, T(n) from the pilots (84, 115, 250, 509 at n = 8, 16, 32,
+64, measured; 881, 1638, 3045 at n = 128, 256, 512, extrapolated by t_knee ~ 5.7 n^0.90).
+Estimated single-core totals (:func:`estimate`; ``python -m reports.sweep.width estimate``
+prints them per n; measured wall times in the report's S15 and the results folder's data file):
 
-- quick: n = 8, 12, 16; m/n = 1/16 .. 4; 5 seeds; depths 4..32: 15 points, the slowest (n = 16,
-  m = 64) about 1.7 min, in total about 8 min estimated (measured: see the report's S15 usage).
+- quick: n = 8, 12, 16; m/n = 1/16 .. 4; 5 seeds; depths 4..32: 20 points, about 6.3 min
+  (the slowest point, n = 16, m = 64, about 1.1 min).
 - full: n = 8 .. 128 (doubling); m/n = 1/64 .. 4; 5 seeds; depths 4..32, to 128 at n = 8, 16:
-  about 14 h single-core estimated, dominated by n = 128 (m = 512: about 6 h alone).
-- cluster: n = 8 .. 512 (doubling); m/n = 1/64 .. 4; 8 seeds; depths 4..32 (to 128 at n <= 32):
-  about 1.4e3 h single-core estimated; the longest point (n = 512, m = 2048) about 40 days on one
-  core, so on a cluster the wall time is that point's: it needs the GPU engine (``device =
-  "cuda"``) or a shorter horizon to be practical.
+  39 points, about 18.5 h (n = 8: 5 min, 16: 13 min, 32: 19 min, 64: 2.3 h, 128: 15.6 h; the
+  longest point, n = 128, m = 512, about 7.7 h).
+- cluster: n = 8 .. 512; m/n = 1/64 .. 4; 8 seeds; depths 4..32 (to 128 at n <= 32): 57 points,
+  about 1.6e3 h; the longest point (n = 512, m = 2048) about 680 h on one core, so on a cluster
+  the wall time is that point's: it needs the CUDA engine (``--set device=cuda``) to be practical.
 
 (The numbers are filled in by :func:`estimate` from :func:`cost_model`; the module's
 ``python -m reports.sweep.width estimate`` prints them per point.)
