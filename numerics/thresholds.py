@@ -1,4 +1,4 @@
-r"""Two width thresholds of Theorem 6, measured seed by seed: interpolation and the neural-ODE limit.
+r"""Two width thresholds of Theorem 6, measured seed by seed: interpolation and the ODE limit.
 
 Theorem 6 assumes m >= c1 n (c1 = 1.3e7 for tanh) and concludes two things: the loss interpolates
 and the trained weights stay a discretization of a Lipschitz path (sup_t max_k ||Z_{k+1}(t) -
@@ -33,13 +33,14 @@ exponents of m*(n) ~ a n^gamma with intervals from the same bootstrap replicates
 (:func:`horizon`): a pilot (:func:`pilot`) trains, at each pilot n, :data:`PILOT_SEEDS` seeds
 (disjoint from the sweeps' seeds) of a wide network (m = :data:`PILOT_RATIO` n, L =
 :data:`PILOT_L`, where PL is best conditioned) for a long time and records each seed's first
-time t_hit with l(t) <= LEVEL l(0); t_knee(n) = the slowest seed's t_hit.  T(n) = :data:`HORIZON_FACTOR`
-t_knee(n), rounded up to an integer, where a pilot was measured at n (:data:`PILOT_FILE`), and
-else from the fit t_knee ~ b n^alpha over the measured pilots (least squares in log-log,
-extrapolated): twice the time the slowest well-conditioned seed takes to go past the knee.  m*_interp is therefore "the width from which on a seed interpolates within twice the
-time a wide network needs"; every point also records each seed's t_hit and its outcome at T/2
-(``interp_half``), so that the report shows the threshold at T/2 beside the one at T (how far
-the horizon moves it) and where the interpolating seeds crossed the level.
+time t_hit with l(t) <= LEVEL l(0); t_knee(n) = the slowest seed's t_hit.  T(n) =
+:data:`HORIZON_FACTOR` t_knee(n), rounded up to an integer, where a pilot was measured at n
+(:data:`PILOT_FILE`), and else from the fit t_knee ~ b n^alpha over the measured pilots (least
+squares in log-log, extrapolated): twice the time the slowest well-conditioned seed takes to go
+past the knee.  m*_interp is therefore "the width from which on a seed interpolates within
+twice the time a wide network needs"; every point also records each seed's t_hit and its
+outcome at T/2 (``interp_half``), so that the report shows the threshold at T/2 beside the one
+at T (how far the horizon moves it) and where the interpolating seeds crossed the level.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@
     resnet-ode report [--quick | --paper] [--out DIR] [--device cpu|cuda] [--seed S] [--only ID,...]
                       [--data-dir DIR] [--force] [--workers N | --scheduler ADDRESS]
     resnet-ode check ID [--config FILE | --scale quick|paper] [--json]
-    resnet-ode sweep (FILE | --preset NAME [--quick | --full | --cluster]) [--set KEY=VALUE ...] [--out DIR]
-                     [--scheduler ADDRESS | --workers N | --in-process] [--no-figures]
+    resnet-ode sweep (FILE | --preset NAME [--quick | --full | --cluster]) [--set KEY=VALUE ...]
+                     [--out DIR] [--scheduler ADDRESS | --workers N | --in-process] [--no-figures]
 
 Exit status: 0 when every applicable check holds, 1 when one does not (or a run diverges: one line
 naming the iteration and the quantity), 2 for bad input (one line on stderr naming the field, no

@@ -112,7 +112,7 @@ def test_analyze_end_to_end_on_synthetic_records() -> None:
     records = []
     for n in (8, 16, 32, 64):
         for m in sorted({max(1, round(r * n)) for r in 2.0 ** np.arange(-6, 4)}):
-            for s in range(8):
+            for _ in range(8):
                 pi = 1 / (1 + np.exp(-4 * (math.log(m) - math.log(0.5 * n**1.5))))
                 po = 1 / (1 + np.exp(-4 * (math.log(m) - math.log(2 * n))))
                 yi, yo = float(rng.random() < pi), float(rng.random() < po)

@@ -295,7 +295,8 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
                      f"{t['ode']['m_star_over_n']:.3g} | {data['c1'] * n:.3g} |")
     lines += ["", "Exponents of m*(n) ~ a n^gamma (95% intervals from the seed-level bootstrap, "
               f"{out['reps']} replicates, refitted per replicate): interpolation "
-              + _exp(out["exponents"]["interp"]) + "; 1/L-smoothness " + _exp(out["exponents"]["ode"])
+              + _exp(out["exponents"]["interp"]) + "; 1/L-smoothness "
+              + _exp(out["exponents"]["ode"])
               + "; limit gaps " + _exp(out["exponents"]["limit"]) + ".", ""]
     lines += ["m*_interp per depth (does the threshold move with L?) and the parameters per "
               "sample 2 L q m* / (n d') at m*_ode:", "",
@@ -353,7 +354,8 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
     return (f"Two width thresholds, measured beyond Theorem 6's m >= c1 n (c1 n = "
             f"{data['c1'] * n_max:.3g} at n = {n_max}): at n = {n_max}, m*_interp = "
             f"{_interval(ti)} (half the seeds interpolate within T there) and m*_ode = "
-            f"{_interval(to)} (half the seeds' trained weights are 1/L-smooth); m*_interp ~ n^gamma with {_exp(ei)}; m*_ode ~ n^gamma "
+            f"{_interval(to)} (half the seeds' trained weights are 1/L-smooth); m*_interp ~ "
+            f"n^gamma with {_exp(ei)}; m*_ode ~ n^gamma "
             f"with {_exp(eo)}. Both thresholds lie orders of magnitude below c1 n; "
             + ("the smoothness threshold is the larger one at the largest n" if
                to["m_star"] > ti["m_star"] else "interpolation is the larger threshold at the "

@@ -35,7 +35,6 @@ prints them per n; measured wall times in the report's S15 and the results folde
 from __future__ import annotations
 
 import dataclasses
-import math
 import sys
 import time
 from collections.abc import Mapping, Sequence
