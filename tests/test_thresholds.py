@@ -180,3 +180,36 @@ def test_width_presets() -> None:
     assert {p.config.y_scale for p in y.points} == {3.0}
     e = width.estimate("quick")
     assert e["total_s"] > 0 and len(e["points"]) == len(quick.points)
+
+
+def test_section_draws_a_collected_data_file(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A sweep's results folder -> collect -> the data file, which S15 draws (without training)
+    and names, with both thresholds and exponents in its results."""
+    import json
+
+    from reports.sections import width
+    from reports.sections.base import Context
+    from reports.sweep.engine import _json_ready
+
+    folder = tmp_path / "sweep"
+    (folder / "results").mkdir(parents=True)
+    for n in (4, 8):
+        for m in (1, 4, 16):
+            c = th.study_base(n=n, m=m, T=0.5, eta=0.05, depths=(2, 4), seeds=(0, 1))
+            for k, rec in enumerate(th.width_point(c)):
+                single = c.to_dict() | {"seeds": [c.seeds[k]]}
+                (folder / "results" / f"{n}-{m}-{k}.json").write_text(json.dumps(
+                    {"key": f"{n}-{m}-{k}", "code_version": "test", "seed": c.seeds[k],
+                     "config": single, "record": _json_ready(rec)}))
+    data_file = tmp_path / "data.json"
+    collected = width.collect(folder, data_file)
+    assert collected["provenance"]["records"] == 12 and collected["horizons"] == {"4": 0.5,
+                                                                                  "8": 0.5}
+    monkeypatch.setattr(width, "DATA_FILE", data_file)
+    monkeypatch.setattr(width, "ROOT", tmp_path)
+    monkeypatch.setattr(width, "_compute", lambda ctx: pytest.fail("must not train"))
+    data = width._data(Context("quick"), [])
+    assert data["source"]["kind"] == "file" and data["source"]["file"] == "data.json"
+    assert set(data["results"]["thresholds"]) >= {"interp", "ode"}
+    assert set(data["results"]["exponents"]) >= {"interp", "ode"}
+    assert "data.json" in width._text(data, [])

@@ -37,6 +37,8 @@ from reports.text import fmt
 ROOT = Path(__file__).resolve().parents[2]
 DATA_FILE = ROOT / "reports" / "data" / "width-thresholds-full.json"
 RESULTS_DIR = ROOT / "reports" / "data" / "width-thresholds-full"
+LABEL_FILE = ROOT / "reports" / "data" / "width-label-scale.json"
+"""The thresholds at n = 8 against the label scale (quick grid; committed, drawn when present)."""
 REPS = 1000
 Q, D_OUT = 8, 4
 
@@ -45,6 +47,14 @@ def _c1() -> float:
     from theory.constants import constants
 
     return float(constants(activation="tanh", n=8, q=Q, d=4, d_out=D_OUT, m=8, L=8)["c1"])
+
+
+def _rel(path: Path) -> str:
+    """``path`` relative to the repository (as it is when outside)."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _rows(ctx: Context) -> list[Row]:
@@ -120,7 +130,7 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
     if ctx.scale != "tiny" and DATA_FILE.exists():
         stored = json.loads(DATA_FILE.read_text(encoding="utf-8"))
         records = stored["records"]
-        source = {"kind": "file", "file": str(DATA_FILE.relative_to(ROOT)),
+        source = {"kind": "file", "file": _rel(DATA_FILE),
                   **stored["provenance"], "config": stored["config"],
                   "horizons": stored["horizons"]}
     else:
@@ -136,9 +146,30 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
         extended = {"depths": list(depths), **th.analyze(rs, reps=reps, seed=ctx.seed, q=Q,
                                                          d_out=D_OUT, c1=c1, grid=depths)}
     horizons = {str(c["n"]): c["T"] for c in out["cells"]}
-    return {"source": source, "analysis": out, "extended": extended, "c1": c1,
+    labels = _labels(records, reps, ctx.seed) if ctx.scale != "tiny" else {}
+    return {"source": source, "analysis": out, "extended": extended, "c1": c1, "labels": labels,
             "horizons": horizons, "pilots": {str(k): v for k, v in th.pilots().items()},
             "results": _results(out, source, c1)}
+
+
+def _labels(records: list[dict[str, Any]], reps: int, seed: int) -> dict[str, Any]:
+    """Per label scale at n = 8 (:data:`LABEL_FILE`, and y_scale = 1 from ``records``): the
+    thresholds m*_interp, m*_ode and m*_limit and the fractions per width."""
+    if not LABEL_FILE.exists():
+        return {}
+    stored = json.loads(LABEL_FILE.read_text(encoding="utf-8"))
+    by_scale = dict(stored["records"])
+    own = [r for r in records if int(r["n"]) == 8 and float(r.get("y_scale", 1.0)) == 1.0
+           and {4, 8, 16, 32} <= set(r["depths"])]
+    if own:
+        by_scale["1.0"] = own
+    out = {}
+    for y, rs in sorted(by_scale.items(), key=lambda kv: float(kv[0])):
+        a = th.analyze(rs, reps=reps, seed=seed, grid=(4, 8, 16, 32))
+        out[y] = {name: a["thresholds"][name][0] for name in ("interp", "ode", "limit")} | {
+            "fractions": [[c["m"], c["fraction_interp"], c["fraction_ode"]] for c in a["cells"]]}
+    return {"n": 8, "file": _rel(LABEL_FILE), "by_scale": out,
+            "provenance": stored["provenance"]}
 
 
 def _results(out: dict[str, Any], source: dict[str, Any], c1: float) -> dict[str, Any]:
@@ -292,7 +323,8 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
         t = {k: out["thresholds"][k][j] for k in th.OUTCOMES}
         lines.append(f"| {n} | {_interval(t['interp'])} | {_interval(t['ode'])} | "
                      f"{_interval(t['limit'])} | {_interval(t['interp_half'])} | "
-                     f"{t['ode']['m_star_over_n']:.3g} | {data['c1'] * n:.3g} |")
+                     f"{'—' if t['ode']['censored'] else format(t['ode']['m_star_over_n'], '.3g')}"
+                     f" | {data['c1'] * n:.3g} |")
     lines += ["", "Exponents of m*(n) ~ a n^gamma (95% intervals from the seed-level bootstrap, "
               f"{out['reps']} replicates, refitted per replicate): interpolation "
               + _exp(out["exponents"]["interp"]) + "; 1/L-smoothness "
@@ -325,6 +357,16 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
                      f"{c['fraction_limit']:.2f} | {fmt(c['gap_slope'], 3)} [{fmt(lo, 3)}, "
                      f"{fmt(hi, 3)}] | {c['rate_side']} | {local} | "
                      f"{fmt(c['median_hit_over_T'], 2)}, {fmt(c['max_hit_over_T'], 2)} |")
+    labels = data.get("labels") or {}
+    if labels:
+        lines += ["", f"Label scale at n = {labels['n']} (`{labels['file']}`; the quick grid's "
+                  "widths, 5 seeds, depths 4..32, the same horizon):", "",
+                  "| y_scale | m*_interp [95%] | m*_ode [95%] | m*_limit [95%] | "
+                  "(m, fraction interpolating, fraction smooth) |", "|---|---|---|---|---|"]
+        for y, v in labels["by_scale"].items():
+            fr = ", ".join(f"({m}, {a:.1f}, {b:.1f})" for m, a, b in v["fractions"])
+            lines.append(f"| {y} | {_interval(v['interp'])} | {_interval(v['ode'])} | "
+                         f"{_interval(v['limit'])} | {fr} |")
     ext = data["extended"]
     if ext:
         lines += ["", f"Extended depth grid L = {ext['depths']} at n = {ext['ns']}: m*_ode "
