@@ -116,7 +116,7 @@ def _compute(ctx: Context) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         grid = GRIDS["quick"]
         configs = [base_config(n=n, m=m, T=th.horizon(n), L=depths_at(grid, n)[-1],
                                depths=depths_at(grid, n), seeds=grid.seeds)
-                   for n in grid.ns for m in widths(n, grid.ratios)]
+                   for n in grid.ns for m in widths(n, grid.ratios_at(n))]
     records = []
     for c in configs:
         for rec in th.width_point(c):

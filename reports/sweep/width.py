@@ -21,12 +21,15 @@ prints them per n; measured wall times in the report's S15 and the results folde
 
 - quick: n = 8, 12, 16; m/n = 1/16 .. 4; 5 seeds; depths 4..32: 20 points, about 6.3 min
   (the slowest point, n = 16, m = 64, about 1.1 min).
-- full: n = 8 .. 128 (doubling); m/n = 1/64 .. 4; 5 seeds; depths 4..32, to 128 at n = 8, 16:
-  39 points, about 18.5 h (n = 8: 5 min, 16: 13 min, 32: 19 min, 64: 2.3 h, 128: 15.6 h; the
-  longest point, n = 128, m = 512, about 7.7 h).
-- cluster: n = 8 .. 512; m/n = 1/64 .. 4; 8 seeds; depths 4..32 (to 128 at n <= 32): 57 points,
-  about 1.6e3 h; the longest point (n = 512, m = 2048) about 680 h on one core, so on a cluster
-  the wall time is that point's: it needs the CUDA engine (``--set device=cuda``) to be practical.
+- full: n = 8 .. 128 (doubling); m/n = 1/64 .. 4, and 8, 16 at n >= 32 (no seed is 1/L-smooth at
+  n = 32, m/n = 1); 5 seeds; depths 4..32, to 128 at n = 8, 16: 45 points, about 72 h (n = 8:
+  5 min, 16: 13 min, 32: 1.2 h, 64: 9 h, 128: 62 h; the longest point, n = 128, m = 2048, about
+  31 h), i.e. about 36 h of wall time on the 2-core machine at best.  Measured so far (nice 19,
+  2 workers, machine shared): n = 8 and 16 (m/n <= 4) in about 12 min of wall time.
+- cluster: n = 8 .. 512; m/n = 1/64 .. 4, and 8, 16, 32 at n >= 32; 8 seeds; depths 4..32 (to
+  128 at n <= 32): 72 points, about 1.3e4 h single-core; the longest point (n = 512, m = 16384)
+  about 5.5e3 h on one core, so on a cluster the wall time is that point's: it needs the CUDA
+  engine (``--set device=cuda``) or a cheaper criterion to be practical.
 
 (The numbers are filled in by :func:`estimate` from :func:`cost_model`; the module's
 ``python -m reports.sweep.width estimate`` prints them per point.)
@@ -62,6 +65,13 @@ class Grid:
     depths: tuple[int, ...] = BASE_DEPTHS
     extended_ns: tuple[int, ...] = ()
     extended_depths: tuple[int, ...] = EXTENDED_DEPTHS
+    wide_ratios: tuple[float, ...] = ()
+    wide_from_n: int = 32
+    """Ratios added at n >= wide_from_n, where m*_ode / n passes the last ratio (measured: no
+    seed is 1/L-smooth at n = 32, m/n = 1 on depths 4..32)."""
+
+    def ratios_at(self, n: int) -> tuple[float, ...]:
+        return self.ratios + (self.wide_ratios if n >= self.wide_from_n else ())
 
 
 _RATIOS = tuple(2.0 ** k for k in range(-6, 3))  # 1/64 .. 4
@@ -69,9 +79,9 @@ GRIDS = {
     "quick": Grid(ns=(8, 12, 16), ratios=tuple(2.0 ** k for k in range(-4, 3)),
                   seeds=(0, 1, 2, 3, 4)),
     "full": Grid(ns=(8, 16, 32, 64, 128), ratios=_RATIOS, seeds=(0, 1, 2, 3, 4),
-                 extended_ns=(8, 16)),
+                 extended_ns=(8, 16), wide_ratios=(8.0, 16.0)),
     "cluster": Grid(ns=(8, 16, 32, 64, 128, 256, 512), ratios=_RATIOS,
-                    seeds=tuple(range(8)), extended_ns=(8, 16, 32)),
+                    seeds=tuple(range(8)), extended_ns=(8, 16, 32), wide_ratios=(8.0, 16.0, 32.0)),
 }
 GRID_KEYS = ("ns", "ratios", "depths", "extended_ns")
 
@@ -123,7 +133,7 @@ def points(grid: Grid, fields: Mapping[str, Any]) -> list[Point]:
     for n in grid.ns:
         T = horizon(n)
         depths = depths_at(grid, n)
-        for m in widths(n, grid.ratios):
+        for m in widths(n, grid.ratios_at(n)):
             try:
                 c = base_config(**fields, n=n, m=m, T=T, L=depths[-1], depths=depths)
             except ConfigError as exc:
