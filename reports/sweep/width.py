@@ -20,7 +20,8 @@ Estimated single-core totals (:func:`estimate`; ``python -m reports.sweep.width 
 prints them per n; measured wall times in the report's S15 and the results folder's data file):
 
 - quick: n = 8, 12, 16; m/n = 1/16 .. 4; 5 seeds; depths 4..32: 20 points, about 6.3 min
-  (the slowest point, n = 16, m = 64, about 1.1 min).
+  estimated (the slowest point, n = 16, m = 64, about 1.1 min); measured: 296 s in one process
+  (nice 5, beside the full sweep), the points 6-43 s each.
 - full: n = 8 .. 128 (doubling); m/n = 1/64 .. 4, and 8, 16 at n >= 32 (no seed is 1/L-smooth at
   n = 32, m/n = 1); 5 seeds; depths 4..32, to 128 at n = 8, 16: 45 points, about 72 h (n = 8:
   5 min, 16: 13 min, 32: 1.2 h, 64: 9 h, 128: 62 h; the longest point, n = 128, m = 2048, about
