@@ -345,6 +345,14 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
         lines.append(f"| {n} | " + " | ".join(_interval(out["by_depth"][str(L)]["thresholds"][j])
                                              for L in out["grid"]) + " | "
                      + " | ".join(fmt(per.get(str(L)), 3) for L in out["grid"]) + " |")
+    per_i = out.get("per_sample", {}).get("interp", [])
+    if per_i:
+        lo_L, hi_L = str(out["grid"][0]), str(out["grid"][-1])
+        lines += ["", f"Parameters per sample 2 L q m* / (n d') at m*_interp (L = {lo_L} and "
+                  f"{hi_L}; 1 is the count of order n): " + ", ".join(
+                      f"n = {t['n']}: {fmt(p[lo_L], 3)} and {fmt(p[hi_L], 3)}"
+                      for t, p in zip(out["thresholds"]["interp"], per_i, strict=True)
+                      if not t["censored"]) + "."]
     lines += ["", "Per (n, m): fractions of seeds, the gap's per-seed slopes (mean and Student-t "
               "95% interval; its side of the O(1/L) region <= -0.8), the median local slopes "
               "between consecutive depths, and the median t_hit / T of the interpolating seeds "
