@@ -25,8 +25,10 @@ prints them per n; measured wall times in the report's S15 and the results folde
 - full: n = 8 .. 128 (doubling); m/n = 1/64 .. 4, and 8, 16 at n >= 32 (no seed is 1/L-smooth at
   n = 32, m/n = 1); 5 seeds; depths 4..32, to 128 at n = 8, 16: 45 points, about 72 h (n = 8:
   5 min, 16: 13 min, 32: 1.2 h, 64: 9 h, 128: 62 h; the longest point, n = 128, m = 2048, about
-  31 h), i.e. about 36 h of wall time on the 2-core machine at best.  Measured so far (nice 19,
-  2 workers, machine shared): n = 8 and 16 (m/n <= 4) in about 12 min of wall time.
+  31 h), i.e. about 36 h of wall time on the 2-core machine at best.  Measured (2 Dask workers
+  at nice 19, the machine shared with other jobs, load 3-6): n = 8, 16, 32 at m/n <= 4 (21
+  points, 105 seed runs) in 15 min of wall time (summed task time 0.38 h); n = 64, 128 at m/n =
+  1/64 .. 1/8 (8 points) in about 20 min more.
 - cluster: n = 8 .. 512; m/n = 1/64 .. 4, and 8, 16, 32 at n >= 32; 8 seeds; depths 4..32 (to
   128 at n <= 32): 72 points, about 1.3e4 h single-core; the longest point (n = 512, m = 16384)
   about 5.5e3 h on one core, so on a cluster the wall time is that point's: it needs the CUDA
