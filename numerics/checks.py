@@ -22,7 +22,7 @@ import numpy as np
 
 from numerics.device import cpu_threads, resolve
 from numerics.measure import Measurement, measure
-from numerics.rates import RateFit, rate_fit
+from numerics.rates import RateFit, median_interval, rate_fit
 from theory import tolerance
 from theory.catalog import CheckResult, Statement, catalog
 from theory.config import Config
@@ -39,8 +39,6 @@ class Evidence:
     notes: list[str] = dataclasses.field(default_factory=list)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
     rate: RateFit | None = None
-    failed: list[str] = dataclasses.field(default_factory=list)
-    """Measured preconditions that failed (named like assumptions: the check is n/a)."""
 
 
 def _finite(value: float | None) -> float | None:
@@ -268,50 +266,35 @@ def _thm6_limit_L(st: Statement, c: Config, m: Measurement) -> Evidence:
                                      "inputs (the smaller depth of each consecutive pair)"), m)
 
 
-def median_interval(values: list[float], level: float = 0.95) -> tuple[tuple[float, float],
-                                                                      float]:
-    """The distribution-free interval of a median from order statistics, (x_(k), x_(s+1-k)) with
-    the largest k whose coverage 1 - 2 P(Binomial(s, 1/2) < k) is >= ``level``; with too few
-    values for ``level`` the whole range (x_(1), x_(s)), coverage 1 - 2^(1-s) (0.9375 for five
-    seeds).  Returns (interval, its exact coverage)."""
-    from scipy.stats import binom
-
-    x, s = sorted(values), len(values)
-    k = 1
-    while k + 1 <= s // 2 and 1 - 2 * binom.cdf(k, s, 0.5) >= level:
-        k += 1
-    return (x[k - 1], x[s - k]), float(1 - 2 * binom.cdf(k - 1, s, 0.5))
+def _doubling_facts(c: Config, per_seed: list[float]) -> tuple[Facts, str]:
+    """The median over seeds of a per-seed doubling ratio (X(T) - X(T/2)) / (X(T/2) - X(T/4))
+    (max over L) with its order-statistic interval (:func:`numerics.rates.median_interval`)
+    against 1: X bounded in t needs the increments to shrink; logarithmic growth gives exactly 1,
+    so an interval reaching 1 is inconclusive, never holds.  Returns the facts and the interval
+    in words."""
+    interval, coverage = median_interval(per_seed)
+    median = float(np.median([x if math.isfinite(x) else 1e300 for x in per_seed]))
+    return (Facts(median, 1.0, dtype=c.dtype, interval=interval),
+            f"order-statistic interval [{interval[0]:.3g}, {interval[1]:.3g}] (coverage "
+            f"{coverage:.4g}); linear growth gives 2, log t gives 1")
 
 
 def _thm6_smooth_T(st: Statement, c: Config, m: Measurement) -> Evidence:
-    """Per seed the largest over L of (S(T) - S(T/2)) / (S(T/2) - S(T/4)); the median over seeds
-    with its order-statistic interval against 1.  Logarithmic growth gives exactly 1, so an
-    interval reaching 1 is inconclusive, never holds: S bounded needs the increments to shrink."""
-    per_seed = m.series["doubling_per_seed"]
-    interval, coverage = median_interval(per_seed)
+    facts, interval = _doubling_facts(c, m.series["doubling_per_seed"])
     ratios = ", ".join(f"{r:.3g}" for r in m.series["doubling_ratios"])
-    finite = [x if math.isfinite(x) else 1e300 for x in per_seed]
-    median = float(np.median(finite))
-    return _thm6_path(Evidence(Facts(median, 1.0, dtype=c.dtype, interval=interval),
-                               notes=[f"measured: the median over seeds of max_L (S(T) - S(T/2)) "
-                                      f"/ (S(T/2) - S(T/4)) (seed medians per L: {ratios}); its "
-                                      f"order-statistic interval [{interval[0]:.3g}, "
-                                      f"{interval[1]:.3g}] (coverage {coverage:.4g}); linear "
-                                      "growth gives 2, log t gives 1"]), m)
+    return _thm6_path(Evidence(facts, notes=[f"measured: the median over seeds of max_L (S(T) - "
+                                             f"S(T/2)) / (S(T/2) - S(T/4)) (seed medians per L: "
+                                             f"{ratios}); its {interval}"]), m)
 
 
 def _doubling_evidence(c: Config, m: Measurement, key: str, what: str) -> Evidence:
-    """Proposition 8 (i), (iii): the median over seeds of a doubling ratio (max over L) with its
-    order-statistic interval against 1, as thm6.smooth_T (bounded in t needs ratios < 1)."""
-    per_seed = [x if math.isfinite(x) else 1e300 for x in m.series[key]]
-    interval, coverage = median_interval(per_seed)
-    return Evidence(Facts(float(np.median(per_seed)), 1.0, dtype=c.dtype, interval=interval),
-                    notes=[f"measured: the median over seeds of max_L of the doubling ratio of "
-                           f"{what} on T/4, T/2, T (per seed: "
-                           + ", ".join(f"{x:.3g}" for x in m.series[key])
-                           + f"); interval [{interval[0]:.3g}, {interval[1]:.3g}] (coverage "
-                           f"{coverage:.4g}); the largest l(T)/l(0) over depths "
-                           f"{m.values['l_T_over_l0']:.3g}"],
+    """Proposition 8 (i), (iii): as thm6.smooth_T, for the quantity ``what``."""
+    facts, interval = _doubling_facts(c, m.series[key])
+    return Evidence(facts, notes=[f"measured: the median over seeds of max_L of the doubling "
+                                  f"ratio of {what} on T/4, T/2, T (per seed: "
+                                  + ", ".join(f"{x:.3g}" for x in m.series[key])
+                                  + f"); its {interval}; the largest l(T)/l(0) over depths "
+                                  f"{m.values['l_T_over_l0']:.3g}"],
                     extra={"sup_dist": m.values["sup_dist"],
                            "sup_integral": m.values["sup_integral"]})
 
@@ -550,7 +533,7 @@ def run_check(statement_id: str, config: Config, *, control: bool = True) -> Che
     control that holds as well leaves the check vacuous (theory.verdicts.with_control)."""
     st = catalog[statement_id]
     resolve(config.device, config.dtype)  # CUDA asked for but absent: rejected before any work
-    if st.kind not in ("identity", "probability") and st.id not in PURE:
+    if st.id not in TRAINS_NOTHING:
         guard_resources(config)
     scope, failed_paper, failed = st.scope(config)
     evidence, m = _evidence(st, config, failed)
@@ -591,14 +574,17 @@ def run_check(statement_id: str, config: Config, *, control: bool = True) -> Che
         measured=_finite(facts.measured), holds=verdict.holds, slack_log10=_finite(slack),
         rate_slope=None if rate is None else _finite(rate.slope),
         notes="; ".join(notes), extra=extra, verdict=verdict.cls, verdict_rule=verdict.rule,
-        scope=scope, outcome=verdict.outcome,
+        scope=scope,
         failed_requirements=failed if scope == "beyond" else [],
         control=None if ctrl is None else ctrl.to_dict())
 
 
-PURE = frozenset({"lemma18.linalg", "hermite.coefficients", "cor12.recurrence",
-                  "cor13.recurrence", "prop15.double_limit"})
-"""Statements whose check trains no network (the resource guard does not apply)."""
+TRAINS_NOTHING = frozenset({"lemma18.linalg", "lemma20.gaussian_norm", "lemma21.smin",
+                            "hermite.coefficients", "appD.relu", "cor12.recurrence",
+                            "cor13.recurrence", "prop15.double_limit"})
+"""Statements whose check trains no model-(3) network (random matrices, quadrature, the scalar
+network of Appendix D, fixed-weight recurrences): the resource guard, an estimate of a model-(3)
+training's memory, does not apply."""
 
 
 def _evidence(st: Statement, config: Config, failed: list[str]) -> tuple[Evidence, Measurement]:

@@ -63,6 +63,9 @@ def phase_point(config: Config) -> list[dict[str, float]]:
     return run_point(config, points=0)[0]
 
 
+phase_point.requires = require_long_time  # type: ignore[attr-defined]  # sweeps check it first
+
+
 def run_point(config: Config, points: int = 200
               ) -> tuple[list[dict[str, float]], dict[str, list[Any]]]:
     """:func:`phase_point`'s records and, from the same run, :func:`curve`'s series at about

@@ -83,8 +83,9 @@ def run(config: Config) -> TrainResult:
                  record_times=(0.0, config.T / 2, config.T))
 
 
-def _data_inputs(config: Config) -> dict[str, float]:
-    X, Y = data(config)
+def data_inputs(X: torch.Tensor, Y: torch.Tensor) -> dict[str, float]:
+    """M_X, M_Y (largest norms) and the mean label energy of the sample (or the batch of samples,
+    :func:`samples`) a measurement trained on."""
     return {"M_X": float(X.norm(dim=-1).max()), "M_Y": float(Y.norm(dim=-1).max()),
             "l0_labels": float((Y * Y).sum(-1).mean())}
 
@@ -133,7 +134,7 @@ def measure_prop3_bounded(config: Config) -> Measurement:
               "M_pi_observed": max(_max(result, k) for k in ("rhs_a", "rhs_z", "rhs_b")),
               "final_loss": float(result.series["loss"][-1, 0])}
     values["max_norm"] = max(values["max_A"], values["max_Z"], values["max_B"])
-    inputs = {"M0": max(init["A"], init["Z"], init["B"]), **_data_inputs(config)}
+    inputs = {"M0": max(init["A"], init["Z"], init["B"]), **data_inputs(*data(config))}
     return Measurement("prop3.bounded", config, values, inputs,
                        _series(result, "loss", "z_norm", "a_norm", "b_norm"))
 
@@ -147,7 +148,7 @@ def measure_prop3_successive(config: Config) -> Measurement:
               "max_Z": _max(result, "z_norm"),
               "max_norm": max(_max(result, k) for k in ("a_norm", "z_norm", "b_norm"))}
     inputs = {"init_gap": init["gap"], "M0": max(init["A"], init["Z"], init["B"]),
-              **_data_inputs(config)}
+              **data_inputs(*data(config))}
     return Measurement("prop3.successive", config, values, inputs,
                        _series(result, "gap", "loss"))
 
@@ -158,7 +159,7 @@ def measure_prop3_rate_L(config: Config) -> Measurement:
     neighbouring depths (of the seed-mean) lies in the 1/L window."""
     series = depth_sweep(config, lambda r: r.maxima["gap"])
     return Measurement("prop3.rate_L", config, {"onset_L": onset(series["L"], series["values"])},
-                       _data_inputs(config), series)
+                       data_inputs(*samples(config)), series)
 
 
 def onset(depths: Sequence[int], values: Sequence[Sequence[float]],
@@ -207,7 +208,7 @@ def measure_prop3_growth_T(config: Config) -> Measurement:
         values.update(p_emp=float(p), alpha_emp=float(alpha), rss_poly=float(rss_p[0]),
                       rss_exp=float(rss_e[0]))
     init = _norms(result.params0)
-    inputs = {"M0": max(init["A"], init["Z"], init["B"]), **_data_inputs(config)}
+    inputs = {"M0": max(init["A"], init["Z"], init["B"]), **data_inputs(X, Y)}
     return Measurement("prop3.growth_T", config, values, inputs,
                        {"T": [float(t[j]) for j in small],
                         "K_emp": [[float(k) for k in K[j]] for j in small],
@@ -291,7 +292,7 @@ def measure_prop2(config: Config) -> Measurement:
                 h0 * math.exp(grown) if grown < 700 else math.inf)
     values["a_priori"] = 2 * paths["norm_B"] * reach
     inputs = {k: paths[k] for k in ("sup_V", "sup_W", "lip_V", "lip_W", "norm_A", "norm_B")}
-    return Measurement("prop2.euler", config, values, {**inputs, **_data_inputs(config)},
+    return Measurement("prop2.euler", config, values, {**inputs, **data_inputs(*data(config))},
                        {"L": list(gap.depths), "gap": list(gap.gaps)})
 
 
@@ -300,7 +301,7 @@ def measure_prop2_rate_L(config: Config) -> Measurement:
     ``config.seeds``."""
     per_seed = [_prop2_gaps(config, _prop2_paths(config, s, config.m), config.depths).gaps
                 for s in config.seeds]
-    return Measurement("prop2.rate_L", config, {}, _data_inputs(config),
+    return Measurement("prop2.rate_L", config, {}, data_inputs(*data(config)),
                        {"L": list(config.depths),
                         "gap": [[g[j] for g in per_seed] for j in range(len(config.depths))]})
 
@@ -441,7 +442,7 @@ def measure_prop5(config: Config) -> Measurement:
     values["pl_min"] = min(values.values())
     if result.smin is not None:
         values["smin_first_layer"] = float(result.smin[0, 0, 0])
-    return Measurement("prop5.pl", config, values, _data_inputs(config), series, notes)
+    return Measurement("prop5.pl", config, values, data_inputs(*data(config)), series, notes)
 
 
 def measure_thm6(config: Config) -> Measurement:
@@ -459,7 +460,7 @@ def measure_thm6(config: Config) -> Measurement:
     values = {"l0": float(loss[0]), "l_T": float(loss[-1]), "max_residual": residual,
               "empirical_rate": rate,
               "max_dist": max(_max(result, k) for k in ("dist_a", "dist_z", "dist_b"))}
-    return Measurement("thm6.decay", config, values, _data_inputs(config),
+    return Measurement("thm6.decay", config, values, data_inputs(*data(config)),
                        _series(result, "loss", "dist_z"))
 
 
@@ -503,7 +504,7 @@ def measure_thm6_path(config: Config) -> Measurement:
               + [[float(v) for v in deepest[-1]]], "doubling_ratios": ratios,
               "t": runs["t"], "S_mean": [np.asarray(d["S"]).mean(1).tolist() for d in per],
               "L_pair": runs["depths"][:-1], "limit_gap": limit_gaps(per)}
-    return Measurement("thm6.path", config, values, _data_inputs(config), series)
+    return Measurement("thm6.path", config, values, data_inputs(*samples(config)), series)
 
 
 # --------------------------------------------------------------------------- S7-S10

@@ -28,7 +28,7 @@ import torch
 
 from numerics.flow import run_config
 from numerics.longtime import doubling_ratio
-from numerics.measure import Measurement, _data_inputs
+from numerics.measure import Measurement, data_inputs, samples
 from theory.config import Config
 
 POINTS = 128
@@ -100,6 +100,6 @@ def measure_prop8(config: Config) -> Measurement:
               "I_doubling": ratios("I"), "increment": increments,
               "mu": [d["mu"] for d in per], "sup_dist": [d["sup_dist"] for d in per],
               "l_T_over_l0": l_ratio}
-    return Measurement("prop8", config, values, _data_inputs(config), series)
+    return Measurement("prop8", config, values, data_inputs(*samples(config)), series)
 
 

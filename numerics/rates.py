@@ -6,8 +6,8 @@ b_i of log(value) against log(x) (:func:`per_seed_slopes`); the point estimate `
 mean and the interval its Student-t interval, mean -+ t_{0.975, s-1} sd(b) / sqrt(s) over the s
 fitted seeds (:func:`t_interval`): the exponent of a typical network, which is what a per-network
 bound C/L speaks of.  The verdict is not decided here: :func:`theory.verdicts.classify` compares
-the interval with the statement's acceptable region, and :func:`seeds_to_decide` says how many
-seeds would put an interval that straddles an edge on one side of it.
+the interval with the statement's acceptable region, and :meth:`RateFit.seeds_to_decide` says how
+many seeds would put an interval that straddles an edge on one side of it.
 
 Why not the former BCa interval.  Until now the point estimate was the slope of the seed-mean and
 the interval scipy's BCa bootstrap of it over seeds.  A bootstrap over s seeds sees a spread
@@ -88,8 +88,8 @@ class RateFit:
     """A fitted rate over the grid ``depths`` (depths, horizons or widths): the point estimate
     ``slope`` and its ``confidence`` (95 %) ``interval`` over seeds, both from ``method`` (``"t"``:
     the mean of the per-seed slopes and its Student-t interval; ``"bca"``: the slope of the
-    seed-mean and its BCa bootstrap interval, kept for comparison), the statement's ``window``
-    and ``wide_window``; ``seeds`` counts every seed, ``null_seeds`` those identically 0 (left out
+    seed-mean and its BCa bootstrap interval, kept for comparison), the statement's acceptable
+    region ``window``; ``seeds`` counts every seed, ``null_seeds`` those identically 0 (left out
     of the fit), ``per_seed`` holds the fitted seeds' own log-log slopes (nan for a seed not
     positive at some grid point; empty for a fit built by hand)."""
 
@@ -99,13 +99,42 @@ class RateFit:
     window: tuple[float, float] | None
     seeds: int
     null_seeds: int = 0
-    wide_window: tuple[float, float] | None = None
     per_seed: tuple[float, ...] = ()
     method: str = "t"
     confidence: float = 0.95
 
     def to_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
+
+    def seeds_to_decide(self, edge: float) -> int | None:
+        """The least number s >= 2 of (non-null) seeds at which the t interval's half-width
+        t_{(1+confidence)/2, s-1} sd / sqrt(s), with sd the measured spread of the per-seed slopes,
+        is smaller than |slope - edge|: the interval would then lie on one side of ``edge``.  An
+        estimate, the spread taken as known.  None where it cannot decide: the point estimate on
+        the edge, or undefined (nan), or no spread measured (fewer than 2 seeds).  Seeds on one
+        slope (sd 0) decide at 2."""
+        s = self.slope
+        if not (math.isfinite(s) and not math.isnan(edge)) or s == edge:
+            return None
+        spread = _per_seed_spread(self)
+        if spread is None:
+            return None
+        sd, distance = spread[0], abs(s - edge)
+        if sd == 0 or math.isinf(distance):
+            return 2
+
+        def decided(n: int) -> bool:
+            return _t_quantile(self.confidence, n - 1) * sd / math.sqrt(n) < distance
+
+        if decided(2):
+            return 2
+        low, high = 2, 4  # decided(low) false, decided(high) to be made true
+        while not decided(high):
+            low, high = high, high * 2
+        while high - low > 1:
+            mid = (low + high) // 2
+            low, high = (low, mid) if decided(mid) else (mid, high)
+        return high
 
 
 METHODS = ("t", "bca")
@@ -182,8 +211,7 @@ def _bca(depths: Sequence[float], v: np.ndarray, n_boot: int, seed: int,
 
 
 def rate_fit(depths: Sequence[float], values: Sequence[Sequence[float]],
-             window: tuple[float, float] | None = None,
-             wide_window: tuple[float, float] | None = None, *, n_boot: int = 2000,
+             window: tuple[float, float] | None = None, *, n_boot: int = 2000,
              seed: int = 0, method: str = "t", confidence: float = 0.95) -> RateFit:
     """Fit the rate of ``values[j][i]`` (grid point j, seed i) against ``depths[j]``.
 
@@ -202,7 +230,7 @@ def rate_fit(depths: Sequence[float], values: Sequence[Sequence[float]],
     null = np.all(v == 0, axis=0)
     nan, nan2 = float("nan"), (float("nan"), float("nan"))
     fit = functools.partial(RateFit, grid, window=window, seeds=seeds, null_seeds=int(null.sum()),
-                            wide_window=wide_window, method=method, confidence=confidence)
+                            method=method, confidence=confidence)
     if null.all():
         return fit(slope=nan, interval=nan2)
     v = v[:, ~null]
@@ -232,35 +260,19 @@ def _per_seed_spread(fit: RateFit) -> tuple[float, int] | None:
     return (hi - lo) / 2 * math.sqrt(s) / _t_quantile(fit.confidence, s - 1), s
 
 
-def seeds_to_decide(fit: RateFit, edge: float) -> int | None:
-    """The least number s >= 2 of (non-null) seeds at which the t interval's half-width
-    t_{(1+confidence)/2, s-1} sd / sqrt(s), with sd the measured spread of the per-seed slopes,
-    is smaller than |slope - edge|: the interval would then lie on one side of ``edge``.  An
-    estimate, the spread taken as known.  None where it cannot decide: the point estimate on
-    the edge, or undefined (nan), or no spread measured (fewer than 2 seeds).  Seeds on one slope
-    (sd 0) decide at 2."""
-    s = fit.slope
-    if not (math.isfinite(s) and not math.isnan(edge)) or s == edge:
-        return None
-    spread = _per_seed_spread(fit)
-    if spread is None:
-        return None
-    sd, distance = spread[0], abs(s - edge)
-    if sd == 0 or math.isinf(distance):
-        return 2
+def median_interval(values: Sequence[float], level: float = 0.95
+                    ) -> tuple[tuple[float, float], float]:
+    """The distribution-free interval of a median from order statistics, (x_(k), x_(s+1-k)) with
+    the largest k whose coverage 1 - 2 P(Binomial(s, 1/2) < k) is >= ``level``; with too few
+    values for ``level`` the whole range (x_(1), x_(s)), coverage 1 - 2^(1-s) (0.9375 for five
+    seeds).  Returns (interval, its exact coverage)."""
+    from scipy.stats import binom
 
-    def decided(n: int) -> bool:
-        return _t_quantile(fit.confidence, n - 1) * sd / math.sqrt(n) < distance
-
-    if decided(2):
-        return 2
-    low, high = 2, 4  # decided(low) false, decided(high) to be made true
-    while not decided(high):
-        low, high = high, high * 2
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (low, mid) if decided(mid) else (mid, high)
-    return high
+    x, s = sorted(values), len(values)
+    k = 1
+    while k + 1 <= s // 2 and 1 - 2 * binom.cdf(k, s, 0.5) >= level:
+        k += 1
+    return (x[k - 1], x[s - k]), float(1 - 2 * binom.cdf(k - 1, s, 0.5))
 
 
 # --------------------------------------------------------------------------- coverage

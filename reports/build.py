@@ -315,7 +315,7 @@ def _check(statement_id: str, config: Any) -> CheckResult:
         return CheckResult(st.id, st.paper_ref, st.claim, config.to_dict(),
                            scope == "paper" and not failed, failed_paper, None, None, v.holds,
                            notes=f"training diverged: {exc}", verdict=v.cls, verdict_rule=v.rule,
-                           scope=scope, outcome=v.outcome,
+                           scope=scope,
                            failed_requirements=failed if scope == "beyond" else [])
 
 

@@ -15,11 +15,14 @@ from __future__ import annotations
 import html
 import re
 import shlex
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from reports.findings import KINDS
+from reports.io import atomic_write_text
+from reports.markdown import bound_text, counts, verdict
+from reports.provenance import PACKAGES
+from reports.text import fmt
 from theory.catalog import catalog
 
 # verdict classes in the summary's order (the first four always shown, the others where a check
@@ -209,10 +212,8 @@ def verdict_html(check: dict[str, Any]) -> str:
     """The verdict class as a badge, then the report's words for it (:func:`reports.markdown.
     verdict`: the rule that decided, the failed assumptions, the negative control) without the
     class word the badge already shows."""
-    from reports.markdown import verdict
-
     words = verdict(check)
-    for prefix in ("beyond:", check["verdict"], "**VIOLATED**"):
+    for prefix in (check["verdict"], "**VIOLATED**"):
         if words.startswith(prefix):
             words = words[len(prefix):].lstrip(": ")
     rule = f' <span class="rule">{inline(words)}</span>' if words.strip() else ""
@@ -238,8 +239,6 @@ def _num(value: Any, text: str) -> str:
 
 
 def _bound_cell(check: dict[str, Any]) -> str:
-    from reports.markdown import bound_text
-
     extra = check.get("extra", {})
     sort: Any = check["bound"]
     if sort is None and isinstance(extra.get("log10_bound"), float | int):
@@ -289,9 +288,8 @@ def _summary(results: dict[str, Any], numbered: dict[str, list[tuple[int, dict[s
            "violated, but could not have been (the rule is named; never counted as a pass); "
            "<em>n/a</em>: a failed assumption is named.</p>"]
     for scope in _scopes(checks):
-        mine = [c for c in checks if c.get("scope", "paper") == scope]
-        k = Counter(c["verdict"] for c in mine)
-        out.append(f"<h3>{esc(SCOPES.get(scope, scope))}: {len(mine)} checks</h3>"
+        k = counts(checks, scope)
+        out.append(f"<h3>{esc(SCOPES.get(scope, scope))}: {sum(k.values())} checks</h3>"
                    '<ul class="counts">')
         for cls in classes:
             out.append(f'<li><a class="{vclass(cls)}" href="#{_verdict_anchor(scope, cls)}">'
@@ -301,8 +299,7 @@ def _summary(results: dict[str, Any], numbered: dict[str, list[tuple[int, dict[s
     for sid in statements:
         st = catalog[sid]
         for scope in _scopes(checks):
-            n = Counter(c["verdict"] for c in checks
-                        if c["id"] == sid and c.get("scope", "paper") == scope)
+            n = counts([c for c in checks if c["id"] == sid], scope)
             if sum(n.values()) or scope == "paper":
                 rows.append([f'<a href="#{anchor("stmt", sid)}"><code>{esc(sid)}</code></a>',
                              esc(st.paper_ref), esc(scope)] + [str(n[cls]) for cls in classes])
@@ -343,8 +340,6 @@ def _assumptions(names: list[str], sid: str, rows: list[tuple[int, dict[str, Any
 
 def _section(s: dict[str, Any], texts: dict[str, Any],
              rows: list[tuple[int, dict[str, Any]]]) -> str:
-    from reports.text import fmt
-
     key = s["key"]
     out = [f'<section id="{anchor("sec", key)}"><h2>{esc(key)}. {esc(s["title"])}</h2>']
     for sid in s["ids"]:
@@ -431,9 +426,6 @@ def _findings(findings: list[dict[str, Any]]) -> str:
 
 def _provenance(results: dict[str, Any], numbered: dict[str, list[tuple[int, dict[str, Any]]]]
                 ) -> str:
-    from reports.provenance import PACKAGES
-    from reports.text import fmt
-
     env = results["environment"]
     argv = env.get("argv") or []
     packages = ("python", *PACKAGES)
@@ -520,8 +512,6 @@ def write_html(out: Path, results: dict[str, Any], done: list[tuple[Any, dict[st
                ) -> None:
     """Write ``out/report.html`` atomically for ``results`` and the computed sections ``done``
     ((Section, its result) pairs, whose texts results.json does not hold)."""
-    from reports.io import atomic_write_text
-
     figures = {s["key"]: s.get("figure") for s in results.get("sections", [])}
     texts = {sec.key: {"text": sec.text(s["data"], s["checks"]),
                        "figure_note": sec.figure_note(s["data"]) if figures.get(sec.key)

@@ -12,18 +12,17 @@ from theory.catalog import catalog
 
 def verdict(check: dict[str, Any]) -> str:
     """The row's verdict in words, with the rule that decided it where it is not a plain pass and
-    the negative control's outcome where one ran; a beyond-check's answer is prefixed
-    "beyond:" (it tests the conclusion outside the assumptions, never the statement)."""
+    the negative control's outcome where one ran; a beyond-check's answer is its outcome
+    ("conclusion holds beyond the assumptions", ...: it tests the conclusion, never the
+    statement)."""
     cls, beyond = check["verdict"], check.get("scope") == "beyond"
     if cls == "n/a":
         failed = check.get("failed_requirements") if beyond else check["failed_assumptions"]
         return "n/a: " + "; ".join(failed or check["failed_assumptions"])
     control = check.get("control")
     ctrl = "" if not control else f" (control, {control['why']}: {control['verdict']})"
-    if beyond:
-        words = {"holds": "conclusion holds", "fails": "conclusion fails",
-                 "inconclusive": "inconclusive", "vacuous": "vacuous"}[cls]
-        return f"beyond: {words}{ctrl}: {check['verdict_rule']}"
+    if beyond:  # the outcome's words (theory.verdicts.Verdict.outcome) say "beyond"
+        return f"{check['outcome']}{ctrl}: {check['verdict_rule']}"
     if cls == "holds":
         return "holds" + ctrl
     word = {"violated": "**VIOLATED**"}.get(cls, cls)

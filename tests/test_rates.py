@@ -14,14 +14,14 @@ from numerics.rates import (
     loglog_slope,
     per_seed_slopes,
     rate_fit,
-    seeds_to_decide,
     t_interval,
 )
+from theory.catalog import ONE_OVER_L
 from theory.errors import ConfigError
 from theory.verdicts import Facts, classify
 
 DEPTHS = (4, 8, 16, 32)
-WINDOW, WIDE = (-1.2, -0.8), (-1.5, -0.5)  # a 1/L window, local: the catalog's is being reworked
+WINDOW = ONE_OVER_L
 T_975_4 = 2.7764451051977987  # t_{0.975} on 4 degrees of freedom (tables: 2.776)
 
 
@@ -79,7 +79,7 @@ def test_t_interval_of_per_seed_slopes_by_hand() -> None:
     of the seed-mean, and its interval is wider than the seeds' range would suggest at 5 seeds."""
     exponents = (0.5, 1.0, 2.0, 1.2, 0.8)
     values = [[L**-a for a in exponents] for L in DEPTHS]
-    fit = rate_fit(DEPTHS, values, WINDOW, WIDE)
+    fit = rate_fit(DEPTHS, values, WINDOW)
     half = T_975_4 * math.sqrt(1.28 / 4) / math.sqrt(5)
     assert fit.slope == pytest.approx(-1.1, abs=1e-12)
     assert fit.interval == pytest.approx((-1.1 - half, -1.1 + half), abs=1e-12)
@@ -97,7 +97,7 @@ def test_former_bca_fit_is_kept_for_comparison() -> None:
     seed-mean of power laws L^-a_i lies between the seeds' own slopes."""
     exponents = (0.5, 1.0, 2.0, 1.2, 0.8)
     values = [[L**-a for a in exponents] for L in DEPTHS]
-    fit = rate_fit(DEPTHS, values, WINDOW, WIDE, method="bca", seed=0)
+    fit = rate_fit(DEPTHS, values, WINDOW, method="bca", seed=0)
     expected, _ = loglog_slope(DEPTHS, np.mean(values, axis=1))
     assert fit.slope == pytest.approx(expected, abs=1e-12) and fit.method == "bca"
     lo, hi = fit.interval
@@ -110,7 +110,7 @@ def test_former_bca_fit_is_kept_for_comparison() -> None:
 
 def test_seeds_on_one_power_law_give_a_point_interval() -> None:
     values = [[c / L for c in (1.0, 2.0, 5.0, 0.5, 3.0)] for L in DEPTHS]  # every seed ~ 1/L
-    fit = rate_fit(DEPTHS, values, WINDOW, WIDE, seed=3)
+    fit = rate_fit(DEPTHS, values, WINDOW, seed=3)
     assert fit.slope == pytest.approx(-1.0, abs=1e-12)
     assert fit.interval == (fit.slope, fit.slope)
     assert (fit.seeds, fit.null_seeds) == (5, 0) and _verdict(fit)[0] == "holds"
@@ -123,35 +123,35 @@ def test_seeds_to_decide_by_hand() -> None:
     widths t_{0.975,n-1} sd / sqrt(n): n = 12: 2.200985 * 0.158114 / 3.464102 = 0.10046, not
     below 0.1; n = 13: 2.178813 * 0.158114 / 3.605551 = 0.09555: 13 seeds decide it."""
     exponents = (0.9, 1.0, 1.1, 0.8, 0.7)
-    fit = rate_fit(DEPTHS, [[L**-a for a in exponents] for L in DEPTHS], WINDOW, WIDE)
+    fit = rate_fit(DEPTHS, [[L**-a for a in exponents] for L in DEPTHS], WINDOW)
     assert fit.slope == pytest.approx(-0.9, abs=1e-12)
     assert fit.interval[0] < -0.8 < fit.interval[1]  # across the edge at 5 seeds
-    assert seeds_to_decide(fit, -0.8) == 13
-    assert seeds_to_decide(fit, -1.0) == 13  # symmetric
+    assert fit.seeds_to_decide(-0.8) == 13
+    assert fit.seeds_to_decide(-1.0) == 13  # symmetric
     # rebuilt from a results file (no per-seed slopes): the spread is recovered from the interval
-    bare = RateFit(fit.depths, fit.slope, fit.interval, WINDOW, 5, 0, WIDE)
-    assert seeds_to_decide(bare, -0.8) == 13
+    bare = RateFit(fit.depths, fit.slope, fit.interval, WINDOW, 5, 0)
+    assert bare.seeds_to_decide(-0.8) == 13
     # already decided at 5 seeds: the least n is reported (here 3, below the 5 used)
-    assert seeds_to_decide(fit, -1.5) == 3  # 4.302653 * 0.158114 / 1.732051 = 0.39 < 0.6
-    assert seeds_to_decide(fit, math.inf) == 2
-    assert seeds_to_decide(fit, fit.slope) is None  # on the edge: no number of seeds decides
+    assert fit.seeds_to_decide(-1.5) == 3  # 4.302653 * 0.158114 / 1.732051 = 0.39 < 0.6
+    assert fit.seeds_to_decide(math.inf) == 2
+    assert fit.seeds_to_decide(fit.slope) is None  # on the edge: no number of seeds decides
 
 
 def test_seeds_to_decide_without_a_spread_or_a_slope() -> None:
     flat = rate_fit(DEPTHS, [[c / L for c in (1.0, 2.0, 5.0, 0.5, 3.0)] for L in DEPTHS])
-    assert seeds_to_decide(flat, -0.8) == 2  # no spread: any two seeds decide
+    assert flat.seeds_to_decide(-0.8) == 2  # no spread: any two seeds decide
     undefined = rate_fit(DEPTHS, [[1.0 / L if L < 32 else 0.0] * 5 for L in DEPTHS])
-    assert seeds_to_decide(undefined, -0.8) is None
-    assert seeds_to_decide(RateFit(DEPTHS, -0.9, (-0.9, -0.9), WINDOW, 1), -0.8) is None
+    assert undefined.seeds_to_decide(-0.8) is None
+    assert RateFit(DEPTHS, -0.9, (-0.9, -0.9), WINDOW, 1).seeds_to_decide(-0.8) is None
     tiny = RateFit(DEPTHS, -0.9, (-1.0, -0.8), WINDOW, 5, per_seed=(-0.9, -0.8, -1.0, -0.9, -0.9))
-    assert seeds_to_decide(tiny, -0.9 + 1e-9) > 10**15  # far past any budget, still finite
+    assert tiny.seeds_to_decide(-0.9 + 1e-9) > 10**15  # far past any budget, still finite
 
 
 def test_fewer_than_five_seeds_or_four_depths_are_underpowered() -> None:
-    three = rate_fit(DEPTHS, [[c / L for c in (1.0, 2.0, 3.1)] for L in DEPTHS], WINDOW, WIDE)
+    three = rate_fit(DEPTHS, [[c / L for c in (1.0, 2.0, 3.1)] for L in DEPTHS], WINDOW)
     assert _verdict(three)[1].startswith("underpowered")
     short = rate_fit(DEPTHS[:3], [[c / L for c in (1.0, 2.0, 3.0, 4.0, 5.5)]
-                                  for L in DEPTHS[:3]], WINDOW, WIDE)
+                                  for L in DEPTHS[:3]], WINDOW)
     assert _verdict(short)[0] == "vacuous"
 
 
@@ -163,9 +163,9 @@ def test_identically_zero_seeds_are_left_out_of_the_fit() -> None:
 
 
 def test_all_null_seeds_are_vacuous_and_a_zero_mean_is_undefined() -> None:
-    null = rate_fit(DEPTHS, np.zeros((4, 5)), WINDOW, WIDE)
+    null = rate_fit(DEPTHS, np.zeros((4, 5)), WINDOW)
     assert math.isnan(null.slope) and null.null_seeds == 5 and _verdict(null)[0] == "vacuous"
-    partial = rate_fit(DEPTHS, [[1.0 / L if L < 32 else 0.0] * 5 for L in DEPTHS], WINDOW, WIDE)
+    partial = rate_fit(DEPTHS, [[1.0 / L if L < 32 else 0.0] * 5 for L in DEPTHS], WINDOW)
     assert math.isnan(partial.slope) and "undefined" in _verdict(partial)[1]
 
 
@@ -194,3 +194,14 @@ def test_shape_mismatch_is_a_config_error() -> None:
         rate_fit(DEPTHS, [[1.0], [0.5]])
     with pytest.raises(ConfigError, match="values"):
         per_seed_slopes(DEPTHS, [[1.0], [0.5]])
+
+
+def test_median_interval_from_order_statistics_by_hand() -> None:
+    """Coverage 1 - 2 P(Bin(s, 1/2) <= k - 1): five values give the range (1 - 2/32 = 0.9375);
+    ten give (x_(2), x_(9)) at 1 - 2 * 11/1024 = 0.978516 (k = 3 would give 1 - 2 * 56/1024 =
+    0.890625 < 0.95)."""
+    from numerics.rates import median_interval
+
+    assert median_interval([3.0, 1.0, 5.0, 2.0, 4.0]) == ((1.0, 5.0), pytest.approx(0.9375))
+    (lo, hi), coverage = median_interval([float(v) for v in range(10, 0, -1)])
+    assert (lo, hi) == (2.0, 9.0) and coverage == pytest.approx(1 - 22 / 1024)

@@ -335,6 +335,7 @@ def test_a_beyond_row_states_the_assumptions_it_fails_and_never_exits_1(tmp_path
     assert set(long_time.assumptions(config)) == set(failed) and "m >= c1*n" in failed
     assert set(failed) <= set(SECTION.assumptions["thm6.smooth_L"])  # the S6 table's rows
     record = {"id": "thm6.smooth_L", "scope": "beyond", "verdict": "fails", "label": "m = 1",
+              "outcome": "conclusion fails beyond the assumptions",
               "section": "S6", "failed_assumptions": failed, "verdict_rule": "slope -0.3",
               "control": None}
     assert counts([record])["violated"] == 0 and counts([record], "beyond")["fails"] == 1

@@ -110,6 +110,11 @@ _RECURRENCE_WHY = (
     "0).")
 
 
+THM6_BEYOND: dict[str, Any] = {"assumptions_path": "theory.long_time:assumptions",
+                               "beyond_path": "theory.long_time:path_assumptions"}
+"""Theorem 6's assumptions, and the requirements of its conclusions tested beyond them."""
+
+
 def _iid(config: Config) -> tuple[Config, str]:
     """The smoothness control: i.i.d. layers are O(1) apart at every depth (no 1/L), and a
     smooth initialization's control is the initialization itself (one gradient step), which
@@ -241,19 +246,18 @@ _STATEMENTS = (
         "plateaus).",
         "inf_t G/l bounded below uniformly in t: the 95% interval of the slope of log "
         "mu_emp(T) against log T over T/8..T >= -0.2",
-        "rate", "theory.long_time:assumptions", rate_window=(-0.2, math.inf),
+        "rate", **THM6_BEYOND, rate_window=(-0.2, math.inf),
         rate_why="A PL constant uniform in time is a lower bound on mu_emp(T), a running "
         "infimum that can only decrease: one-sided (its slope is <= 0 by construction, so only "
         "the lower edge can bind).  The edge -0.2 accepts a settling by a factor 1.5 over the "
         "three doublings T/8..T; a plateauing loss makes G/l -> 0 like 1/t or faster "
-        "(slope <= -1).",
-        beyond_path="theory.long_time:path_assumptions", control=_linear),
+        "(slope <= -1).", control=_linear),
     Statement(
         "thm6.smooth_L", "S6", "Theorem 6 (ii) (shape in L)",
         "Where the flow interpolates, neighbouring layers stay O(1/L) apart for all t: the "
         "supremum over t of the neighbour gap decreases as 1/L.",
         "sup_t max_k ||Z_{k+1}(t) - Z_k(t)|| = O(L^-1): the 95% interval of the slope <= -0.8",
-        "rate", "theory.long_time:assumptions", beyond_path="theory.long_time:path_assumptions",
+        "rate", **THM6_BEYOND,
         control=_iid, **RATE_1L),
     Statement(
         "thm6.smooth_T", "S6", "Theorem 6 (ii) (uniform in t)",
@@ -261,7 +265,7 @@ _STATEMENTS = (
         "bounded in t: its growth over [T/2, T] is smaller than over [T/4, T/2] (a power or "
         "logarithmic growth is not).",
         "max_L (S(T) - S(T/2)) / (S(T/2) - S(T/4)) < 1: the 95% interval over seeds below 1",
-        "bound", "theory.long_time:assumptions", beyond_path="theory.long_time:path_assumptions",
+        "bound", **THM6_BEYOND,
         control=_narrow),
     Statement(
         "thm6.limit_L", "S6", "Theorem 6 (iv) (shape in L, measured)",
@@ -271,7 +275,7 @@ _STATEMENTS = (
         "differ by O(1/L).",
         "max_x ||F^L_T(x) - F^{2L}_T(x)|| on fresh inputs = O(L^-1): the 95% interval of the "
         "slope <= -0.8",
-        "rate", "theory.long_time:assumptions", beyond_path="theory.long_time:path_assumptions",
+        "rate", **THM6_BEYOND,
         control=_iid, **RATE_1L),
     Statement(
         "prop8.i", "S14", "Proposition 8 (i) (measured: weights within a ball, uniformly in t)",
@@ -279,14 +283,14 @@ _STATEMENTS = (
         "t: R(t) = sup_{s <= t} max(||A - A(0)||_F, sup_k ||Z_k - Z_k(0)||, ||B - B(0)||_F) is "
         "bounded in t (its growth over [T/2, T] smaller than over [T/4, T/2]).",
         "median over seeds of max_L (R(T) - R(T/2)) / (R(T/2) - R(T/4)) < 1",
-        "bound", "theory.long_time:assumptions", beyond_path="theory.long_time:path_assumptions",
+        "bound", **THM6_BEYOND,
         control=_narrow),
     Statement(
         "prop8.iii", "S14", "Proposition 8 (iii) (measured: integrable speed)",
         "The speeds of A, Z_k and B are bounded by an integrable b(t) independent of L and k: "
         "I(t) = int_0^t max(||dA/dt||_F, sup_k ||dZ_k/dt||, ||dB/dt||_F) is bounded in t.",
         "median over seeds of max_L (I(T) - I(T/2)) / (I(T/2) - I(T/4)) < 1",
-        "bound", "theory.long_time:assumptions", beyond_path="theory.long_time:path_assumptions",
+        "bound", **THM6_BEYOND,
         control=_narrow),
     Statement(
         "prop8.iv", "S14", "Proposition 8 (iv) (measured: convergence as t -> infinity)",
@@ -294,23 +298,22 @@ _STATEMENTS = (
         "length over [T'/2, T'], which bounds ||theta(T') - theta(T'/2)||, goes to 0 as T' grows.",
         "int_{T'/2}^{T'} b dt -> 0: the 95% interval of the slope of its log against log T' on "
         "T' = T/8..T <= -0.2",
-        "rate", "theory.long_time:assumptions", rate_window=(-math.inf, -0.2),
+        "rate", **THM6_BEYOND, rate_window=(-math.inf, -0.2),
         rate_why="The proof (p20) bounds the increments by (M/2) e^{-mu T'/4}: an upper bound on "
         "a quantity that must vanish (a Cauchy criterion), so the region is one-sided; any decay "
         "passes, and the edge -0.2 (a factor 1.15 per doubling of T') separates it from a path "
         "that keeps moving at constant speed per doubling (b ~ 1/t: slope 0) or faster (slope > "
-        "0).", beyond_path="theory.long_time:path_assumptions", control=_narrow),
+        "0).", control=_narrow),
     Statement(
         "prop8.v", "S14", "Proposition 8 (v) (measured: one mu for every L)",
         "l^L(t) <= e^{-mu t} l^L(0) with one mu for every depth: the PL constant along the "
         "path, mu_emp(L) = inf_{t <= T} G/l, does not decay as L grows.",
         "mu_emp(L) bounded below uniformly in L: the 95% interval of the slope of log mu_emp(L) "
         "against log L >= -0.2",
-        "rate", "theory.long_time:assumptions", rate_window=(-0.2, math.inf),
+        "rate", **THM6_BEYOND, rate_window=(-0.2, math.inf),
         rate_why="A mu uniform in L is a lower bound on mu_emp(L): one-sided, any growth in L "
         "passes; the edge -0.2 accepts a loss of 15% per doubling of L on a four-depth grid, "
-        "while a PL constant that vanishes like 1/L (slope -1) or 1/sqrt(L) (-0.5) is rejected.",
-        beyond_path="theory.long_time:path_assumptions"),
+        "while a PL constant that vanishes like 1/L (slope -1) or 1/sqrt(L) (-0.5) is rejected."),
     Statement(
         "cor12.recurrence", "S14", "Corollary 12 (Appendix A.4, p25; proof: Proposition 11, (35))",
         "A discrete recurrence driven by a family theta^L_k(t) converging uniformly in s and t "
@@ -447,12 +450,12 @@ class CheckResult:
     verdict: str = ""
     verdict_rule: str = ""
     scope: str = "paper"
-    outcome: str = ""
+    outcome: str = dataclasses.field(init=False, default="")  # the verdict in words, derived
     failed_requirements: list[str] = dataclasses.field(default_factory=list)
     control: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        from theory.verdicts import CLASSES
+        from theory.verdicts import CLASSES, Verdict
 
         if self.scope not in ("paper", "beyond"):
             raise ValueError(f"{self.id}: scope {self.scope!r} is not paper or beyond")
@@ -469,10 +472,8 @@ class CheckResult:
             if self.applicable or not self.failed_assumptions or self.verdict == "violated":
                 raise ValueError(f"{self.id}: a beyond-check is not applicable, names the "
                                  f"assumptions it goes beyond and is never violated")
-        if not self.outcome:
-            from theory.verdicts import Verdict
-
-            self.outcome = Verdict(self.verdict, self.verdict_rule, self.scope).outcome  # type: ignore[arg-type]
+        self.outcome = Verdict(self.verdict, self.verdict_rule,  # type: ignore[arg-type]
+                               self.scope).outcome  # type: ignore[arg-type]
         expected = (None if self.scope == "beyond" or self.verdict in ("n/a", "inconclusive")
                     else self.verdict != "violated")
         if self.holds is not expected:

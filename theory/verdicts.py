@@ -30,7 +30,7 @@ and :func:`classify` applies the rules below in order.
    on the fitted exponent's 95 % interval against the statement's acceptable region (one-sided
    for an O(.) bound, two-sided for a claimed exponent): inside -> ``holds``, disjoint ->
    ``violated``, across an edge -> ``inconclusive`` (with the seeds that would decide it,
-   :func:`numerics.rates.seeds_to_decide`);
+   :meth:`numerics.rates.RateFit.seeds_to_decide`);
 4. otherwise a comparison ``measured <relation> bound`` (in log10 where the bound is past the float
    range; rounding tolerance of :mod:`theory.tolerance` only).  Where the measurement is an
    estimate over random draws it carries a 95 % ``interval``, and the same symmetric rule
@@ -220,8 +220,6 @@ def side(interval: tuple[float, float], region: tuple[float, float]) -> str:
 
 
 def _classify_rate(rate: RateFit) -> Verdict:
-    from numerics.rates import seeds_to_decide
-
     if rate.seeds and rate.null_seeds == rate.seeds:
         return Verdict("vacuous", "every seed identically 0 at every depth (any C/L bound holds)")
     if rate.window is None:
@@ -243,7 +241,7 @@ def _classify_rate(rate: RateFit) -> Verdict:
         return Verdict("violated", f"{text} outside {region}")
     lo, hi = rate.window
     edge = lo if ilo < lo else hi
-    need = seeds_to_decide(rate, edge)
+    need = rate.seeds_to_decide(edge)
     more = "" if need is None else f"; about {need} seeds would decide it"
     return Verdict("inconclusive", f"{text} across the edge {edge:g} of {region}{more}")
 

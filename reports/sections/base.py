@@ -106,7 +106,7 @@ def verdict_phrase(checks: Checks) -> str:
     the beyond-scope rows answered."""
     app = applicable(checks)
     beyond = [c for c in checks if c.get("scope") == "beyond"]
-    tail = "" if not beyond else "; beyond its assumptions " + _beyond_phrase(beyond)
+    tail = "" if not beyond else "; " + _beyond_phrase(beyond)
     if not app:
         return "is not applicable in any row (each names its failed assumptions)" + tail
     by = {cls: [c for c in app if c["verdict"] == cls] for cls in ("holds", "vacuous",
@@ -133,15 +133,13 @@ def verdict_phrase(checks: Checks) -> str:
 
 
 def _beyond_phrase(beyond: Checks) -> str:
-    words = {"holds": "the conclusion holds", "fails": "the conclusion fails",
-             "inconclusive": "it is inconclusive", "vacuous": "it is vacuous",
-             "n/a": "it is not applicable"}
-    parts = []
-    for cls, text in words.items():
-        rows = [c["label"] for c in beyond if c["verdict"] == cls]
-        if rows:
-            parts.append(f"{text} in {len(rows)} ({'; '.join(rows)})")
-    return ", ".join(parts)
+    """"conclusion holds beyond the assumptions in 2 (label; label), ...": the rows grouped by
+    their outcome (theory.verdicts.Verdict.outcome)."""
+    by: dict[str, list[str]] = {}
+    for c in beyond:
+        by.setdefault(c["outcome"], []).append(c["label"])
+    return ", ".join(f"{outcome} in {len(rows)} ({'; '.join(rows)})"
+                     for outcome, rows in by.items())
 
 
 def by_id(checks: Checks, statement_id: str) -> Checks:

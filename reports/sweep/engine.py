@@ -20,7 +20,7 @@ single-threaded worker per core), or a running scheduler (``--scheduler ADDRESS`
 raises, or whose workers keep dying (Dask retries a task whose worker died, up to its
 ``allowed-failures``), fails its units with the error, one line per configuration (its
 traceback in ``DIR/failures/<key>.txt``, named on the line); the rest of the sweep completes.  A
-task's precondition (:data:`REQUIREMENTS`, or its function's ``requires``) is checked on every
+task's precondition (its function's ``requires``) is checked on every
 point of the grid before any cluster starts.
 """
 
@@ -135,21 +135,12 @@ def units_of(sweep: Sweep, version: str) -> tuple[Unit, ...]:
                  for i, point in enumerate(sweep.points) for seed in point.config.seeds)
 
 
-REQUIREMENTS: dict[str, str] = {
-    "numerics.longtime:phase_point": "numerics.longtime:require_long_time",
-}
-"""The precondition (``"module:function"``) of a task whose function declares none itself.  A
-task declares its precondition as an attribute ``requires`` of its function: a callable taking
-the :class:`Config` that raises ConfigError (one line: the field and what the task needs) or
-returns the requirements it does not meet (an empty list: it can run)."""
-
-
 def task_requirements(task: str) -> Callable[[Config], Any] | None:
-    """The precondition of ``task`` (:data:`REQUIREMENTS`), None when it declares none."""
-    requires = getattr(task_function(task), "requires", None)
-    if requires is None and task in REQUIREMENTS:
-        requires = task_function(REQUIREMENTS[task])
-    return requires  # type: ignore[no-any-return]
+    """The precondition a task declares as an attribute ``requires`` of its function: a callable
+    taking the :class:`Config` that raises ConfigError (one line: the field and what the task
+    needs) or returns the requirements it does not meet (an empty list: it can run); None when
+    the task declares none."""
+    return getattr(task_function(task), "requires", None)
 
 
 def check_points(sweep: Sweep) -> None:
