@@ -28,6 +28,7 @@ FAMILIES = {
     "S12": "Section 4.3 (general residuals, smooth initialization)",
     "S13": "Section 5.2, Table 1, Figures 3-4 (real data)",
     "S14": "Appendix A: Proposition 8 item by item, Corollaries 12-13, Proposition 15",
+    "S16": "Remark 1 (Appendix A.1, p17): heavy-ball momentum and Adam without clipping",
 }
 
 KIND_WORDS = {
@@ -115,7 +116,8 @@ def render() -> str:
         "line (`resnet-ode check ID`), the report and `results.json` use.  Page numbers are the "
         "PDF's.  How a check becomes a verdict: [verdicts.md](verdicts.md); what `results.json` "
         "holds: [results-json.md](results-json.md).", "",
-        "Statements are grouped in families S1-S14 (the `family` field of a statement):", "",
+        "Statements are grouped in families S1-S14 and S16 (the `family` field of a "
+        "statement; S15, the width thresholds, is a report section without statements):", "",
         "| family | paper |", "|---|---|",
         *[f"| {key} | {text} |" for key, text in FAMILIES.items()], "",
         CONVENTIONS, "## The catalog", "",
@@ -148,6 +150,11 @@ def render() -> str:
                          + ("the same measurement where the claim should fail (the report shows "
                             "its outcome beside the check)." if st.control is not None else
                             "none (a `holds` says so in its rule)."))
+        if getattr(st, "flow", None) is not None:
+            lines.append("- **Gradient descent vs the flow**: measured on the check's run "
+                         "(`numerics/tracking.py`: eta lambda_max at t = 0, T/4, T/2, T and the "
+                         "step-halving ratio); where gradient descent does not track the flow "
+                         "the check is n/a and names it.")
         lines.append("")
     return "\n".join(lines)
 

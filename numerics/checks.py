@@ -23,6 +23,7 @@ import numpy as np
 from numerics.device import cpu_threads, resolve
 from numerics.measure import Measurement, measure
 from numerics.rates import RateFit, median_interval, rate_fit
+from numerics.tracking import Tracking, flow_tracking
 from theory import tolerance
 from theory.catalog import CheckResult, Statement, catalog
 from theory.config import Config
@@ -130,7 +131,13 @@ def _prop3_successive(st: Statement, c: Config, m: Measurement) -> Evidence:
 def _prop3_rate_L(st: Statement, c: Config, m: Measurement) -> Evidence:
     return _rate_evidence(_rate(m, "values", st), "slope of log max_{k,t} ||Z_{k+1}(t) - "
                           "Z_k(t)|| against log L (tied initialization, clipped flow)",
-                          onset=m.values.get("onset_L"))
+                          onset=m.values.get("onset_L"), **_trained(m, st))
+
+
+def _trained(m: Measurement, st: Statement) -> dict[str, Any]:
+    """What training changed, beside the total gap (equal to it from a tied initialization):
+    the slope of max_k ||D_{k+1}(T) - D_k(T)||, D_k = Z_k(T) - Z_k(0), against L."""
+    return {"rate_trained": _rate(m, "trained", st).to_dict()}
 
 
 def _prop3_growth_T(st: Statement, c: Config, m: Measurement) -> Evidence:
@@ -287,6 +294,24 @@ def _thm6_smooth_T(st: Statement, c: Config, m: Measurement) -> Evidence:
                                              f"{ratios}); its {interval}"]), m)
 
 
+def _thm6_limits(st: Statement, c: Config, m: Measurement) -> Evidence:
+    """Theorem 6 (i), (iii) and the joint limit (numerics.thm6_limits: what is measured, the
+    grid and the tail in words)."""
+    from numerics import thm6_limits
+
+    if st.id == "thm6.joint":
+        facts, interval = _doubling_facts(c, m.series["doubling_per_seed"])
+        evidence = Evidence(facts, notes=[f"measured: the median over seeds of (C(T) - C(T/2)) / "
+                                          f"(C(T/2) - C(T/4)); its {interval}"])
+    else:
+        evidence = _rate_evidence(_rate(m, "distance", st, grid="L_pair"),
+                                  f"slope of log {thm6_limits.MEASURED[st.id]} against log L")
+    notes, extra = thm6_limits.report(st, m)
+    evidence.notes += notes
+    evidence.extra.update(extra)
+    return _thm6_path(evidence, m)
+
+
 def _doubling_evidence(c: Config, m: Measurement, key: str, what: str) -> Evidence:
     """Proposition 8 (i), (iii): as thm6.smooth_T, for the quantity ``what``."""
     facts, interval = _doubling_facts(c, m.series[key])
@@ -325,6 +350,31 @@ def _recurrence(st: Statement, c: Config, m: Measurement) -> Evidence:
         extra["rate_hidden"] = _rate(m, "hidden", st).to_dict()
     return _rate_evidence(_rate(m, "distance", st), f"slope of log {what} against log L "
                           "(numerics.recurrences)", **extra)
+
+
+def _remark1_L(st: Statement, c: Config, m: Measurement) -> Evidence:
+    """Remark 1: the 1/L shape of the neighbour gap under momentum or Adam (the fit decides),
+    with gradient descent's on the same draws and the fit of what training changed beside it."""
+    from numerics.optimizers import describe
+
+    evidence = _rate_evidence(_rate(m, "values", st), f"slope of log sup_(t<=T) max_k "
+                              f"||Z_(k+1)(t) - Z_k(t)|| against log L under {m.notes[0]}, "
+                              "unclipped (numerics.optimizers)",
+                              **{f"rate_{k}": _rate(m, k, st).to_dict() for k in ("gd", "moved")})
+    evidence.notes.append(describe(m))
+    return evidence
+
+
+def _remark1_bounded(st: Statement, c: Config, m: Measurement) -> Evidence:
+    """Remark 1: the weights bounded in t, as Proposition 8 (i) (the doubling ratio of R)."""
+    from numerics.optimizers import describe
+
+    facts, interval = _doubling_facts(c, m.series["R_doubling"])
+    return Evidence(facts, notes=[f"measured: the median over seeds of max_L of the doubling "
+                                  f"ratio of R(t) = sup_(s<=t) dist from initialization on T/4, "
+                                  f"T/2, T under {m.notes[0]} (per seed: "
+                                  + ", ".join(f"{x:.3g}" for x in m.series["R_doubling"])
+                                  + f"); its {interval}", describe(m)])
 
 
 def _lemma18(st: Statement, c: Config, m: Measurement) -> Evidence:
@@ -399,7 +449,31 @@ def _sec43(st: Statement, c: Config, m: Measurement) -> Evidence:
 def _sec43_smooth(st: Statement, c: Config, m: Measurement) -> Evidence:
     return _rate_evidence(_rate(m, "smooth", st), "slope of log max_{k,t} ||Z_{k+1}(t) - "
                           "Z_k(t)|| against log L for model (3) from a smooth Gaussian-process "
-                          "initialization")
+                          "initialization", **_trained(m, st))
+
+
+def _sec43_long(st: Statement, c: Config, m: Measurement) -> Evidence:
+    """Theorem 6's conclusions for model (11)'s convolutional residual (numerics.sec43): the
+    statement's rate, with the PL ratio along the path beside it as a measured precondition
+    (never a gate): :func:`_thm6_path`'s numbers and the fit of mu_emp(T') = inf_(t<=T') G/l
+    (min over L) under thm6.pl_path's region, as numbers."""
+    key, grid, what = {
+        "sec43.long_decay": ("rho", "T", "slope of log rho(T') = log min_L log(l^L(0)/l^L(T'))"
+                             "/T' against log T'"),
+        "sec43.long_smooth_L": ("sup_gap", "L", "slope of log sup_(t<=T) max_k ||Z_(k+1)(t) - "
+                                "Z_k(t)|| against log L")}[st.id]
+    trained = _trained(m, st) if grid == "L" else {}  # tied: equal to the total gap at T
+    evidence = _thm6_path(_rate_evidence(_rate(m, key, st, grid=grid), f"{what} (convolutional "
+                                         "residual of model (11), unclipped flow)", **trained), m)
+    pl = _rate(m, "mu_T", catalog["thm6.pl_path"], grid="T")
+    evidence.notes.append(
+        f"PL along the path (measured, not a gate): slope of log inf_(t<=T') G/l against log T' "
+        f"{pl.slope:.3g} [{pl.interval[0]:.3g}, {pl.interval[1]:.3g}] (thm6.pl_path's region: "
+        f"{region_text(catalog['thm6.pl_path'].rate_window)}); gradient descent against the "
+        f"flow: max |log(l(T)/l(0)) + int G/l| = {m.values['max_disc_gap']:.3g}")
+    evidence.extra["precondition"]["pl_rate"] = pl.to_dict()
+    evidence.extra["max_disc_gap"] = m.values["max_disc_gap"]
+    return evidence
 
 
 TRAINED_WITHIN = 0.05
@@ -408,6 +482,9 @@ seed, same budget) minus this (5 points)."""
 BRANCH_ACTS = 0.01
 """Its residual branch acts when removing the branches costs at least this test accuracy."""
 MIN_SEEDS = 3
+"""The fewest seeds that can decide the contrast: the median's interval is then the range of the
+ratios (coverage 1 - 2^(1-3) = 0.75), and holds / violated need all of them on one side of 1
+(probability 1/4 when tied and i.i.d. are exchangeable, the control's case)."""
 
 
 def table1_power(runs: list[dict[str, Any]]) -> str | None:
@@ -438,7 +515,12 @@ def _table1(st: Statement, c: Config, m: Measurement) -> Evidence:
     def pct(key: str) -> str:
         return "n/a" if v[key] is None else f"{100 * v[key]:.1f}%"
 
-    return Evidence(Facts(v["ratio"], 1.0, powered=weak is None, power_reason=weak or ""),
+    # the median's distribution-free interval (numerics.rates.median_interval): for 3 seeds the
+    # range, coverage 0.75, so that the symmetric rule decides only with every seed on one side
+    ci, coverage = median_interval(ratios) if ratios and len(ratios) == len(runs) \
+        else (None, 0.95)
+    return Evidence(Facts(v["ratio"], 1.0, powered=weak is None, power_reason=weak or "",
+                          interval=ci, confidence=coverage),
                     extra=dict(v),
                     notes=["measured: median over seeds of roughness(tied) / roughness(iid), the "
                            "roughness of what training added to the residual convolutions "
@@ -468,6 +550,7 @@ CHECKS: dict[str, Callable[[Statement, Config, Measurement], Evidence]] = {
     "thm6.smooth_L": _thm6_smooth_L,
     "thm6.smooth_T": _thm6_smooth_T,
     "thm6.limit_L": _thm6_limit_L,
+    **dict.fromkeys(("thm6.i_AB", "thm6.iii_hidden", "thm6.joint"), _thm6_limits),
     "prop8.i": _prop8_i,
     "prop8.iii": _prop8_iii,
     "prop8.iv": _prop8_iv,
@@ -482,7 +565,11 @@ CHECKS: dict[str, Callable[[Statement, Config, Measurement], Evidence]] = {
     "appD.relu": _appd,
     "sec43.general": _sec43,
     "sec43.smooth_init": _sec43_smooth,
+    "sec43.long_decay": _sec43_long,
+    "sec43.long_smooth_L": _sec43_long,
     "table1.realdata": _table1,
+    **dict.fromkeys(("remark1.momentum_L", "remark1.adam_L"), _remark1_L),
+    **dict.fromkeys(("remark1.momentum_bounded", "remark1.adam_bounded"), _remark1_bounded),
 }
 assert set(CHECKS) == set(catalog), "every catalog statement needs a check"
 
@@ -536,6 +623,11 @@ def run_check(statement_id: str, config: Config, *, control: bool = True) -> Che
     if st.id not in TRAINS_NOTHING:
         guard_resources(config)
     scope, failed_paper, failed = st.scope(config)
+    tracking = _flow_tracking(st, config)
+    untracked = None if tracking is None else tracking.failure()  # a precondition, measured
+    if untracked is not None:
+        failed = [*failed, untracked]
+        failed_paper = failed if scope == "paper" else failed_paper
     evidence, m = _evidence(st, config, failed)
     facts, notes = evidence.facts, list(evidence.notes)
     verdict = classify(facts, failed, scope=scope)  # type: ignore[arg-type]
@@ -550,6 +642,9 @@ def run_check(statement_id: str, config: Config, *, control: bool = True) -> Che
         slack = log10_b - math.log10(facts.measured)
         slack = slack if facts.relation == "<=" else -slack
     extra = {"values": m.values, "inputs": m.inputs, "series": m.series, **evidence.extra}
+    if tracking is not None:
+        extra["flow_tracking"] = tracking.to_dict()
+        notes.append(tracking.note())
     if log10_b is not None and facts.rate is None:
         extra["log10_bound"] = log10_b
     if facts.a_priori is not None:
@@ -585,6 +680,15 @@ TRAINS_NOTHING = frozenset({"lemma18.linalg", "lemma20.gaussian_norm", "lemma21.
 """Statements whose check trains no model-(3) network (random matrices, quadrature, the scalar
 network of Appendix D, fixed-weight recurrences): the resource guard, an estimate of a model-(3)
 training's memory, does not apply."""
+
+
+def _flow_tracking(st: Statement, config: Config) -> Tracking | None:
+    """For a gradient-flow statement (``st.flow``), whether gradient descent tracks the flow on
+    its run (numerics.tracking; cached per configuration)."""
+    if st.flow is None:
+        return None
+    with cpu_threads():
+        return flow_tracking(st.flow(config))
 
 
 def _evidence(st: Statement, config: Config, failed: list[str]) -> tuple[Evidence, Measurement]:

@@ -501,12 +501,14 @@ class StepHalving:
 
     ``differences[j]`` (b,) = max(||dA||_F, sup_k ||dZ_k||, ||dB||_F) between the runs with
     eta / 2^j and eta / 2^(j+1); for a first-order scheme converging to the flow,
-    ``ratios[j] = differences[j] / differences[j+1]`` is about 2.
+    ``ratios[j] = differences[j] / differences[j+1]`` is about 2.  ``snapshots``: (flow time,
+    weights) of the step-eta run at the ``record_times`` asked for (snapped to its iterations).
     """
 
     etas: tuple[float, ...]
     finals: tuple[Params, ...]
     differences: tuple[Tensor, ...]
+    snapshots: tuple[tuple[float, Params], ...] = ()
 
     @property
     def ratios(self) -> tuple[Tensor, ...]:
@@ -515,15 +517,20 @@ class StepHalving:
 
 
 def step_halving(params: Params, X: Tensor, Y: Tensor, flow: Flow,
-                 residual: Residual | None = None, *, halvings: int = 2) -> StepHalving:
-    """Train with eta, eta/2, ..., eta/2^halvings to the same T (convergence to the flow)."""
+                 residual: Residual | None = None, *, halvings: int = 2,
+                 record_times: Sequence[float] = ()) -> StepHalving:
+    """Train with eta, eta/2, ..., eta/2^halvings to the same T (convergence to the flow),
+    keeping the step-eta run's weights at the flow times ``record_times``."""
     if isinstance(halvings, bool) or not isinstance(halvings, int) or halvings < 1:
         raise ConfigError("halvings", halvings, "must be a positive integer")
-    etas = tuple(flow.eta / 2**j for j in range(halvings + 1))
-    finals = tuple(train(params, X, Y, dataclasses.replace(flow, eta=e), residual).params
-                   for e in etas)
+    flows = [dataclasses.replace(flow, eta=flow.eta / 2**j) for j in range(halvings + 1)]
+    runs = [train(params, X, Y, f, residual, record_every=f.iterations,
+                  record_times=record_times if j == 0 else (), snapshots=j == 0)
+            for j, f in enumerate(flows)]
+    finals = tuple(r.params for r in runs)
     diffs = tuple(param_distance(finals[j], finals[j + 1]) for j in range(halvings))
-    return StepHalving(etas, finals, diffs)
+    return StepHalving(tuple(f.eta for f in flows), finals, diffs, tuple(zip(
+        runs[0].record_times.tolist(), runs[0].snapshots, strict=True)))
 
 
 def param_distance(p: Params, r: Params) -> Tensor:

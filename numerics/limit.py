@@ -495,9 +495,9 @@ class DepthStudy:
 def limit_init(kind: str, *, d: int, d_out: int, q: int, m: int, S: int,
                seeds: Sequence[int] = (0,), ell: float = 0.2) -> tuple[torch.Tensor, ...]:
     """(A, V, W, B) of :func:`numerics.init.init_params` with the layers replaced by the grid
-    s_j = j/S, j = 0..S: the same functions Z_init(s) (tied or smooth) as every depth L sees."""
-    if kind == "iid":
-        raise ConfigError("init", kind, "i.i.d. layers have no large-depth limit (Section 5.2)")
+    s_j = j/S, j = 0..S: the same functions Z_init(s) (tied or smooth) as every depth L sees.
+    For ``"iid"`` (Theorem 4's negative control) S + 1 independent layers: no depth-L network
+    discretizes them, there is no large-depth limit (Section 5.2)."""
     if isinstance(S, bool) or not isinstance(S, int) or S < 3:
         raise ConfigError("S", S, "the grid needs S >= 3 intervals")
     grid = np.arange(S + 1) / S

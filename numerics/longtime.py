@@ -277,13 +277,18 @@ def path_runs(config: Config) -> dict[str, Any]:
     is the streamed infimum over every iteration), S(t) = sup_{s <= t} L max_k ||Z_{k+1}(s) -
     Z_k(s)|| (the last entry streamed, as in :func:`curve`) and sup_t max_k ||Z_{k+1} - Z_k||
     (streamed); ``F_fresh``, the trained networks F^L_T on :func:`fresh_inputs` (a float64
-    tensor: seeds, inputs, d').  Cached: the checks of one configuration share it."""
+    tensor: seeds, inputs, d'); ``snapshots``, the parameters that Theorem 6 (i), (iii) and the
+    joint limit need (:func:`numerics.thm6_limits.kept_snapshots`).  Cached: the checks of one
+    configuration share it."""
+    from numerics.thm6_limits import kept_snapshots, snapshot_times  # imports this module
+
     every = max(1, config.iterations // PATH_POINTS)
     out: dict[str, Any] = {"depths": list(config.depths), "per_depth": []}
     X_fresh = fresh_inputs(config)
     for L in config.depths:
         c = dataclasses.replace(config, L=L)
-        result = run_config(c, seeds=config.seeds, record_every=every)
+        result = run_config(c, seeds=config.seeds, record_every=every,
+                            record_times=snapshot_times(config), snapshots=True)
         F = forward(result.params, X_fresh, MLP(config.activation, config.scaling))
         mu = torch.cummin(result.series["pl"].double(), dim=0).values
         mu[-1] = torch.minimum(mu[-1], result.minima["pl"].double())
@@ -293,7 +298,7 @@ def path_runs(config: Config) -> dict[str, Any]:
             "L": L, "loss": result.series["loss"].double().tolist(), "mu": mu.tolist(),
             "S": [list(col) for col in zip(*S, strict=True)],
             "sup_gap": [float(v) for v in result.maxima["gap"]],
-            "F_fresh": F.double()})
+            "F_fresh": F.double(), "snapshots": kept_snapshots(config, result)})
     return out
 
 

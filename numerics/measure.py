@@ -28,7 +28,7 @@ from numerics.gradients import loss_and_grads
 from numerics.init import init_params
 from numerics.limit import depth_study
 from numerics.metrics import frobenius, layer_norms, successive_gaps
-from numerics.model import MLP, Conv, Params, forward
+from numerics.model import MLP, Conv, Params, Residual, forward
 from numerics.rates import loglog_slope
 from theory.catalog import catalog
 from theory.config import Config
@@ -220,10 +220,12 @@ def depth_sweep(config: Config, quantity: Callable[[TrainResult], torch.Tensor],
                 residual: Any = None) -> dict[str, list[Any]]:
     """``quantity`` (b,) of a run for every depth in ``config.depths``, the seeds of
     ``config.seeds`` batched as independent networks, each on its own sample
-    (:func:`numerics.data.make_batch`): {"L": [...], "values": [[per seed]...]}."""
+    (:func:`numerics.data.make_batch`): {"L": [...], "values": [[per seed]...], "trained":
+    [[per seed]...]}, "trained" being what training changed: max_k ||D_{k+1}(T) - D_k(T)|| with
+    D_k(T) = Z_k(T) - Z_k(0) (the total gap minus the initialization's, for a smooth one)."""
     X, Y = samples(config)
     flow = Flow.from_config(config)
-    rows = []
+    rows, trained = [], []
     for L in config.depths:
         params = init_params(config.init, d=config.d, d_out=config.d_out, q=config.q,
                              m=config.m, L=L, seeds=config.seeds, ell=config.ell,
@@ -231,7 +233,10 @@ def depth_sweep(config: Config, quantity: Callable[[TrainResult], torch.Tensor],
         result = train(params, X, Y, flow, residual or MLP(config.activation, config.scaling),
                        record_every=flow.iterations)
         rows.append([float(v) for v in quantity(result)])
-    return {"L": list(config.depths), "values": rows}
+        moved = successive_gaps(tuple(z - z0.to(z) for z, z0 in zip(result.params.Z, params.Z,
+                                                                    strict=True)))
+        trained.append([float(v) for v in (moved.amax(1) if L > 1 else moved.sum(1))])
+    return {"L": list(config.depths), "values": rows, "trained": trained}
 
 
 # --------------------------------------------------------------------------- S2, S4, S12
@@ -267,6 +272,27 @@ def _prop2_gaps(config: Config, paths: dict[str, Any], depths: Sequence[int]) ->
                                scaling=config.scaling)
 
 
+def _prop2_noisy_gaps(config: Config, paths: dict[str, Any],
+                      depths: Sequence[int]) -> node.GapResult:
+    """Proposition 2's negative control: the ResNet's layers V(k/L) + E_k, W(k/L) + E'_k with
+    i.i.d. standard Gaussian E_k, E'_k (the same size at every depth, drawn from ``config.seed``
+    and L) against the ODE of the smooth paths: no Lipschitz path, the layers' noise averages
+    like a random walk, a gap ~ L^-1/2 rather than 1/L."""
+    X, _ = data(config)
+    X = X.to("cpu", torch.float64)
+    args = (paths["A"], paths["V"], paths["W"], paths["B"], X, config.activation)
+    F = node.node_forward(*args, scaling=config.scaling)
+    gaps = []
+    for L in depths:
+        gen = torch.Generator().manual_seed(config.seed * 100_003 + L)
+        Vs, Ws = node.sample_weights(paths["V"], paths["W"], L)
+        Vs, Ws = (Z + torch.randn(Z.shape, generator=gen, dtype=torch.float64) for Z in (Vs, Ws))
+        FL = node.resnet_forward(paths["A"], Vs, Ws, paths["B"], X, config.activation,
+                                 scaling=config.scaling)
+        gaps.append(float(torch.linalg.vector_norm(F - FL, dim=-1).max()))
+    return node.GapResult(tuple(depths), tuple(gaps), *loglog_slope(depths, gaps))
+
+
 def measure_prop2(config: Config) -> Measurement:
     """S2: sup_x ||F(x) - F^L(x)|| on the paths of :func:`_prop2_paths` (seed ``config.seed``)
     against an accurate solve of the neural ODE (6), at ``config.L`` and every depth of
@@ -298,8 +324,9 @@ def measure_prop2(config: Config) -> Measurement:
 
 def measure_prop2_rate_L(config: Config) -> Measurement:
     """S2 in L: the gap for every depth of ``config.depths``, one pair of paths per seed of
-    ``config.seeds``."""
-    per_seed = [_prop2_gaps(config, _prop2_paths(config, s, config.m), config.depths).gaps
+    ``config.seeds``; for ``init="iid"`` (the negative control) :func:`_prop2_noisy_gaps`."""
+    gaps = _prop2_gaps if config.init != "iid" else _prop2_noisy_gaps
+    per_seed = [gaps(config, _prop2_paths(config, s, config.m), config.depths).gaps
                 for s in config.seeds]
     return Measurement("prop2.rate_L", config, {}, data_inputs(*data(config)),
                        {"L": list(config.depths),
@@ -354,14 +381,20 @@ def measure_thm4(config: Config) -> Measurement:
     return Measurement("thm4.limit", config, values, {}, series)
 
 
-def measure_sec43(config: Config) -> Measurement:
-    """S12: max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| against L for a convolutional residual (a 1-D
-    signal of q / C positions and C = 2 channels (1 when q is odd), 2 hidden channels, kernel 3;
-    C^2 with f(0, .) = 0), from ``config.init`` (the report's rows: tied; the control: i.i.d.)."""
+def sec43_conv(config: Config, hidden_channels: int = 2) -> Conv:
+    """Section 4.3's convolutional residual for ``config``: a 1-D signal of q / C positions and
+    C = 2 channels (1 when q is odd), ``hidden_channels`` hidden channels, kernel 3, sigma =
+    ``config.activation`` (C^2 with f(0, .) = 0 when sigma is)."""
     channels = 2 if config.q % 2 == 0 else 1
-    conv = Conv(channels=channels, hidden_channels=2, spatial=(config.q // channels,),
-                activation=config.activation)
-    series = depth_sweep(config, lambda r: r.maxima["gap"], residual=conv)
+    return Conv(channels=channels, hidden_channels=hidden_channels,
+                spatial=(config.q // channels,), activation=config.activation)
+
+
+def measure_sec43(config: Config) -> Measurement:
+    """S12: max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| against L for the convolutional residual of
+    :func:`sec43_conv` (2 hidden channels), from ``config.init`` (the report's rows: tied; the
+    control: i.i.d.)."""
+    series = depth_sweep(config, lambda r: r.maxima["gap"], residual=sec43_conv(config))
     return Measurement("sec43.general", config, {}, {},
                        {"L": series["L"], "conv": series["values"]})
 
@@ -371,14 +404,17 @@ def measure_sec43_smooth(config: Config) -> Measurement:
     initialization."""
     series = depth_sweep(dataclasses.replace(config, init="smooth"), lambda r: r.maxima["gap"])
     return Measurement("sec43.smooth_init", config, {}, {},
-                       {"L": series["L"], "smooth": series["values"]})
+                       {"L": series["L"], "smooth": series["values"],
+                        "trained": series["trained"]})
 
 
 # --------------------------------------------------------------------------- S5, S6
 
 
-def pl_ratio(params: Params, X: torch.Tensor, Y: torch.Tensor, residual: MLP) -> torch.Tensor:
-    """G / l of Definition 1, G = ||dl/dA||_F^2 + L sum_k ||dl/dZ_k||_F^2 + ||dl/dB||_F^2 (b,)."""
+def pl_ratio(params: Params, X: torch.Tensor, Y: torch.Tensor,
+             residual: Residual) -> torch.Tensor:
+    """G / l of Definition 1, G = ||dl/dA||_F^2 + L sum_k ||dl/dZ_k||_F^2 + ||dl/dB||_F^2 (b,),
+    for any residual of model (11) (every block of Z_k counts; autograd beyond model (3))."""
     loss, g = loss_and_grads(params, X, Y, residual)
     G = (frobenius(g.A) ** 2 + frobenius(g.B) ** 2
          + params.L * sum((z.flatten(1) ** 2).sum(1) for z in g.Z))
@@ -513,7 +549,8 @@ def measure_thm6_path(config: Config) -> Measurement:
 def measure_lemma18(config: Config) -> Measurement:
     """S7: the three inequalities of Lemma 18 on ``config.trials`` drawn matrices A, A' (m x r),
     B (r x n) with r = q, m = config.m, n = config.n (Gaussian, A' scaled by a random factor);
-    each value is the largest relative violation (rhs - lhs) / max(|lhs|, |rhs|)."""
+    each value is the largest relative violation (rhs - lhs) / max(|lhs|, |rhs|), for all three
+    whatever the shapes (theory.lemmas.lemma18_assumptions names the conditions that fail)."""
     gen = torch.Generator().manual_seed(config.seed)
     trials = min(config.trials, 256)
     mm, r, n = config.m, config.q, config.n
@@ -526,11 +563,8 @@ def measure_lemma18(config: Config) -> Measurement:
         return torch.linalg.svdvals(M)[:, -1]
 
     fro = torch.linalg.matrix_norm
-    pairs = {"sum": (smin(A + Ap), smin(A) - fro(Ap))}
-    if mm >= r:
-        pairs["left"] = (fro(A @ B), smin(A) * fro(B))
-    if n >= r:
-        pairs["right"] = (fro(A @ B), fro(A) * smin(B))
+    pairs = {"sum": (smin(A + Ap), smin(A) - fro(Ap)), "left": (fro(A @ B), smin(A) * fro(B)),
+             "right": (fro(A @ B), fro(A) * smin(B))}
     values = {}
     for name, (lhs, rhs) in pairs.items():
         scale = torch.maximum(lhs.abs(), rhs.abs()).clamp_min(1e-300)
@@ -668,13 +702,15 @@ def measure_table1(config: Config) -> Measurement:
     network with L = 1 (the reference accuracy).  ``values``: the medians over seeds of
     :data:`RUN_KEYS` per initialization (``tied_test_acc``, ...) and ``ref_test_acc``, and
     ``ratio`` = the median over seeds of roughness(tied) / roughness(iid) of what training added
-    to the residual convolutions; ``series["runs"]``: every run."""
+    to the residual convolutions; ``series["runs"]``: every run.  With ``config.init == "iid"``
+    (the negative control) the tied arm is an independent i.i.d. draw ("iid-redraw")."""
     runs: list[dict[str, Any]] = []
     first: dict[str, dict[str, Any]] = {}
+    arms = {"tied": "iid-redraw" if config.init == "iid" else "tied", "iid": "iid"}
     for seed in config.seeds:
         ref = _table1_run(config.activation, "tied", 1, seed, config)
-        pair = {init: _table1_run(config.activation, init, config.L, seed, config)
-                for init in ("tied", "iid")}
+        pair = {arm: _table1_run(config.activation, init, config.L, seed, config)
+                for arm, init in arms.items()}
         first = first or pair
         rough = (pair["tied"]["roughness"], pair["iid"]["roughness"])
         ratio = rough[0] / rough[1] if None not in rough and rough[1] > 0 else None
@@ -703,6 +739,24 @@ def _recurrences() -> Any:
     return recurrences
 
 
+def _thm6_limits() -> Any:
+    from numerics import thm6_limits  # imports this module: lazily
+
+    return thm6_limits
+
+
+def _sec43() -> Any:
+    from numerics import sec43  # imports this module: lazily
+
+    return sec43
+
+
+def _optimizers() -> Any:
+    from numerics import optimizers  # imports this module: lazily
+
+    return optimizers
+
+
 MEASURES: dict[str, Callable[[Config], Measurement]] = {
     "prop1.wellposed": measure_prop1,
     "prop2.euler": measure_prop2,
@@ -718,6 +772,8 @@ MEASURES: dict[str, Callable[[Config], Measurement]] = {
     "thm6.interpolation": measure_thm6,
     **dict.fromkeys(("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T", "thm6.limit_L"),
                     measure_thm6_path),
+    **{key: (lambda config, key=key: _thm6_limits().MEASURES[key](config))
+       for key in ("thm6.i_AB", "thm6.iii_hidden", "thm6.joint")},
     **dict.fromkeys(("prop8.i", "prop8.iii", "prop8.iv", "prop8.v"),
                     lambda config: _prop8().measure_prop8(config)),
     **{key: (lambda config, key=key: _recurrences().MEASURES[key](config))
@@ -729,7 +785,12 @@ MEASURES: dict[str, Callable[[Config], Measurement]] = {
     "appD.relu": measure_appd,
     "sec43.general": measure_sec43,
     "sec43.smooth_init": measure_sec43_smooth,
+    **dict.fromkeys(("sec43.long_decay", "sec43.long_smooth_L"),
+                    lambda config: _sec43().measure_long(config)),
     "table1.realdata": measure_table1,
+    **{key: (lambda config, key=key: _optimizers().measure(config, _optimizers().optimizer_of(
+        key))) for key in ("remark1.momentum_L", "remark1.momentum_bounded", "remark1.adam_L",
+                           "remark1.adam_bounded")},
 }
 assert set(MEASURES) == set(catalog), "every catalog statement needs a measurement"
 

@@ -154,13 +154,17 @@ def verdict_basis(statement: Statement, result: CheckResult) -> str | None:
 
 def assert_contract(statement: Statement, config: Config, result: CheckResult) -> None:
     """The result's scope is the statement's for ``config``; a paper-scope result is applicable
-    exactly where the predicate names no failed assumption, and then has a verdict (``holds`` a
-    boolean unless inconclusive) and what it rests on (:func:`verdict_basis`); a non-applicable
-    one has no verdict and names exactly the assumptions that fail.  A beyond-scope result names
+    exactly where the predicate names no failed assumption and no measured precondition fails
+    (named "measured: ...", after the predicate's), and then has a verdict (``holds`` a boolean
+    unless inconclusive) and what it rests on (:func:`verdict_basis`); a non-applicable one has no
+    verdict and names exactly the assumptions that fail.  A beyond-scope result names
     the assumptions it goes beyond, is never violated, and ``holds`` is None (it tests no
     statement of the paper)."""
     __tracebackhide__ = True
     scope, failed, _ = statement.scope(config)
+    if scope == "paper":  # measured preconditions ("measured: ...", numerics.tracking) follow
+        failed = failed + [a for a in result.failed_assumptions[len(failed):]
+                           if a.startswith("measured: ")]
     problems = []
     if result.scope != scope:
         problems.append(f"scope {result.scope} but the statement's is {scope}")

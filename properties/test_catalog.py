@@ -50,7 +50,8 @@ HYPOTHESES: dict[str, tuple[set[str], set[str], bool]] = {
     "thm6.decay": (SIGMA_ALL, {"tied", "sphere", "model3", "q_split", "unclipped"}, False),
     "thm6.interpolation": (SIGMA_ALL, {"tied", "sphere", "model3", "q_split", "unclipped"},
                            False),
-    **dict.fromkeys(("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T", "thm6.limit_L"),
+    **dict.fromkeys(("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T", "thm6.limit_L",
+                     "thm6.i_AB", "thm6.iii_hidden", "thm6.joint"),
                     (set(), {"tied", "sphere", "model3", "unclipped"}, False)),  # + measured
     "lemma18.linalg": (set(), set(), True),
     "lemma20.gaussian_norm": (set(), {"M_W"}, True),
@@ -63,6 +64,9 @@ HYPOTHESES: dict[str, tuple[set[str], set[str], bool]] = {
                     (SIGMA_ALL, {"tied", "sphere", "model3", "q_split", "unclipped"}, False)),
     **dict.fromkeys(("cor12.recurrence", "cor13.recurrence", "prop15.double_limit"),
                     ({"C2", "zero_at_zero", "lipschitz"}, set(), False)),  # + uniform, depths
+    # Remark 1: outside every theorem (the optimizer is not the gradient flow, always named)
+    **dict.fromkeys(("remark1.momentum_L", "remark1.adam_L", "remark1.momentum_bounded",
+                     "remark1.adam_bounded"), (set(), set(), False)),
 }
 
 

@@ -33,6 +33,8 @@ def test_lemma18_records() -> None:
     assert left.condition.subs({m: 2, r: 3}) is sp.false
     assert right.condition.subs({n: 3, r: 3}) is sp.true
     assert lemmas.lemma18_assumptions(Config()) == []
+    assert lemmas.lemma18_assumptions(Config(m=2, q=4, n=5, d=2, d_out=2)) == ["m >= r"]
+    assert lemmas.lemma18_assumptions(Config(m=5, q=4, n=2, d=2, d_out=2)) == ["n >= r"]
 
 
 # --------------------------------------------------------------------------- Lemma 20

@@ -281,9 +281,13 @@ def test_solve_limit_rejects_bad_input(kwargs: dict, field: str) -> None:
     assert err.value.field == field
 
 
-def test_limit_init_rejects_iid() -> None:
-    with pytest.raises(ConfigError):
-        limit_init("iid", d=3, d_out=2, q=6, m=8, S=8)
+def test_limit_init_iid_is_no_discretization() -> None:
+    """The i.i.d. control's grid: neighbouring layers are independent standard Gaussians, so
+    E||W_{j+1} - W_j||_F^2 = 2 m q (no Lipschitz path, however fine the grid), unlike tied."""
+    for kind, expected in (("iid", 2 * 8 * 6), ("tied", 0.0)):
+        _, V, W, _ = limit_init(kind, d=3, d_out=2, q=6, m=8, S=64)
+        mean_sq = float((W[0, 1:] - W[0, :-1]).pow(2).sum(dim=(-2, -1)).mean())
+        assert mean_sq == pytest.approx(expected, rel=0.15, abs=1e-12)
 
 
 def test_depth_gaps_on_a_network_that_samples_the_limit() -> None:

@@ -44,7 +44,14 @@ class Statement:
     conclusion can be tested beyond its assumptions; where ``assumptions`` fail and these
     requirements hold, the check runs with scope "beyond" (theory.verdicts).  ``control``: the
     negative control, a function Config -> (Config, why) giving the same measurement where the
-    claim should fail (None: the statement has none; its "holds" says so).
+    claim should fail; ``no_control``: why a statement has none (exactly one of the two is given).
+
+    ``flow``: for a gradient-flow statement whose check trains model (3) by gradient descent, the
+    configuration of that run as a function of the row's; whether gradient descent tracks the
+    flow there is a measured precondition (numerics.tracking).  None: the check trains nothing
+    (S2, S7-S10, Appendix A's recurrences), another network (S11's scalar one, S12's
+    convolutional ones), with another optimizer (S13's SGD, Remark 1's), or the statement is
+    about the loss landscape, not the flow (Proposition 5).
     """
 
     id: str
@@ -59,6 +66,12 @@ class Statement:
     relation: Literal["<=", ">="] = "<="  # measured <= bound, or measured >= bound (a PL ratio)
     beyond_path: str | None = None
     control: Callable[[Config], tuple[Config, str]] | None = None
+    no_control: str = ""
+    flow: Callable[[Config], Config] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.control is None) == (not self.no_control):
+            raise ValueError(f"{self.id}: give a negative control or the reason it has none")
 
     def assumptions(self, config: Config) -> list[str]:
         """Names of the assumptions of this statement that ``config`` fails (empty: applies)."""
@@ -113,12 +126,28 @@ _RECURRENCE_WHY = (
 THM6_BEYOND: dict[str, Any] = {"assumptions_path": "theory.long_time:assumptions",
                                "beyond_path": "theory.long_time:path_assumptions"}
 """Theorem 6's assumptions, and the requirements of its conclusions tested beyond them."""
+THM6_LIMIT_WHY = (
+    "Theorem 6 (i)-(iii) give no rate: the limit in L comes from compactness (Proposition 9, "
+    "Corollary 10, Theorem 14 with pi = identity: p26-29, p35-36), the double limit from Lemma 19 "
+    "(p30, p37).  The window is the measured shape of a first-order discretization: where (ii) "
+    "holds with K~/L, the depth-L network is the explicit Euler scheme in depth of the limit "
+    "dynamics (38)-(44), whose error Proposition 11's (35) bounds by C/L, so X^L = X + x/L + "
+    "o(1/L) and depths L and 2L differ by ||x||/(2L) + o(1/L).  One-sided (an O(.) bound: a "
+    "faster decay is no violation), with ONE_OVER_L's edge -0.8 for a finite grid's curvature; "
+    "the alternative, an i.i.d. initialization whose layers average like a law of large "
+    "numbers, decays like L^-1/2 (slope -0.5).")
+"""Why Theorem 6 (i) and (iii) are checked at O(1/L) (numerics.thm6_limits)."""
+SEC43_LONG: dict[str, Any] = {"assumptions_path": "theory.sec43:long_assumptions",
+                              "beyond_path": "theory.sec43:long_requirements"}
+"""Theorem 6 for model (11) (Section 4.3), and the requirements of its measured-constant checks."""
 
 
 def _iid(config: Config) -> tuple[Config, str]:
-    """The smoothness control: i.i.d. layers are O(1) apart at every depth (no 1/L), and a
-    smooth initialization's control is the initialization itself (one gradient step), which
-    must not pass on its own."""
+    """The i.i.d. control: for the smoothness rates i.i.d. layers are O(1) apart at every depth
+    (no 1/L), and a smooth initialization's control is the initialization itself (one gradient
+    step), which must not pass on its own; for Table 1 an independent i.i.d. draw replaces the
+    tied arm (no contrast); for Proposition 8 (v) the same PL constant without the tied
+    initialization (where it holds too, the check had no power)."""
     if config.init == "smooth":
         return _untrained(config)
     return dataclasses.replace(config, init="iid"), "i.i.d. initialization"
@@ -127,6 +156,16 @@ def _iid(config: Config) -> tuple[Config, str]:
 def _untrained(config: Config) -> tuple[Config, str]:
     """What training must preserve, without training: the initialization after one step."""
     return dataclasses.replace(config, T=config.eta), "the initialization itself (one step)"
+
+
+def _as_given(config: Config) -> Config:
+    """The gradient-descent run of a flow statement: model (3) trained as the row configures it."""
+    return config
+
+
+def _smooth_run(config: Config) -> Config:
+    """sec43.smooth_init's run: model (3) from the smooth initialization (numerics.measure)."""
+    return dataclasses.replace(config, init="smooth")
 
 
 def _linear(config: Config) -> tuple[Config, str]:
@@ -153,25 +192,84 @@ def _below_breakdown(config: Config) -> tuple[Config, str]:
     return (dataclasses.replace(config, M_W=1.1, q=64, m=64),
             "M_W = 1.1 < M_W* at q = m = 64 (below the bound's breakdown)")
 
+
+def _rough_path(config: Config) -> tuple[Config, str]:
+    """Proposition 2 without a Lipschitz path: the ResNet's layers V(k/L) + E_k, W(k/L) + E'_k
+    with i.i.d. standard Gaussian E_k, E'_k of the same size at every depth (numerics.measure);
+    the noise averages like a random walk plus the bias of sigma's curvature, no 1/L."""
+    return (dataclasses.replace(config, init="iid"),
+            "layers V(k/L) + E_k, W(k/L) + E'_k with i.i.d. O(1) noise (no Lipschitz path)")
+
+
+def _unscaled(config: Config) -> tuple[Config, str]:
+    """Remark 3's width independence rests on model (3)'s 1/sqrt(q), 1/sqrt(m) factors; the
+    released code's scaling x + sigma(x W) V / L has none, so C_emp grows with m."""
+    return (dataclasses.replace(config, scaling="official"),
+            "the released code's scaling without model (3)'s width factors")
+
+
+def _no_limit(config: Config) -> tuple[Config, str]:
+    """Theorem 4 needs Z_init to be a Lipschitz function of s: with i.i.d. layers (each depth and
+    the limit's s-grid their own independent draws, numerics.limit.limit_init) no depth-L
+    network discretizes a common limit, and the distance stays O(1)."""
+    return dataclasses.replace(config, init="iid"), "i.i.d. initialization (no common limit)"
+
+
+def _hypothesis_fails(config: Config) -> tuple[Config, str]:
+    """Lemma 18 (ii), ||AB||_F >= smin(A) ||B||_F, needs m >= r: with m = 1 < r, A = a^T has
+    one singular value ||a|| and ||a^T B|| < ||a|| ||B||_F for a generic B."""
+    return dataclasses.replace(config, m=1), "m = 1 < r (the hypothesis of (ii) fails)"
+
+
+def _smooth_sigma(config: Config) -> tuple[Config, str]:
+    """Appendix D's construction needs ReLU's positive homogeneity: with tanh the odd weights move
+    (Proposition 7 then keeps the gap O(1/L))."""
+    return dataclasses.replace(config, activation="tanh"), "tanh in place of ReLU"
+
+
+def _starved(config: Config) -> tuple[Config, str]:
+    """A width-1 network on four times the samples cannot interpolate: the loss plateaus and the
+    weights keep moving (R(t) grows at T; measured under both optimizers of Remark 1)."""
+    return (dataclasses.replace(config, m=1, n=4 * config.n),
+            "width m = 1 on 4n samples (no interpolation)")
+
+
+REMARK1_WHY = (
+    "As Proposition 7 and Theorem 6 (ii) under gradient descent, an O(1/L) upper bound: "
+    "one-sided, with ONE_OVER_L's edge and reasons (ONE_OVER_L_WHY).  The alternative proper to "
+    "these optimizers is Adam's coordinatewise normalization, close to a sign of the field: a "
+    "coordinate whose field changes sign between layers k and k+1 (a fraction ~1/L of them) "
+    "moves the two apart at O(1) speed, a gap ~ (q m / L)^(1/2) (slope -0.5) while such "
+    "coordinates are many per pair and O(1) (slope 0) once L exceeds the q m entries of a "
+    "block: both rejected.  Heavy ball averages the fields linearly, so its gap is gradient "
+    "descent's up to O(eta / (1 - beta)).")
+
+
+EXPLICIT_BOUND = (
+    "an explicit-constant bound: where its assumptions hold it is a theorem, and its power is its "
+    "comparison with the a-priori bound of the same quantity (vacuous where that is at least as "
+    "tight); the constant's tightness is tested by the statement's shape check, with its control")
+
 _STATEMENTS = (
     Statement(
         "prop1.wellposed", "S1", "Proposition 1",
         "The clipped gradient flow (5) has a unique solution for all t >= 0: clipped training "
         "never blows up and the weights stay within the bound M of Proposition 3.",
         "sup_{t<=T} max(||A||_F, ||Z_k||, ||B||_F) < infinity",
-        "bound", "theory.finite_time:wellposed_assumptions"),
+        "bound", "theory.finite_time:wellposed_assumptions", no_control=EXPLICIT_BOUND,
+        flow=_as_given),
     Statement(
         "prop2.euler", "S2", "Proposition 2 (proof: Proposition 11, eqs. 35-36)",
         "A residual network whose weights discretize Lipschitz functions V, W is within C/L of the "
         "neural ODE (6).",
         "sup_x ||F(x) - F^L(x)|| <= C / L",
-        "bound", "theory.euler:assumptions"),
+        "bound", "theory.euler:assumptions", no_control=EXPLICIT_BOUND),
     Statement(
         "prop2.rate_L", "S2", "Proposition 2 (shape in L)",
         "The explicit C of Proposition 2 is vacuous; its shape is not: the ResNet-ODE gap at fixed "
         "Lipschitz weights decreases as 1/L.",
         "sup_x ||F(x) - F^L(x)|| = O(L^-1): the 95% interval of the slope <= -0.8",
-        "rate", "theory.euler:assumptions", **RATE_1L),
+        "rate", "theory.euler:assumptions", **RATE_1L, control=_rough_path),
     Statement(
         "prop2.width_m", "S2", "Proposition 2 (shape in m) and Remark 3",
         "The constants of model (3) do not depend on the width m (Remark 3, for Theorem 6's C): "
@@ -182,24 +280,27 @@ _STATEMENTS = (
         rate_why="A constant independent of m bounds C_emp(m) from above, so the region is "
         "one-sided (a C_emp decreasing in m satisfies it); the edge 0.2 allows a drift of 15% "
         "per doubling of m on a grid of four widths, while the explicit C of Proposition 11 "
-        "grows like m^0.5 or faster."),
+        "grows like m^0.5 or faster.", control=_unscaled),
     Statement(
         "prop3.bounded", "S3", "Propositions 3 and 7",
         "Along the clipped flow on [0, T] every weight stays bounded by M = M0 + T M_pi.",
         "max(||A(t)||_F, ||Z_k(t)||, ||B(t)||_F) <= M = M0 + T M_pi",
-        "bound", "theory.finite_time:bounded_assumptions"),
+        "bound", "theory.finite_time:bounded_assumptions", no_control=EXPLICIT_BOUND,
+        flow=_as_given),
     Statement(
         "prop3.successive", "S3", "Propositions 3 and 7, eq. (7)",
         "Along the clipped flow, neighbouring layers stay O(1/L) apart: ||Z_{k+1} - Z_k|| <= K/L "
         "with K = beta T e^{alpha T} for a tied initialization.",
         "max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| <= (||Z_{k+1}(0) - Z_k(0)|| + beta T / L) e^{alpha T}",
-        "bound", "theory.finite_time:successive_assumptions"),
+        "bound", "theory.finite_time:successive_assumptions", no_control=EXPLICIT_BOUND,
+        flow=_as_given),
     Statement(
         "prop3.rate_L", "S3", "Propositions 3 and 7 (shape in L)",
         "The explicit K of eq. (7) is vacuous; its shape is not: along the clipped flow from a "
         "tied initialization the neighbour gap decreases as 1/L (K_emp = L x gap settles).",
         "max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| = O(L^-1): the 95% interval of the slope <= -0.8",
-        "rate", "theory.finite_time:successive_assumptions", control=_iid, **RATE_1L),
+        "rate", "theory.finite_time:successive_assumptions", control=_iid, **RATE_1L,
+        flow=_as_given),
     Statement(
         "prop3.growth_T", "S3", "Proposition 7, eq. (7) (shape in T)",
         "With a tied initialization (zero initial gap) eq. (7) bounds the gap by beta T e^{alpha T}"
@@ -213,32 +314,33 @@ _STATEMENTS = (
         "at second order, slope 2, satisfies it); the edge 0.8 allows the curvature of "
         "beta T e^(alpha T) over the six doublings of the small-T grid.  Its control, an "
         "i.i.d. start, has K_emp(T) ~ L x O(1) at T -> 0: slope 0.",
-        control=_iid),
+        control=_iid, flow=_as_given),
     Statement(
         "thm4.limit", "S4", "Theorem 4 (Appendix A.5, Theorem 14)",
         "As L grows, the trained weights, hidden states and outputs converge uniformly on [0, T] "
         "to those of the limit training dynamics, at rate 1/L.",
         "sup_{s,t} ||Z^L(s, t) - Z(s, t)|| = O(1/L): the 95% interval of the slope <= -0.8",
-        "rate", "theory.finite_time:limit_assumptions", **RATE_1L),
+        "rate", "theory.finite_time:limit_assumptions", **RATE_1L, control=_no_limit,
+        flow=_as_given),
     Statement(
         "prop5.pl", "S5", "Definition 1 and Proposition 5",
         "With m >= c1 n and L >= c2 sqrt(nq), the network satisfies the (M, mu)-local PL condition "
         "around its initialization with probability >= 1 - delta.",
         "G = ||dl/dA||^2 + L sum_k ||dl/dZ_k||^2 + ||dl/dB||^2 >= mu l on the M-ball, "
         "M = c3/sqrt(nq), mu = c4/(n sqrt(nq))",
-        "bound", "theory.pl:assumptions", relation=">="),
+        "bound", "theory.pl:assumptions", relation=">=", no_control=EXPLICIT_BOUND),
     Statement(
         "thm6.decay", "S6", "Theorem 6 (eq. 10) and Proposition 8",
         "Under Proposition 5's assumptions and small labels, the unclipped flow's loss decays "
         "exponentially and the weights stay within M of their initialization.",
         "l(t) <= exp(-c4 t / (n sqrt(nq))) l(0)",
-        "bound", "theory.long_time:assumptions"),
+        "bound", "theory.long_time:assumptions", no_control=EXPLICIT_BOUND, flow=_as_given),
     Statement(
         "thm6.interpolation", "S6", "Theorem 6 (iv)",
         "As t and L grow, the trained network converges to a neural ODE that interpolates the "
         "data.",
         "F_inf(x_i) = y_i",
-        "bound", "theory.long_time:assumptions"),
+        "bound", "theory.long_time:assumptions", no_control=EXPLICIT_BOUND, flow=_as_given),
     Statement(
         "thm6.pl_path", "S6", "Theorem 6 via Propositions 5 and 8 (PL along the path, measured)",
         "Where the flow interpolates, the PL ratio stays bounded below uniformly in time: "
@@ -251,14 +353,14 @@ _STATEMENTS = (
         "infimum that can only decrease: one-sided (its slope is <= 0 by construction, so only "
         "the lower edge can bind).  The edge -0.2 accepts a settling by a factor 1.5 over the "
         "three doublings T/8..T; a plateauing loss makes G/l -> 0 like 1/t or faster "
-        "(slope <= -1).", control=_linear),
+        "(slope <= -1).", control=_linear, flow=_as_given),
     Statement(
         "thm6.smooth_L", "S6", "Theorem 6 (ii) (shape in L)",
         "Where the flow interpolates, neighbouring layers stay O(1/L) apart for all t: the "
         "supremum over t of the neighbour gap decreases as 1/L.",
         "sup_t max_k ||Z_{k+1}(t) - Z_k(t)|| = O(L^-1): the 95% interval of the slope <= -0.8",
         "rate", **THM6_BEYOND,
-        control=_iid, **RATE_1L),
+        control=_iid, **RATE_1L, flow=_as_given),
     Statement(
         "thm6.smooth_T", "S6", "Theorem 6 (ii) (uniform in t)",
         "Where the flow interpolates, S(t) = sup_{s <= t} L max_k ||Z_{k+1}(s) - Z_k(s)|| is "
@@ -266,7 +368,7 @@ _STATEMENTS = (
         "logarithmic growth is not).",
         "max_L (S(T) - S(T/2)) / (S(T/2) - S(T/4)) < 1: the 95% interval over seeds below 1",
         "bound", **THM6_BEYOND,
-        control=_narrow),
+        control=_narrow, flow=_as_given),
     Statement(
         "thm6.limit_L", "S6", "Theorem 6 (iv) (shape in L, measured)",
         "Where the flow interpolates, the trained outputs F^L(x; t) converge as L grows, "
@@ -276,7 +378,36 @@ _STATEMENTS = (
         "max_x ||F^L_T(x) - F^{2L}_T(x)|| on fresh inputs = O(L^-1): the 95% interval of the "
         "slope <= -0.8",
         "rate", **THM6_BEYOND,
-        control=_iid, **RATE_1L),
+        control=_iid, **RATE_1L, flow=_as_given),
+    Statement(
+        "thm6.i_AB", "S6", "Theorem 6 (i) (shape in L, measured)",
+        "Where the flow interpolates, the trained outer matrices A^L(t), B^L(t) converge as L "
+        "grows, uniformly in t (Theorem 6 (i) gives no rate): networks of depths L and 2L have "
+        "A(t) and B(t) within O(1/L) of each other at every t <= T.",
+        "sup_{t<=T} max(||A^L(t) - A^{2L}(t)||_F, ||B^L(t) - B^{2L}(t)||_F) = O(L^-1): the 95% "
+        "interval of the slope <= -0.8",
+        "rate", **THM6_BEYOND, rate_window=ONE_OVER_L, rate_why=THM6_LIMIT_WHY, control=_iid,
+        flow=_as_given),
+    Statement(
+        "thm6.iii_hidden", "S6", "Theorem 6 (iii) (shape in L, measured)",
+        "Where the flow interpolates, the hidden states h^L_{floor(Ls)}(x; T) converge, uniformly "
+        "in s and x, to the neural ODE driven by the limit weights: they are within O(1/L) of "
+        "the ODE H^{2L} driven by the piecewise-linear interpolation of the trained weights of "
+        "the network of depth 2L (the next depth's proxy of Z_inf, A_inf).",
+        "max_{k, x} ||h^L_k(x; T) - H^{2L}_T(k/L; x)|| (x: the sample and fresh inputs) = "
+        "O(L^-1): the 95% interval of the slope <= -0.8",
+        "rate", **THM6_BEYOND, rate_window=ONE_OVER_L, rate_why=THM6_LIMIT_WHY, control=_iid,
+        flow=_as_given),
+    Statement(
+        "thm6.joint", "S6", "Theorem 6 (iii) as L and t tend to infinity together (Proposition "
+        "15, p30; Lemma 19, p37)",
+        "The double limit exists, whatever the order (p7), because the limit in L is uniform in "
+        "t (Proposition 15 (ii)) and the limit in t uniform in L ((i); prop8.iv): the constant of "
+        "the hidden states' limit in L, C(t) = sup_{t' <= t} max_L L max_{k, x} ||h^L_k(x; t') - "
+        "H^{2L}_{t'}(k/L; x)||, is bounded in t: it grows less over [T/2, T] than over "
+        "[T/4, T/2].",
+        "median over seeds of (C(T) - C(T/2)) / (C(T/2) - C(T/4)) < 1: the 95% interval below 1",
+        "bound", **THM6_BEYOND, control=_narrow, flow=_as_given),
     Statement(
         "prop8.i", "S14", "Proposition 8 (i) (measured: weights within a ball, uniformly in t)",
         "Under the local PL condition the weights stay within M of their initialization for all "
@@ -284,14 +415,14 @@ _STATEMENTS = (
         "bounded in t (its growth over [T/2, T] smaller than over [T/4, T/2]).",
         "median over seeds of max_L (R(T) - R(T/2)) / (R(T/2) - R(T/4)) < 1",
         "bound", **THM6_BEYOND,
-        control=_narrow),
+        control=_narrow, flow=_as_given),
     Statement(
         "prop8.iii", "S14", "Proposition 8 (iii) (measured: integrable speed)",
         "The speeds of A, Z_k and B are bounded by an integrable b(t) independent of L and k: "
         "I(t) = int_0^t max(||dA/dt||_F, sup_k ||dZ_k/dt||, ||dB/dt||_F) is bounded in t.",
         "median over seeds of max_L (I(T) - I(T/2)) / (I(T/2) - I(T/4)) < 1",
         "bound", **THM6_BEYOND,
-        control=_narrow),
+        control=_narrow, flow=_as_given),
     Statement(
         "prop8.iv", "S14", "Proposition 8 (iv) (measured: convergence as t -> infinity)",
         "A(t), Z_k(t), B(t) converge as t -> infinity (p20: at rate e^{-mu t/2}): the path "
@@ -303,17 +434,18 @@ _STATEMENTS = (
         "a quantity that must vanish (a Cauchy criterion), so the region is one-sided; any decay "
         "passes, and the edge -0.2 (a factor 1.15 per doubling of T') separates it from a path "
         "that keeps moving at constant speed per doubling (b ~ 1/t: slope 0) or faster (slope > "
-        "0).", control=_narrow),
+        "0).", control=_narrow, flow=_as_given),
     Statement(
         "prop8.v", "S14", "Proposition 8 (v) (measured: one mu for every L)",
         "l^L(t) <= e^{-mu t} l^L(0) with one mu for every depth: the PL constant along the "
         "path, mu_emp(L) = inf_{t <= T} G/l, does not decay as L grows.",
         "mu_emp(L) bounded below uniformly in L: the 95% interval of the slope of log mu_emp(L) "
         "against log L >= -0.2",
-        "rate", **THM6_BEYOND, rate_window=(-0.2, math.inf),
+        "rate", **THM6_BEYOND, rate_window=(-0.2, math.inf), control=_iid,
         rate_why="A mu uniform in L is a lower bound on mu_emp(L): one-sided, any growth in L "
         "passes; the edge -0.2 accepts a loss of 15% per doubling of L on a four-depth grid, "
-        "while a PL constant that vanishes like 1/L (slope -1) or 1/sqrt(L) (-0.5) is rejected."),
+        "while a PL constant that vanishes like 1/L (slope -1) or 1/sqrt(L) (-0.5) is rejected.",
+        flow=_as_given),
     Statement(
         "cor12.recurrence", "S14", "Corollary 12 (Appendix A.4, p25; proof: Proposition 11, (35))",
         "A discrete recurrence driven by a family theta^L_k(t) converging uniformly in s and t "
@@ -345,7 +477,7 @@ _STATEMENTS = (
         "Singular-value inequalities: smin(A + A') >= smin(A) - ||A'||_F, "
         "||AB||_F >= smin(A) ||B||_F and ||AB||_F >= ||A||_F smin(B) for the right shapes.",
         "smin(A + A') >= smin(A) - ||A'||_F",
-        "bound", "theory.lemmas:lemma18_assumptions"),
+        "bound", "theory.lemmas:lemma18_assumptions", control=_hypothesis_fails),
     Statement(
         "lemma20.gaussian_norm", "S8", "Lemma 20",
         "The Frobenius norm of a q x m standard Gaussian matrix exceeds M_W sqrt(qm) with "
@@ -357,19 +489,27 @@ _STATEMENTS = (
         "The smallest singular value of the random features sigma(W X) is at least "
         "sqrt(m) eta_r / 4 with probability >= 1 - delta.",
         "P(smin(sigma(W X)) < sqrt(m) |eta_r| / 4) <= delta",
-        "probability", "theory.lemmas:lemma21_assumptions"),
+        "probability", "theory.lemmas:lemma21_assumptions", no_control=(
+            "not built: delta >= 1 wherever smin can vanish (m < n, p38), so a failing control "
+            "needs data outside the sub-Gaussian hypothesis measured against the default C^2 = 1 "
+            "(the sampler draws unit-sphere columns only); delta < 1 needs n = 2, d >= 64, "
+            "m >= 1e5, and the quick rows are vacuous (delta >= 1)")),
     Statement(
         "hermite.coefficients", "S10", "Appendix B (Hermite transform)",
         "The normalized Hermite coefficients eta_r(sigma) are orthonormal-basis coefficients: "
         "Parseval gives sum_r eta_r^2 = E[sigma(Z)^2].",
         "sum_r eta_r(sigma)^2 = E[sigma(Z)^2], Z ~ N(0, 1)",
-        "identity", "theory.hermite:assumptions"),
+        "identity", "theory.hermite:assumptions", no_control=(
+            "an identity between two independent computations (composite Gauss-Legendre against "
+            "closed forms or mpmath's tanh-sinh on another split) agreeing to 1e-10 relative: its "
+            "power is that independence; a wrong coefficient is the mutation suite's business "
+            "(properties.mutations)")),
     Statement(
         "appD.relu", "S11", "Appendix D",
         "With ReLU, the odd weights never move, the even weights converge to w* = 2L(C^{1/L} - 1) "
         "and the neighbour gap tends to w* + 1/(2L) = Omega(1): no ODE limit.",
         "|w_{2k} - w_{2k-1}| -> w* + 1/(2L) >= 2 log C",
-        "identity", "theory.relu:assumptions"),
+        "identity", "theory.relu:assumptions", control=_smooth_sigma),
     Statement(
         "sec43.general", "S12", "Section 4.3 (general model (11), smooth initialization)",
         "Proposition 7's O(1/L) neighbour gap holds for any C^2 residual f with f(0, .) = 0 "
@@ -381,14 +521,68 @@ _STATEMENTS = (
         "Proposition 7's O(1/L) neighbour gap holds for model (3) from a smooth Gaussian-process "
         "initialization V_k(0) = V0(k/L), W_k(0) = W0(k/L).",
         "max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| = O(1/L)",
-        "rate", "theory.finite_time:general_assumptions", control=_untrained, **RATE_1L),
+        "rate", "theory.finite_time:general_assumptions", control=_untrained, **RATE_1L,
+        flow=_smooth_run),
+    Statement(
+        "sec43.long_decay", "S12",
+        "Section 4.3 (p7) with Appendix B (p31) and Proposition 8 (v): Theorem 6's loss decay "
+        "for model (11), measured",
+        "Where the local PL condition holds (assumed, not shown, for model (11)), Theorem 6's "
+        "loss decay holds for a convolutional residual: on the unclipped flow from a tied "
+        "initialization the loss decays exponentially with one rate for every depth, so the "
+        "mean decay rate rho(T') = min_L log(l^L(0)/l^L(T'))/T' does not fall as T' grows.",
+        "rho(T') bounded below uniformly in T': the 95% interval of the slope of log rho(T') "
+        "against log T' over T/8..T >= -0.2",
+        "rate", **SEC43_LONG, rate_window=(-0.2, math.inf),
+        rate_why="Proposition 8 (v) (p18), l^L(t) <= e^(-mu t) l^L(0) for every t and L, is "
+        "rho(T') >= mu > 0 for every T': a lower bound uniform in T', so the region is "
+        "one-sided (a rate that grows with T', as after an early plateau, passes).  The edge "
+        "-0.2 accepts a settling by a factor 1.5 over the three doublings T/8..T (as "
+        "thm6.pl_path's); a loss that plateaus at l* > 0 has rho = log(l(0)/l*)/T' (slope -1) "
+        "and a power law l ~ t^-a has rho ~ a log(t)/t (slope -1 + 1/log t, about -0.7 at "
+        "t = 30).", control=_linear),
+    Statement(
+        "sec43.long_smooth_L", "S12",
+        "Section 4.3 (p7) with Appendix B (p31) and Proposition 8 (ii): Theorem 6 (ii) for "
+        "model (11) (shape in L, measured)",
+        "Where the local PL condition holds (assumed, not shown, for model (11)), neighbouring "
+        "layers of a convolutional residual stay K~/L apart for all t: on the unclipped flow "
+        "from a tied initialization, the supremum over t <= T (a horizon by which the loss "
+        "has converged) of the neighbour gap decreases as 1/L.",
+        "sup_{t<=T} max_k ||Z_{k+1}(t) - Z_k(t)|| = O(L^-1): the 95% interval of the slope "
+        "<= -0.8",
+        "rate", **SEC43_LONG, control=_iid, **RATE_1L),
     Statement(
         "table1.realdata", "S13", "Section 5.2, Table 1, Figures 3-4",
         "On real data, a tied initialization with a smooth activation keeps the trained weights "
         "smooth across layers (a neural ODE); an i.i.d. initialization or ReLU does not.",
         "roughness of D_k = conv_k(T) - conv_k(0) across k, tied / i.i.d. <= 1 (median over "
         ">= 3 seeds of runs that trained and whose residual branch acts)",
-        "experiment", "theory.finite_time:realdata_assumptions"),
+        "experiment", "theory.finite_time:realdata_assumptions", control=_iid),
+    *(Statement(
+        f"remark1.{opt}_L", "S16", f"Remark 1 (Appendix A.1, p17) with Proposition 7 and "
+        f"Theorem 6 (ii): {who}",
+        f"Remark 1: clipping is not required where the weights do not blow up, e.g. with "
+        f"momentum, 'closer to Adam'.  Trained by {who} without clipping (numerics.optimizers: "
+        f"step eta in flow time), from a tied or smooth initialization, neighbouring layers stay "
+        f"O(1/L) apart up to T: at a finite horizon (Proposition 7's shape) and along a run "
+        f"that interpolates (Theorem 6 (ii)'s).",
+        f"sup_(t<=T) max_k ||Z_(k+1)(t) - Z_k(t)|| = O(L^-1) under {who}: the 95% interval of "
+        f"the slope <= -0.8",
+        "rate", "theory.remark1:assumptions", rate_window=ONE_OVER_L,
+        rate_why=REMARK1_WHY, beyond_path="theory.remark1:requirements", control=_iid)
+      for opt, who in (("momentum", "heavy-ball momentum"), ("adam", "Adam"))),
+    *(Statement(
+        f"remark1.{opt}_bounded", "S16", f"Remark 1 (Appendix A.1, p17) with Proposition 8 (i): "
+        f"{who}",
+        f"Remark 1 needs the weights not to blow up; under {who} without clipping the distance "
+        f"from initialization R(t) = sup_(s<=t) max(||A - A(0)||_F, sup_k ||Z_k - Z_k(0)||, "
+        f"||B - B(0)||_F) is bounded in t (its growth over [T/2, T] smaller than over "
+        f"[T/4, T/2]), as Proposition 8 (i) gives for the flow under PL.",
+        "median over seeds of max_L (R(T) - R(T/2)) / (R(T/2) - R(T/4)) < 1",
+        "bound", "theory.remark1:assumptions",
+        beyond_path="theory.remark1:bounded_requirements", control=_starved)
+      for opt, who in (("momentum", "heavy-ball momentum"), ("adam", "Adam"))),
 )
 
 

@@ -58,8 +58,11 @@ LEMMA18: tuple[Inequality, ...] = (  # Lemma 18's own m, r, n (shapes, not the m
 
 
 def lemma18_assumptions(config: Config) -> list[str]:
-    """Lemma 18 is deterministic linear algebra: nothing to fail."""
-    return []
+    """The shape conditions of Lemma 18's inequalities that fail for A m x r, B r x n with
+    m = ``config.m``, r = ``config.q``, n = ``config.n`` (as "m >= r", "n >= r"): the check
+    measures all three, so an inequality outside its condition is reported, not tested."""
+    shapes = {S.m: config.m, S.r: config.q, S.n: config.n}
+    return [str(i.condition) for i in LEMMA18 if not bool(i.condition.subs(shapes))]
 
 
 # --------------------------------------------------------------------------- Lemma 20

@@ -77,8 +77,9 @@ class Facts:
     """What a check declares; :func:`classify` decides from these alone.
 
     ``measured`` and ``bound`` (or ``log10_bound`` where the bound is past the float range) are
-    compared by ``relation``; ``interval`` is the 95 % interval of ``measured`` where it is an
-    estimate over random draws (None: a deterministic measurement); ``probability`` marks a
+    compared by ``relation``; ``interval`` is the interval of ``measured`` (coverage
+    ``confidence``) where it is an estimate over random draws (None: a deterministic
+    measurement); ``probability`` marks a
     probability bound (>= 1 is vacuous); ``a_priori`` is what the measured quantity reaches anyway
     with ``a_priori_reason`` saying why; ``rate`` replaces the comparison by a rate check;
     ``powered=False`` with ``power_reason`` marks an experiment that could not have shown
@@ -97,6 +98,7 @@ class Facts:
     power_reason: str = ""
     dtype: str = "float64"
     interval: tuple[float, float] | None = None
+    confidence: float = 0.95
 
     def log10_of_bound(self) -> float | None:
         """log10 of the bound (``log10_bound`` if given), None without a positive bound."""
@@ -272,7 +274,8 @@ def _classify_comparison(facts: Facts) -> Verdict:
         if math.isnan(lo) or math.isnan(hi):
             return Verdict("inconclusive", f"measured {m:.4g}, interval undefined")
         good = [_compare(facts, x) for x in (lo, hi)]
-        shown = f"measured {m:.4g}, 95% interval [{lo:.4g}, {hi:.4g}]"
+        shown = (f"measured {m:.4g}, {100 * facts.confidence:.4g}% interval [{lo:.4g}, "
+                 f"{hi:.4g}]")
         if not any(good):
             return Verdict("violated", f"{shown} {'>' if rel == '<=' else '<'} bound")
         if not all(good):

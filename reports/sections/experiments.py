@@ -23,7 +23,9 @@ from reports.sections.finite_time import SMOOTH_SIGMA
 from reports.text import fmt
 from theory.activations import ASSUMPTIONS
 from theory.finite_time import CLIPPED, TIED_OR_SMOOTH
+from theory.long_time import UNCLIPPED
 from theory.relu import LABEL_RATIO, RELU
+from theory.sec43 import PL_GENERAL
 
 # --------------------------------------------------------------------------- S11
 
@@ -93,7 +95,27 @@ def _s12_rows(ctx: Context) -> list[Row]:
                 ("GELU, coordinate clipping", r(b, activation="gelu")),
                 ("ReLU (not C^2)", r(b, activation="relu"))]
     return [Row(sid, label, config) for sid in ("sec43.general", "sec43.smooth_init")
-            for label, config in variants]
+            for label, config in variants] + _s12_long_rows(ctx)
+
+
+S12_LONG = ("sec43.long_decay", "sec43.long_smooth_L")
+"""Theorem 6's conclusions for model (11) with measured constants (numerics.sec43)."""
+
+
+def _s12_long_rows(ctx: Context) -> list[Row]:
+    """The convolutional residual of sec43.general (2 channels, 2 hidden channels, kernel 3 on
+    q = 8: 4 positions) on the unclipped flow from a tied initialization, n = 6 samples in
+    d = 4 (a linear network cannot interpolate them: the decay's control), labels N(0, I_4).
+    eta = 0.02 keeps gradient descent on the flow (|log(l(T)/l(0)) + int G/l| ~ 0.05 at quick
+    scale; larger labels sharpen the minima past 2/eta); the horizon keeps l(T) far above
+    rounding (rho would stall there).  Quick: four depths 2..6 and T = 32, about 10 s of one
+    core per set of runs (the rows share one, each control adds one)."""
+    b = base(ctx, clip="none", n=6, d=4, d_out=4, q=8, eta=0.02, **ctx.pick(
+        tiny={"T": 0.4, "eta": 0.05, "depths": (2, 3, 4, 6)},
+        quick={"T": 32.0, "depths": (2, 3, 4, 6)},
+        paper={"T": 64.0, "eta": 0.01, "depths": (4, 8, 16, 32), "seeds": tuple(range(8))}))
+    label = f"tanh, convolutional residual, n = 6, T = {b.T:g}, measured constants"
+    return [Row(sid, label, b) for sid in S12_LONG]
 
 
 _S12_SERIES = {"sec43.general": ("conv", "o", "convolutional residual, tied"),
@@ -101,8 +123,8 @@ _S12_SERIES = {"sec43.general": ("conv", "o", "convolutional residual, tied"),
 
 
 def _s12_draw(data: dict[str, Any], checks: Checks) -> Any:
-    fig, (ax,) = figures.new(width=6.5, height=5.0)
-    for j, c in enumerate(checks):
+    fig, (ax, bx) = figures.new(2, width=6.5, height=5.0)
+    for j, c in enumerate(c for c in checks if c["id"] in _S12_SERIES):
         s = c["extra"]["series"]
         key, marker, what = _S12_SERIES[c["id"]]
         means = [sum(v) / len(v) for v in s[key]]
@@ -113,26 +135,77 @@ def _s12_draw(data: dict[str, Any], checks: Checks) -> Any:
     ax.set_ylabel("max_{k,t} ||Z_{k+1}(t) - Z_k(t)||  (mean over seeds)")
     ax.set_title("Section 4.3: general residuals, smooth initialization")
     figures.legend_below(ax)
+    _s12_long_draw(bx, checks)
     return fig
+
+
+def _s12_long_draw(ax: Any, checks: Checks) -> None:
+    """The long-time rows: sup_t max_k gap (mean over seeds) against L, and the mean decay rate
+    rho(T') (min over L, mean over seeds) against T' on a twin axis."""
+    smooth, decay = by_id(checks, "sec43.long_smooth_L"), by_id(checks, "sec43.long_decay")
+    for c in smooth:
+        s = c["extra"]["series"]
+        ax.loglog(s["L"], figures.positive([sum(v) / len(v) for v in s["sup_gap"]]), "o-",
+                  ms=4, label=f"sup_t max_k gap: {figures.slope_label(c['extra']['rate'])}")
+        figures.depth_axis(ax, s["L"])
+    ax.set_ylabel("sup_(t<=T) max_k ||Z_(k+1)(t) - Z_k(t)||  (mean over seeds)")
+    tx = ax.twiny()
+    for c in decay:
+        s = c["extra"]["series"]
+        tx.loglog(s["T"], figures.positive([sum(v) / len(v) for v in s["rho"]]), "s--",
+                  color="C3", ms=4, label="rho(T') = min_L log(l(0)/l(T'))/T': "
+                  + figures.slope_label(c["extra"]["rate"]))
+        tx.set_xlabel("T' (flow time)")
+    ax.set_title("Section 4.3 in the long time: convolutional residual, unclipped flow")
+    handles = [h for a in (ax, tx) for h in a.get_legend_handles_labels()[0]]
+    labels = [t for a in (ax, tx) for t in a.get_legend_handles_labels()[1]]
+    if handles:
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7,
+                  frameon=False)
 
 
 S12 = Section(
     key="S12", title="Section 4.3: general residuals and smooth initialization",
-    ids=("sec43.general", "sec43.smooth_init"),
-    assumptions={sid: (CLIPPED, *SMOOTH_SIGMA, TIED_OR_SMOOTH) for sid in _S12_SERIES},
+    ids=("sec43.general", "sec43.smooth_init", *S12_LONG),
+    assumptions={**{sid: (CLIPPED, *SMOOTH_SIGMA, TIED_OR_SMOOTH) for sid in _S12_SERIES},
+                 **{sid: (UNCLIPPED, *SMOOTH_SIGMA, TIED_OR_SMOOTH, PL_GENERAL)
+                    for sid in S12_LONG}},
     rows=_s12_rows, draw=_s12_draw,
     conclusion=lambda data, checks: (
         f"Section 4.3's O(1/L) for a convolutional residual "
         f"{verdict_phrase(by_id(checks, 'sec43.general'))}, and from a smooth initialization "
         f"{verdict_phrase(by_id(checks, 'sec43.smooth_init'))}; fitted slopes "
         + "; ".join(f"{c['label'].split(',')[0]} ({_S12_SERIES[c['id']][2]}): "
-                    f"{fmt(c['rate_slope'], 3)}" for c in applicable(checks)) + "."),
+                    f"{fmt(c['rate_slope'], 3)}" for c in applicable(checks)) + ". "
+        + _s12_long_conclusion(checks)),
     figure_note=lambda data: (
-        "Convolutional residual: a 1-D signal of q/2 positions and 2 channels, 2 hidden channels, "
-        "kernel 3 (general model (11), C^2 with f(0, .) = 0), tied initialization; smooth GP "
-        "initialization of model (3), whose three curves (tanh, GELU, ReLU) coincide: the gap "
-        "there is the initialization's, which training barely changes. Clipped flow. Scaling: "
+        "Left: convolutional residual: a 1-D signal of q/2 positions and 2 channels, 2 hidden "
+        "channels, kernel 3 (general model (11), C^2 with f(0, .) = 0), tied initialization; "
+        "smooth GP initialization of model (3), whose three curves (tanh, GELU, ReLU) coincide: "
+        "the gap there is the initialization's, which training barely changes. Clipped flow. "
+        "Right: the same convolutional residual on the unclipped flow (4) to a long horizon "
+        "(Theorem 6's conclusions, which Section 4.3 (p7) and Appendix B (p31) extend to model "
+        "(11) on condition of the local PL condition, measured along the path and never "
+        "established for it). Scaling: "
         f"{figures.SCALING_NOTE['paper']}."))
+
+
+def _s12_long_conclusion(checks: Checks) -> str:
+    """One sentence on the long-time rows: each outcome with its slope and interval, and the
+    precondition measured beside it."""
+    parts = []
+    for c in (c for c in checks if c["id"] in S12_LONG):
+        rate, pre = c["extra"].get("rate") or {}, c["extra"].get("precondition") or {}
+        lo, hi = rate.get("interval") or (None, None)
+        what = "loss decay (rho(T'))" if c["id"] == "sec43.long_decay" else "1/L smoothness"
+        parts.append(f"{what}: {c['outcome']}, slope {fmt(c['rate_slope'], 3)} [{fmt(lo, 3)}, "
+                     f"{fmt(hi, 3)}] (T = {fmt(c['config']['T'], 3)}; median mu_emp "
+                     f"{fmt(pre.get('mu_emp'), 3)}, largest l(T)/l(0) "
+                     f"{fmt(pre.get('max_l_T_over_l0'), 3)})")
+    if not parts:
+        return ""
+    return ("In the long time (Theorem 6 for model (11), beyond its assumptions: the PL "
+            "condition is assumed, not shown, for it): " + "; ".join(parts) + ".")
 
 
 # --------------------------------------------------------------------------- S13

@@ -69,8 +69,11 @@ def _rows(ctx: Context) -> list[Row]:
             Row("thm6.interpolation", "GELU (unbounded), unclipped", gelu)] + _path_rows(ctx)
 
 
-PATH_IDS = ("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T", "thm6.limit_L")
-"""Theorem 6's conclusions with measured constants (one cached run per configuration)."""
+PATH_IDS = ("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T", "thm6.limit_L", "thm6.i_AB",
+            "thm6.iii_hidden", "thm6.joint")
+"""Theorem 6's conclusions with measured constants (one cached run per configuration:
+numerics.longtime.path_runs; (i), (iii) and the joint limit add ODE solves,
+numerics.thm6_limits)."""
 
 
 def _path_rows(ctx: Context) -> list[Row]:

@@ -1,0 +1,269 @@
+r"""Does gradient descent track the gradient flow?  eta lambda_max along the run, and step halving.
+
+Every gradient-flow statement of the paper (flow (4)/(5), Section 3, p4) is tested with gradient
+descent, the flow's explicit Euler scheme in flow time (:mod:`numerics.flow`):
+
+    theta <- theta - eta P grad l(theta),   P = 1 on A and B, P = L on each Z_k
+
+(dZ_k/dt = -L dl/dZ_k in (4)), N = T / eta steps reaching flow time T.  Near theta the step's
+linearization is I - eta P H, H the Hessian of model (3)'s loss l w.r.t. every trained parameter
+(A and B only where the flow trains them); P H has the real eigenvalues of the symmetric
+P^(1/2) H P^(1/2).  ``lambda_max`` here is the largest of them: the loss curvature in the flow's
+own metric (the plain Hessian's top eigenvalue leaves out the factor L of the Z_k-rate).  For the
+clipped flow (5) the curvature of the unclipped right-hand side is measured: pi is Lipschitz (1 for
+the coordinate clamp, 2 for the radial projection) and is the identity wherever it does not clip;
+the step halving covers the rest.
+
+:func:`flow_tracking` measures, for one configuration, on one network (seed ``config.seed``, the
+row's deepest depth max(L, depths): the one that costs most and that every depth sweep reaches):
+
+- eta lambda_max(t) at the flow times :data:`CHECKPOINTS` x T of the step-eta run, by Lanczos
+  (:func:`lanczos_top`) on Hessian-vector products, autograd's double backward through
+  :func:`numerics.model.loss` (the checkpoints batched as independent networks);
+- the step-halving distances of :func:`numerics.flow.step_halving`: the final weights at eta vs
+  eta/2 and eta/2 vs eta/4 at the same T, and their ratio (about 2 for a first-order approach to
+  the flow).
+
+:meth:`Tracking.failure` is the rule (the one place it is decided), reasons in its docstring.
+Measurements are cached per configuration, so that the statements of one report row share one;
+the cached :class:`Tracking` holds floats only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.special import lambertw
+
+from numerics.flow import Flow, step_halving
+from numerics.measure import data, initial
+from numerics.model import MLP, Params, Residual, loss
+from theory.config import Config
+from theory.errors import DivergenceError
+
+Tensor = torch.Tensor
+
+CHECKPOINTS = (0.0, 0.25, 0.5, 1.0)
+"""Where eta lambda_max is measured, as fractions of the horizon T."""
+DAMPING_EDGE = 1.0 + float(lambertw(math.exp(-1.0)).real)
+"""1 + W(1/e) = 1.2785, the root of x - 1 = e^(-x): up to it gradient descent damps every
+direction at least as much as the flow (:meth:`Tracking.failure`)."""
+ORDER_BAND = (math.sqrt(2.0), 2.0 * math.sqrt(2.0))
+"""The accepted step-halving ratios: an observed order log2(ratio) within 1/2 of 1."""
+LANCZOS_STEPS, LANCZOS_RTOL = 40, 1e-3
+"""Lanczos stops at this many Hessian-vector products per network, or earlier once the residual
+bound beta_k |s_k| of the top Ritz value is at most LANCZOS_RTOL times it.  The Ritz value never
+exceeds lambda_max; where eigenvalues cluster within the tolerance it may stop at a lower member of
+the cluster (measured: 0.2% below on a tiny network).  The rule needs two digits."""
+LANCZOS_STREAM = 0x6C616E63  # "lanc": the start vector's stream, apart from data and init
+WHAT = "measured: gradient descent tracks the flow"
+"""The failed assumption's name (``measured: ``: a precondition measured on the run)."""
+
+
+def lanczos_top(op: Callable[[Tensor], Tensor], b: int, size: int, *, seed: int,
+                like: Tensor, steps: int = LANCZOS_STEPS,
+                rtol: float = LANCZOS_RTOL) -> tuple[Tensor, Tensor]:
+    """The largest (algebraic, not absolute) eigenvalue of b symmetric operators at once and
+    whether each converged: ``op`` maps (b, size) to (b, size), row j by operator j.
+
+    Lanczos with full reorthogonalization (Gram-Schmidt twice) from a Gaussian start drawn with
+    ``seed``; the top Ritz value theta of the tridiagonal T_k is within beta_k |s_k| of an
+    eigenvalue (s_k the last entry of its eigenvector) and never above lambda_max.  A network is
+    frozen at its value once beta_k |s_k| <= rtol |theta|.  Returns float64 tensors on the CPU.
+    """
+    state = np.random.SeedSequence([seed, LANCZOS_STREAM]).generate_state(1, np.uint64)[0]
+    gen = torch.Generator().manual_seed(int(state))
+    q = torch.randn(b, size, generator=gen, dtype=torch.float64).to(like)
+    basis = [q / torch.linalg.vector_norm(q, dim=1, keepdim=True)]
+    alphas: list[Tensor] = []
+    betas: list[Tensor] = []
+    value = torch.full((b,), math.nan, dtype=torch.float64)
+    done = torch.zeros(b, dtype=torch.bool)
+    for _ in range(min(steps, size)):
+        w = op(basis[-1])
+        alphas.append((w * basis[-1]).sum(1).double().cpu())
+        Q = torch.stack(basis)
+        for _ in range(2):
+            w = w - torch.einsum("kb,kbp->bp", torch.einsum("kbp,bp->kb", Q, w), Q)
+        beta = torch.linalg.vector_norm(w, dim=1)
+        off = torch.stack(betas, 1) if betas else torch.zeros(b, 0, dtype=torch.float64)
+        T = (torch.diag_embed(torch.stack(alphas, 1)) + torch.diag_embed(off, 1)
+             + torch.diag_embed(off, -1))
+        theta, S = torch.linalg.eigh(T)
+        beta_cpu = beta.double().cpu()
+        value = torch.where(done, value, theta[:, -1])
+        done |= beta_cpu * S[:, -1, -1].abs() <= rtol * theta[:, -1].abs()
+        betas.append(beta_cpu)
+        if bool(done.all()):
+            break
+        nxt = w / beta.clamp_min(torch.finfo(w.dtype).tiny)[:, None]
+        basis.append(torch.where(done.to(w.device)[:, None], torch.zeros_like(nxt), nxt))
+    return value, done
+
+
+def hessian_top(loss_fn: Callable[[list[Tensor]], Tensor], blocks: Sequence[Tensor],
+                scales: Sequence[float], *, seed: int, steps: int = LANCZOS_STEPS,
+                rtol: float = LANCZOS_RTOL) -> tuple[Tensor, Tensor]:
+    """lambda_max(S H S) for each of b independent problems (and whether Lanczos converged):
+    H is the Hessian of ``loss_fn(blocks)`` (a (b,) tensor whose entry j depends on row j of
+    every block only, so that H is block-diagonal over j) w.r.t. the blocks (each (b, ...)), and
+    S multiplies block i by ``scales[i]``.  H v by autograd's double backward; ``steps``,
+    ``rtol``: :func:`lanczos_top`'s."""
+    leaves = [x.detach().clone().requires_grad_(True) for x in blocks]
+    grads = torch.autograd.grad(loss_fn(leaves).sum(), leaves, create_graph=True)
+    b = leaves[0].shape[0]
+    sizes = [x[0].numel() for x in leaves]
+
+    def op(v: Tensor) -> Tensor:
+        parts = [s * u.reshape(x.shape)
+                 for s, u, x in zip(scales, v.split(sizes, dim=1), leaves, strict=True)]
+        hv = torch.autograd.grad(grads, leaves, grad_outputs=parts, retain_graph=True,
+                                 materialize_grads=True)
+        return torch.cat([s * h.reshape(b, -1) for s, h in zip(scales, hv, strict=True)], 1)
+
+    return lanczos_top(op, b, sum(sizes), seed=seed, like=leaves[0], steps=steps, rtol=rtol)
+
+
+def flow_lambda_max(params: Params, X: Tensor, Y: Tensor, residual: Residual, flow: Flow, *,
+                    seed: int, **lanczos: Any) -> tuple[Tensor, Tensor]:
+    """lambda_max of P^(1/2) H P^(1/2) (module docstring) for each of the b networks of
+    ``params``: the trained blocks are Z (scale sqrt(L)) and, where ``flow.train_outer``, A and
+    B (scale 1).  ``lanczos``: ``steps``, ``rtol`` of :func:`hessian_top`."""
+    k, outer = len(params.Z), flow.train_outer
+    blocks = [*params.Z, *((params.A, params.B) if outer else ())]
+    scales = [math.sqrt(params.L)] * k + [1.0] * (2 if outer else 0)
+
+    def loss_fn(x: list[Tensor]) -> Tensor:
+        A, B = (x[k], x[k + 1]) if outer else (params.A, params.B)
+        return loss(Params(A, tuple(x[:k]), B), X, Y, residual)
+
+    return hessian_top(loss_fn, blocks, scales, seed=seed, **lanczos)
+
+
+@dataclasses.dataclass(frozen=True)
+class Tracking:
+    """What :func:`flow_tracking` measured: ``eta_lambda`` (eta lambda_max) at the flow times
+    ``times`` of the step-eta run (``converged``: Lanczos met its tolerance), the step-halving
+    distances d(eta, eta/2), d(eta/2, eta/4) (max(||dA||_F, sup_k ||dZ_k||, ||dB||_F), nan after
+    a divergence) and ``diverged`` (the divergence's message, empty if none), for depth ``L``
+    and seed ``seed``."""
+
+    L: int
+    seed: int
+    eta: float
+    T: float
+    times: tuple[float, ...]
+    eta_lambda: tuple[float, ...]
+    converged: tuple[bool, ...]
+    distances: tuple[float, float]
+    diverged: str = ""
+
+    @property
+    def max_eta_lambda(self) -> float:
+        """max over the checkpoints of eta lambda_max (nan if one is not finite)."""
+        values = np.asarray(self.eta_lambda, dtype=float)
+        return float(values.max()) if np.all(np.isfinite(values)) else math.nan
+
+    @property
+    def ratio(self) -> float:
+        """d(eta, eta/2) / d(eta/2, eta/4): about 2 for a first-order approach to the flow."""
+        d0, d1 = self.distances
+        return d0 / d1 if d1 > 0 else math.nan
+
+    def failure(self) -> str | None:
+        """The failed assumption's name where gradient descent does not track the flow, else
+        None.  It tracks when it does not diverge and
+
+        - max_t eta lambda_max(t) < :data:`DAMPING_EDGE` = 1 + W(1/e) = 1.28.  On the
+          quadratic model of the loss, along an eigenvector of P^(1/2) H P^(1/2) with
+          eigenvalue lambda, the flow multiplies the component by e^(-x) per flow time eta
+          (x = eta lambda) and gradient descent by 1 - x.  For x < 1 both decay monotonically
+          and differ by at most x^2 / 2 per step (Euler's first order); for 1 < x < 2 gradient
+          descent flips the component's sign at every step, which the flow never does, and at
+          x >= 2 it diverges (the edge of stability, Cohen et al., ICLR 2021).  A flipping
+          component still does not outlive the flow's as long as |1 - x| <= e^(-x), i.e.
+          x <= 1 + W(1/e): up to there gradient descent damps every direction at least as much
+          as the flow does in the same flow time, so what it gets wrong in a stiff direction
+          decays at least as fast as the flow's own transient there and only the slow
+          directions' O(eta) error remains (which the step halving measures); beyond it the
+          oscillation outlives the flow's decay, and at 2 it no longer decays.  (The monotone
+          edge x < 1 is stricter than needed: it would also reject runs whose step halving
+          shows the first order.)
+        - the step-halving ratio in :data:`ORDER_BAND` = [sqrt 2, 2 sqrt 2].  With e(h) = C h +
+          D h^2 the error at step h, the ratio is 2 (1 + 1.5 r) / (1 + 0.75 r), r = D eta / C:
+          2 in the first-order regime, 1 when halving does not shrink the error (not converging:
+          eta is too large) and 4 for a second-order one; the band accepts an observed order
+          log2(ratio) within 1/2 of 1, the midpoints (in log) between 1 and the orders 0 and 2.
+
+        Both are measured on the optimizer (curvature and step-size dependence), never on the
+        outcome of the statement under test: a precondition, not a filter on outcomes.
+        """
+        if self.diverged:
+            return f"{WHAT} (it diverges: {self.diverged})"
+        top = self.max_eta_lambda
+        if not top < DAMPING_EDGE:
+            return f"{WHAT} (eta lambda_max = {top:.3g} >= {DAMPING_EDGE:.3g})"
+        lo, hi = ORDER_BAND
+        if not lo <= self.ratio <= hi:
+            return (f"{WHAT} (step-halving ratio {self.ratio:.3g} outside [{lo:.3g}, "
+                    f"{hi:.3g}])")
+        return None
+
+    def note(self) -> str:
+        """One line for the report's row notes."""
+        at = ", ".join(f"{v:.3g}" for v in self.eta_lambda)
+        when = ", ".join(f"{t:.3g}" for t in self.times)
+        failure = self.failure()
+        return (f"gradient descent vs the flow (L = {self.L}, seed {self.seed}): eta lambda_max "
+                f"= {at} at t = {when} (edge {DAMPING_EDGE:.3g}); step halving eta -> eta/2 -> "
+                f"eta/4: final-weight distances {self.distances[0]:.3g}, "
+                f"{self.distances[1]:.3g}, ratio {self.ratio:.3g} (accepted "
+                f"[{ORDER_BAND[0]:.3g}, {ORDER_BAND[1]:.3g}]): "
+                + ("tracks" if failure is None else "does NOT track"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """``CheckResult.extra["flow_tracking"]`` (docs/results-json.md)."""
+        return {"L": self.L, "seed": self.seed, "eta": self.eta, "T": self.T,
+                "t": list(self.times), "eta_lambda_max": list(self.eta_lambda),
+                "lanczos_converged": list(self.converged),
+                "max_eta_lambda_max": self.max_eta_lambda, "distances": list(self.distances),
+                "ratio": self.ratio, "diverged": self.diverged, "edge": DAMPING_EDGE,
+                "ratio_band": list(ORDER_BAND), "tracks": self.failure() is None,
+                "failure": self.failure()}
+
+
+def flow_tracking(config: Config) -> Tracking:
+    """:class:`Tracking` of ``config`` at its deepest depth max(L, depths) and seed
+    ``config.seed`` (cached per configuration: rows that differ only in the statement, the seeds
+    or the depth grid below the deepest share one measurement)."""
+    deep = max(config.L, *config.depths)
+    return _tracking(dataclasses.replace(config, L=deep, depths=(deep,), seeds=(config.seed,)))
+
+
+@functools.lru_cache(maxsize=32)
+def _tracking(config: Config) -> Tracking:
+    X, Y = data(config)
+    params = initial(config)
+    residual = MLP(config.activation, config.scaling)
+    flow = Flow.from_config(config)
+    diverged = ""
+    try:
+        halving = step_halving(params, X, Y, flow, residual,
+                               record_times=[f * config.T for f in CHECKPOINTS])
+        times, snaps = zip(*halving.snapshots, strict=True)
+        distances = tuple(float(d[0]) for d in halving.differences)
+    except DivergenceError as exc:  # tracked nowhere; the curvature at t = 0 is still measured
+        times, snaps, distances, diverged = (0.0,), (params,), (math.nan, math.nan), str(exc)
+    stacked = Params(torch.cat([p.A for p in snaps]),
+                     tuple(torch.cat(z) for z in zip(*(p.Z for p in snaps), strict=True)),
+                     torch.cat([p.B for p in snaps]))
+    lam, done = flow_lambda_max(stacked, X, Y, residual, flow, seed=config.seed)
+    return Tracking(config.L, config.seed, config.eta, config.T, tuple(times),
+                    tuple(config.eta * float(v) for v in lam), tuple(bool(v) for v in done),
+                    (distances[0], distances[1]), diverged)

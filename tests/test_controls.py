@@ -1,0 +1,68 @@
+"""Every statement names its negative control or why it has none (theory.catalog.Statement), and
+the controls added for the statements that can hold fail where they should: the same measurement
+with one ingredient of the claim removed (tests against what the mathematics says must happen:
+a violated inequality, a flat or random-walk slope, a slope growing with m)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from numerics.checks import _control, run_check
+from reports.defaults import default
+from theory.catalog import EXPLICIT_BOUND, Statement, catalog
+from theory.config import Config
+
+
+def test_every_statement_has_a_control_or_a_reason() -> None:
+    for st in catalog.values():
+        assert (st.control is None) != (not st.no_control), st.id
+    with pytest.raises(ValueError, match="negative control"):
+        Statement("x.y", "S1", "", "", "", "bound", "theory.lemmas:lemma18_assumptions")
+
+
+def test_the_statements_without_control_are_explicit_bounds_or_named() -> None:
+    """An explicit-constant bound's power is its a-priori comparison; the others say why."""
+    named = {sid for sid, st in catalog.items() if st.no_control and st.no_control !=
+             EXPLICIT_BOUND}
+    assert named == {"lemma21.smin", "hermite.coefficients"}
+    for sid, st in catalog.items():
+        if st.no_control == EXPLICIT_BOUND:
+            assert st.kind == "bound", sid
+
+
+def _holds_with_failing_control(sid: str, config: Config) -> dict:
+    result = run_check(sid, config)
+    assert result.verdict == "holds", result.verdict_rule
+    assert result.control is not None and result.control["failed"], result.control
+    return result.control
+
+
+def test_lemma18_control_violates_ii_without_m_at_least_r() -> None:
+    """m = 1: A = a^T, smin(A) = ||a||, and ||a^T B|| < ||a|| ||B||_F for a generic B."""
+    control = _holds_with_failing_control("lemma18.linalg", default("lemma18.linalg").row.config)
+    assert control["verdict"] == "violated" and control["measured"] > 0.1
+
+
+def test_appd_control_moves_the_odd_weights_with_tanh() -> None:
+    control = _holds_with_failing_control("appD.relu", default("appD.relu").row.config)
+    assert control["verdict"] == "violated"
+
+
+def test_prop2_rate_control_is_no_faster_than_a_random_walk() -> None:
+    """i.i.d. O(1) layer noise: the gap decays no faster than L^-1/2 (a bias of O(1) included)."""
+    control = _holds_with_failing_control("prop2.rate_L", default("prop2.rate_L").row.config)
+    assert control["verdict"] == "violated" and control["measured"] > -0.6
+
+
+def test_prop2_width_control_grows_with_m_without_the_width_factors() -> None:
+    config = default("prop2.width_m").row.config
+    control = _control(catalog["prop2.width_m"], config)
+    assert control.verdict == "violated" and control.measured > 0.5
+
+
+def test_thm4_control_has_no_limit_with_iid_layers() -> None:
+    config = dataclasses.replace(default("thm4.limit").row.config, depths=(4, 8, 16, 32), T=0.5)
+    control = _control(catalog["thm4.limit"], config)
+    assert control.failed and abs(control.measured) < 0.3  # O(1) distance at every depth
