@@ -145,11 +145,13 @@ def render() -> str:
             lines.append("- **Beyond scope**: where the paper's assumptions fail, the conclusion "
                          f"is tested with the requirements of `{st.beyond_path}` instead "
                          "(scope `beyond`, never `violated`).")
-        if hasattr(st, "control"):
-            lines.append("- **Negative control**: "
-                         + ("the same measurement where the claim should fail (the report shows "
-                            "its outcome beside the check)." if st.control is not None else
-                            "none (a `holds` says so in its rule)."))
+        if st.control is not None:
+            why = (st.control.__doc__ or "").split("\n\n")[0]
+            lines.append("- **Negative control**: the same measurement where the claim should "
+                         "fail (the report shows its outcome beside the check): "
+                         + " ".join(why.split()))
+        else:
+            lines.append(f"- **No negative control**: {st.no_control}.")
         if getattr(st, "flow", None) is not None:
             lines.append("- **Gradient descent vs the flow**: measured on the check's run "
                          "(`numerics/tracking.py`: eta lambda_max at t = 0, T/4, T/2, T and the "

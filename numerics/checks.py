@@ -470,7 +470,8 @@ def _sec43_long(st: Statement, c: Config, m: Measurement) -> Evidence:
         f"PL along the path (measured, not a gate): slope of log inf_(t<=T') G/l against log T' "
         f"{pl.slope:.3g} [{pl.interval[0]:.3g}, {pl.interval[1]:.3g}] (thm6.pl_path's region: "
         f"{region_text(catalog['thm6.pl_path'].rate_window)}); gradient descent against the "
-        f"flow: max |log(l(T)/l(0)) + int G/l| = {m.values['max_disc_gap']:.3g}")
+        f"flow: max |log(l(T)/l(0)) + int G/l| = {m.values['max_disc_gap']:.3g}; smallest "
+        f"l(T)/l(0) {m.values['min_l_T_over_l0']:.3g}")
     evidence.extra["precondition"]["pl_rate"] = pl.to_dict()
     evidence.extra["max_disc_gap"] = m.values["max_disc_gap"]
     return evidence

@@ -91,7 +91,9 @@ def measure_long(config: Config) -> Measurement:
     next to T/8, T/4, T/2, T) with ``rho`` = min_L rho_L(T') and ``mu_T`` = min_L inf_(t<=T')
     G/l per seed; grid "L" with ``sup_gap`` per seed; the precondition's values (keys of
     :func:`numerics.checks._thm6_path`: l(T)/l(0) over the (seed, depth) runs, the fraction
-    reaching INTERPOLATION_LEVEL by T, whether all do by T/2, the median mu_emp)."""
+    reaching INTERPOLATION_LEVEL by T, whether all do by T/2, the median mu_emp), the smallest
+    l(T)/l(0) (rho would stall where l reaches rounding, ~1e-30 l(0): the horizon must stay
+    above it) and the largest discretization gap."""
     r = runs(config)
     t, per = r["t"], r["per_depth"]
     at = grid_indices(t)
@@ -100,6 +102,7 @@ def measure_long(config: Config) -> Measurement:
     mu = np.min([d["mu"] for d in per], axis=0)
     final, half = loss[:, -1] / loss[:, 0], loss[:, at[2]] / loss[:, 0]
     values = {"l_T_over_l0": float(np.median(final)), "max_l_T_over_l0": float(final.max()),
+              "min_l_T_over_l0": float(final.min()),
               "interpolated_T": float(np.mean(final <= INTERPOLATION_LEVEL)),
               "interpolated_half": float(np.all(half <= INTERPOLATION_LEVEL)),
               "mu_emp": float(np.median(mu[-1])), "rho_T": float(np.median(rho[-1])),

@@ -28,8 +28,9 @@ constant h^L_{floor(Ls)} adds at most sup ||f(H, Z)|| / L, an O(1/L) term withou
 - Theorem 6 (iii), ``thm6.iii_hidden``: per pair, dist(L, T; 2L, T).  The ODE driven by the next
   depth is the proxy of the ODE driven by Z_inf; a fixed proxy (the deepest network) biases the
   slope toward passing: for errors e(L) = c L^-a that point the same way it measures
-  c (L^-a - L_max^-a), whose slope on L = 2..16 against L_max = 32 reads -0.95 for a = 1/2, while
-  the increment c L^-a (1 - 2^-a) keeps the exponent.  dist(L, T; L_max, T) is reported beside it.
+  c (L^-a - L_max^-a), whose least-squares slope on L = 2..16 against L_max = 32 is -0.94 for
+  a = 1/2 (an L^-1/2 law would pass the 1/L window), while the increment c L^-a (1 - 2^-a) keeps
+  the exponent.  dist(L, T; L_max, T) is reported beside it.
 - the joint limit, ``thm6.joint``: by Lemma 19 (p37) the double limit exists, whatever the order
   (p7), where the limit in L is uniform in t and the limit in t uniform in L (Proposition 15 (i),
   (ii)).  Measured: the constant of the limit in L along t, C(t) = sup_{t' <= t} max_L L
@@ -205,40 +206,44 @@ class _Distances:
         return state_distance(self.states(L, t), self.ode[(Lp, tp)][index])
 
 
-def _transpose(rows: list[list[float]]) -> list[list[float]]:
-    return [list(col) for col in zip(*rows, strict=True)]
-
-
-@functools.lru_cache(maxsize=4)
-def limits(config: Config) -> dict[str, Any]:
-    """Every distance of the three statements for ``config`` (lists over grid points, then
-    seeds), from the cached path runs (module docstring)."""
+@functools.lru_cache(maxsize=2)
+def distances(config: Config) -> _Distances:
+    """dist(., .; ., .) over the cached path runs of ``config`` (its ODE solves cached too)."""
     from numerics.longtime import path_runs
 
-    per = path_runs(config)["per_depth"]
-    depths, T = list(config.depths), config.T
-    dist = _Distances(config, per)
-    pairs = list(itertools.pairwise(depths))
-    snaps = [d["snapshots"] for d in per]
-    ab_pair = [np.max([outer_distance(a["A"][j], a["B"][j], b["A"][j], b["B"][j])
-                       for j in range(len(a["t"]))], axis=0).tolist()
-               for a, b in itertools.pairwise(snaps)]
+    return _Distances(config, path_runs(config)["per_depth"])
+
+
+def _pairs(config: Config) -> list[tuple[int, int]]:
+    return list(itertools.pairwise(config.depths))
+
+
+def outer_pairs(config: Config) -> list[list[float]]:
+    """Per pair (L, 2L), per seed, the max over the snapshot times of max(||A^L - A^2L||_F,
+    ||B^L - B^2L||_F): Theorem 6 (i)."""
+    snaps = [distances(config).snaps[L] for L in config.depths]
+    return [np.max([outer_distance(a["A"][j], a["B"][j], b["A"][j], b["B"][j])
+                    for j in range(len(a["t"]))], axis=0).tolist()
+            for a, b in itertools.pairwise(snaps)]
+
+
+def joint(config: Config) -> dict[str, Any]:
+    """The joint limit's series (module docstring; lists over grid points, then seeds)."""
+    dist, depths, T = distances(config), list(config.depths), config.T
     times = joint_times(config)
     # C(t) per seed: max over pairs of L dist(L, t; 2L, t), then its running sup over t
-    scaled = [np.max([np.multiply(L, dist(L, t, Lp, t)) for L, Lp in pairs], axis=0)
+    scaled = [np.max([np.multiply(L, dist(L, t, Lp, t)) for L, Lp in _pairs(config)], axis=0)
               for t in times]
     C = np.maximum.accumulate(np.asarray(scaled), axis=0)
     at = [times.index(T * g) for g in GRID_TIMES]
-    doubling = [doubling_ratio(*(C[i, j] for i in at)) for j in range(C.shape[1])]
-    tail = [np.max([dist.tail(L, T * g) for L in depths], axis=0).tolist()
-            for g in GRID_TIMES]
     diag = diagonal_times(config)
     steps = list(zip(depths, diag, depths[1:], diag[1:], strict=False))
-    return {"L": depths, "L_pair": depths[:-1], "ab_pair": ab_pair,
-            "hidden_pair": [dist(L, T, Lp, T) for L, Lp in pairs],
-            "hidden_deepest": [dist(L, T, depths[-1], T) for L in depths],
-            "T_joint": times, "C_t": C.tolist(), "doubling_per_seed": doubling,
-            "T_grid": [T * g for g in GRID_TIMES], "tail": tail,
+    return {"L": depths, "L_pair": depths[:-1], "T_joint": times, "C_t": C.tolist(),
+            "doubling_per_seed": [doubling_ratio(*(C[i, j] for i in at))
+                                  for j in range(C.shape[1])],
+            "T_grid": [T * g for g in GRID_TIMES],
+            "tail": [np.max([dist.tail(L, T * g) for L in depths], axis=0).tolist()
+                     for g in GRID_TIMES],
             "T_diag": diag, "diag_hidden": [dist(*step) for step in steps],
             "diag_ab": [dist.outer(*step) for step in steps],
             "grid_hidden": [[dist(L, T * g, depths[-1], T) for L in depths] for g in GRID_TIMES],
@@ -269,26 +274,23 @@ def _measurement(sid: str, config: Config, distance: list[list[float]] | None = 
 def measure_i_AB(config: Config) -> Measurement:
     """Theorem 6 (i): sup_t max(||A^L - A^{2L}||_F, ||B^L - B^{2L}||_F) per pair (t over the
     :data:`SNAPSHOTS` + 1 snapshot times)."""
-    r = limits(config)
-    return _measurement("thm6.i_AB", config, r["ab_pair"], T_grid=r["T_grid"],
-                        grid_ab=r["grid_ab"])
+    return _measurement("thm6.i_AB", config, outer_pairs(config))
 
 
 def measure_iii_hidden(config: Config) -> Measurement:
     """Theorem 6 (iii): dist(L, T; 2L, T) per pair; dist(L, T; L_max, T) per depth beside it."""
-    r = limits(config)
-    return _measurement("thm6.iii_hidden", config, r["hidden_pair"], L=r["L"],
-                        hidden_deepest=r["hidden_deepest"])
+    dist, T, depths = distances(config), config.T, list(config.depths)
+    return _measurement("thm6.iii_hidden", config, [dist(L, T, Lp, T) for L, Lp in
+                                                    _pairs(config)], L=depths,
+                        hidden_deepest=[dist(L, T, depths[-1], T) for L in depths])
 
 
 def measure_joint(config: Config) -> Measurement:
     """The joint limit: per seed the doubling ratio of C(t) on T/4, T/2, T; beside it C(t), the
     tail tau(T') with its rate, the diagonal increments and the (L, T') grid."""
-    r = limits(config)
-    m = _measurement("thm6.joint", config, **{k: r[k] for k in (
-        "L", "L_pair", "T_joint", "C_t", "doubling_per_seed", "T_grid", "tail", "T_diag",
-        "diag_hidden", "diag_ab", "grid_hidden", "grid_ab")})
-    m.values["tail_rate"] = tail_rate(r["T_grid"], r["tail"])
+    series = joint(config)
+    m = _measurement("thm6.joint", config, **series)
+    m.values["tail_rate"] = tail_rate(series["T_grid"], series["tail"])
     return m
 
 
@@ -314,8 +316,7 @@ def report(statement: Statement, m: Measurement) -> tuple[list[str], dict[str, A
     s, window = m.series, statement.rate_window
     pairs = s["L_pair"]
     if statement.id != "thm6.joint":
-        key = "distance"
-        const = [[L * v for v in row] for L, row in zip(pairs, s[key], strict=True)]
+        const = [[L * v for v in row] for L, row in zip(pairs, s["distance"], strict=True)]
         notes = [f"measured constant L x distance for L = {pairs}: {_row(const)}"]
         extra: dict[str, Any] = {}
         if statement.id == "thm6.iii_hidden":
@@ -331,9 +332,8 @@ def report(statement: Statement, m: Measurement) -> tuple[list[str], dict[str, A
     notes = [f"C(t) at t = {s['T_joint']}: {_row(s['C_t'])}",
              f"the limit in t, uniform in L: tau(T') = max_L max_(k,x) ||h^L(T') - h^L(T'/2)|| "
              f"= {_row(s['tail'])} at T' = {s['T_grid']}, decaying like e^(-r T'/2) with r = "
-             f"{rate:.3g}; Proposition 8's proof (p20) gives e^(-mu t/2) with the PL constant mu: "
-             f"with the measured mu_emp = {mu:.3g}, r / mu_emp = "
-             f"{rate / mu if mu > 0 else math.inf:.3g}",
+             f"{rate:.3g}, against the rate mu / 2 of Proposition 8's proof (p20) with the "
+             f"measured PL constant mu_emp = inf_t G/l: {mu / 2:.3g}",
              f"diagonal t = T L / L_max: increments dist(L_i, T_i; L_(i+1), T_(i+1)) = "
              f"{_row(s['diag_hidden'])} (A, B: {_row(s['diag_ab'])}) for L_i = {pairs}, slope "
              f"{diag.slope:.3g} [{diag.interval[0]:.3g}, {diag.interval[1]:.3g}]",

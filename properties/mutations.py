@@ -276,7 +276,8 @@ def _entry(statement_id: str) -> str:
 
 ONE_OVER_L_IDS = ("prop2.rate_L", "prop3.rate_L", "thm4.limit", "thm6.smooth_L", "thm6.limit_L",
                   "thm6.i_AB", "thm6.iii_hidden",
-                  "sec43.general", "sec43.smooth_init", "prop15.double_limit",
+                  "sec43.general", "sec43.smooth_init", "sec43.long_smooth_L",
+                  "prop15.double_limit",
                   "remark1.momentum_L", "remark1.adam_L")
 """The statements whose region is theory.catalog.ONE_OVER_L (tests/test_mutations_catalog.py
 checks that this list is complete)."""

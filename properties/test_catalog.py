@@ -28,7 +28,7 @@ PHRASES = {
     "nonpolynomial": ("non-polynomial", "eta_r"), "clipped": "clipped flow",
     "unclipped": "unclipped flow", "lipschitz_init": "tied or smooth", "model3": "model (3)",
     "tied": "tied initialization", "sphere": "sqrt(q)", "q_split": "q >= d + d'",
-    "relu": "relu", "M_W": "sqrt(2)",
+    "relu": "relu", "M_W": "sqrt(2)", "m_ge_r": "m >= r", "n_ge_r": "n >= r",
 }
 # docs/statements.md (Conventions): the activation assumptions each named activation fails
 ACTIVATION_FAILS = {"relu": {"C2", "bounded"}, "gelu": {"bounded"}, "softplus": {"bounded"},
@@ -53,13 +53,15 @@ HYPOTHESES: dict[str, tuple[set[str], set[str], bool]] = {
     **dict.fromkeys(("thm6.pl_path", "thm6.smooth_L", "thm6.smooth_T", "thm6.limit_L",
                      "thm6.i_AB", "thm6.iii_hidden", "thm6.joint"),
                     (set(), {"tied", "sphere", "model3", "unclipped"}, False)),  # + measured
-    "lemma18.linalg": (set(), set(), True),
+    "lemma18.linalg": (set(), {"m_ge_r", "n_ge_r"}, True),  # Lemma 18 (ii), (iii), r = q
     "lemma20.gaussian_norm": (set(), {"M_W"}, True),
     "lemma21.smin": ({"bounded", "nonpolynomial"}, set(), True),
     "hermite.coefficients": (set(), set(), True),
     "appD.relu": (set(), {"relu"}, True),
     "sec43.general": (PROP7, {"clipped", "lipschitz_init"}, True),
     "sec43.smooth_init": (PROP7, {"clipped", "lipschitz_init"}, True),
+    **dict.fromkeys(("sec43.long_decay", "sec43.long_smooth_L"),
+                    (PROP7, {"unclipped", "lipschitz_init"}, False)),  # + the PL condition
     **dict.fromkeys(("prop8.i", "prop8.iii", "prop8.iv", "prop8.v"),
                     (SIGMA_ALL, {"tied", "sphere", "model3", "q_split", "unclipped"}, False)),
     **dict.fromkeys(("cor12.recurrence", "cor13.recurrence", "prop15.double_limit"),
@@ -77,7 +79,8 @@ def expected_failures(statement_id: str, config: Config) -> set[str]:
               "lipschitz_init": config.init == "iid", "model3": config.scaling != "paper",
               "tied": config.init != "tied", "sphere": config.data != "sphere",
               "q_split": config.q < config.d + config.d_out, "relu": config.activation != "relu",
-              "M_W": config.M_W**2 < 2}
+              "M_W": config.M_W**2 < 2, "m_ge_r": config.m < config.q,
+              "n_ge_r": config.n < config.q}
     return failed | {h for h in other if checks[h]}
 
 

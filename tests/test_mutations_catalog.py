@@ -46,13 +46,14 @@ def test_the_one_over_L_statements_are_the_ones_the_mutation_loosens() -> None:
     from properties.mutations import ONE_OVER_L_IDS
 
     assert sorted(ONE_OVER_L_STATEMENTS) == sorted(ONE_OVER_L_IDS)
-    assert len(ONE_OVER_L_STATEMENTS) == 12
+    assert len(ONE_OVER_L_STATEMENTS) == 13
 
 
 @pytest.mark.parametrize("statement_id", ["prop2.rate_L", "prop3.rate_L", "thm4.limit",
                                           "thm6.smooth_L", "thm6.limit_L", "thm6.i_AB",
                                           "thm6.iii_hidden", "sec43.general",
-                                          "sec43.smooth_init", "prop15.double_limit",
+                                          "sec43.smooth_init", "sec43.long_smooth_L",
+                                          "prop15.double_limit",
                                           "remark1.momentum_L", "remark1.adam_L"])
 def test_an_O_of_one_over_L_region_rejects_L_to_the_minus_half(statement_id: str) -> None:
     """ONE_OVER_L's derivation: a random walk's or a law of large numbers' L^-1/2 and an

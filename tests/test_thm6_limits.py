@@ -138,7 +138,7 @@ def test_times() -> None:
     assert set(tl.kept_times(short)) == {8.0, 16.0, 32.0, 64.0}
 
 
-TINY = Config(n=4, d=2, d_out=2, q=4, m=6, L=2, depths=(2, 4, 8, 16, 32), T=2.0, eta=0.02,
+TINY = Config(n=4, d=2, d_out=2, q=4, m=6, L=2, depths=(2, 4, 8, 16, 32), T=1.0, eta=0.02,
               activation="tanh", data="sphere", clip="none", seeds=(0, 1, 2, 3, 4))
 
 

@@ -547,8 +547,8 @@ _STATEMENTS = (
         "model (11) (shape in L, measured)",
         "Where the local PL condition holds (assumed, not shown, for model (11)), neighbouring "
         "layers of a convolutional residual stay K~/L apart for all t: on the unclipped flow "
-        "from a tied initialization, the supremum over t <= T (a horizon by which the loss "
-        "has converged) of the neighbour gap decreases as 1/L.",
+        "from a tied initialization, the supremum over t <= T (a long horizon, the loss "
+        "reached beside it) of the neighbour gap decreases as 1/L.",
         "sup_{t<=T} max_k ||Z_{k+1}(t) - Z_k(t)|| = O(L^-1): the 95% interval of the slope "
         "<= -0.8",
         "rate", **SEC43_LONG, control=_iid, **RATE_1L),
