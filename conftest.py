@@ -36,6 +36,23 @@ def device(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(params=["native", "torch"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each engine of model (3)'s sweeps (:func:`numerics.native.engine`): the compiled sweeps
+    (skipped where none compiles) and torch's (``RESNET_ODE_NATIVE=0``).  The variable is read
+    whenever a workspace picks its engine, so nothing cached needs clearing (the compiled
+    libraries are cached per activation, q, m and dtype, not per setting)."""
+    import torch
+
+    from numerics import native
+
+    monkeypatch.setenv("RESNET_ODE_NATIVE", "1" if request.param == "native" else "0")
+    if request.param == "native" and \
+            native.status("tanh", 4, 4, torch.float64, torch.device("cpu")) != "native":
+        pytest.skip("no working C compiler for the native sweeps")
+    return str(request.param)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     import torch
 

@@ -184,12 +184,13 @@ def fig1_sweep(depths: Sequence[int] = tuple(2**k for k in range(1, 11)), *,
 
     Left panel: max_{k,t} ||Z_{k+1} - Z_k|| per depth.  Right panel: the distance to the limit
     over (t, L), with the limit extrapolated from the three deepest networks (Richardson,
-    (v(L) - 6 v(2L) + 8 v(4L)) / 3 at s = j/L, error O(1/L^3); :func:`numerics.limit.richardson`):
+    (v(L) - 6 v(2L) + 8 v(4L)) / 3 at s = j/L, error O(1/L^3);
+    :func:`numerics.depth_gaps.richardson`):
     (int_0^1 ||V^L(s) - V(s)||_F^2 ds)^{1/2} + (the same for W) at each recorded time, for the
     depths below the three.  ``limit_L`` additionally times a deep network as the paper did
     (L = 2^14) for ``limit_iterations`` steps, extrapolated to all of them.
     """
-    from numerics.limit import NetworkSnapshots, restrict_layers, richardson
+    from numerics.depth_gaps import NetworkSnapshots, restrict_layers, richardson
 
     gaps: dict[str, float] = {}
     T = ETA * iterations

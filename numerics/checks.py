@@ -689,7 +689,7 @@ def _flow_tracking(st: Statement, config: Config) -> Tracking | None:
     if st.flow is None:
         return None
     with cpu_threads():
-        return flow_tracking(st.flow(config))
+        return flow_tracking(st.flow(config), st.flow_residual)
 
 
 def _evidence(st: Statement, config: Config, failed: list[str]) -> tuple[Evidence, Measurement]:
@@ -705,10 +705,14 @@ def _evidence(st: Statement, config: Config, failed: list[str]) -> tuple[Evidenc
 
 def _control(st: Statement, config: Config) -> Control:
     """The statement's negative control measured and classified as a paper-scope check without
-    assumptions (it breaks one on purpose): it must not hold."""
+    assumptions (it breaks one on purpose): it must not hold.  For a gradient-flow statement the
+    control's gradient descent must track the flow too, else its failure may be the optimizer's
+    (edge of stability), not the claim's: it is then n/a, and the check's power is not shown."""
     assert st.control is not None
     cfg, why = st.control(config)
-    evidence, _ = _evidence(st, cfg, [])
-    verdict = classify(evidence.facts)
+    tracking = _flow_tracking(st, cfg)
+    untracked = None if tracking is None else tracking.failure()
+    evidence, _ = _evidence(st, cfg, [] if untracked is None else [untracked])
+    verdict = classify(evidence.facts, [] if untracked is None else [untracked])
     return Control(cfg.to_dict(), why, verdict.cls, verdict.rule,
                    _finite(evidence.facts.measured))

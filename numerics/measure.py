@@ -23,10 +23,10 @@ import torch
 
 from numerics import appd, node, progress, realdata, sampling
 from numerics.data import make_batch, make_data
+from numerics.depth_study import depth_study
 from numerics.flow import Flow, TrainResult, step_halving, train
 from numerics.gradients import loss_and_grads
 from numerics.init import init_params
-from numerics.limit import depth_study
 from numerics.metrics import frobenius, layer_norms, successive_gaps
 from numerics.model import MLP, Conv, Params, Residual, forward
 from numerics.rates import loglog_slope
@@ -64,12 +64,14 @@ def samples(config: Config) -> tuple[torch.Tensor, torch.Tensor]:
                       dtype=config.dtype, device=config.device)
 
 
-def initial(config: Config, seeds: Sequence[int] | None = None, L: int | None = None) -> Params:
-    """Model (3)'s parameters at initialization, one network per seed (default ``config.seed``)."""
+def initial(config: Config, seeds: Sequence[int] | None = None, L: int | None = None,
+            residual: Residual | None = None) -> Params:
+    """The parameters at initialization of model (3) (or of ``residual``'s model (11)), one
+    network per seed (default ``config.seed``)."""
     return init_params(config.init, d=config.d, d_out=config.d_out, q=config.q, m=config.m,
                        L=config.L if L is None else L,
                        seeds=(config.seed,) if seeds is None else tuple(seeds), ell=config.ell,
-                       dtype=config.dtype, device=config.device)
+                       residual=residual, dtype=config.dtype, device=config.device)
 
 
 @functools.lru_cache(maxsize=4)
@@ -367,10 +369,10 @@ def measure_thm4(config: Config) -> Measurement:
     studies = [depth_study(dataclasses.replace(config, seed=seed)) for seed in config.seeds]
     first = studies[0]
     values = {f"slope_{k}": v for k, v in first.slopes.items()}
-    series: dict[str, list[Any]] = {"L": [g.L for g in first.gaps]}
+    gaps = [study.gaps() for study in studies]
+    series: dict[str, list[Any]] = {"L": list(first.depths)}
     for name in ("z_sup", "z_l2", "h_sup", "out_sup", "a_sup", "b_sup"):
-        series[name] = [[getattr(study.gaps[j], name) for study in studies]
-                        for j in range(len(first.gaps))]
+        series[name] = [[getattr(g[j], name) for g in gaps] for j in range(len(first.depths))]
     if first.richardson is not None:
         r = first.richardson
         values.update(richardson_z=r.z_extrapolated, deepest_z=r.z_deepest,

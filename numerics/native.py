@@ -16,6 +16,7 @@ than it saves, measured); ctypes releases the GIL during the foreign call.
 :func:`sweeps` returns None (and the caller uses torch) when the device is not the CPU, the
 activation has no C form (a user's sympy expression), q m is large (torch's BLAS is then the
 faster engine), no compiler works, or ``RESNET_ODE_NATIVE=0``; :func:`status` says which.
+:func:`engine` describes the engine (compiler, flags, CPU) for provenance.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -68,8 +70,16 @@ def _machine() -> str:
     return platform.machine() + platform.processor()
 
 
+@dataclasses.dataclass(frozen=True)
+class _Build:
+    """A compiled library and the flags it was built with (its specialisation -D... left out)."""
+
+    lib: ctypes.CDLL
+    flags: tuple[str, ...]
+
+
 @functools.lru_cache(maxsize=64)
-def _library(activation: str, q: int, m: int, double: bool) -> ctypes.CDLL | str:
+def _library(activation: str, q: int, m: int, double: bool) -> _Build | str:
     """The compiled library, or the reason there is none."""
     cc = _compiler()
     if cc is None:
@@ -100,7 +110,8 @@ def _library(activation: str, q: int, m: int, double: bool) -> ctypes.CDLL | str
                 continue
             os.replace(tmp, target)  # atomic: concurrent processes may race to build it
         try:
-            return ctypes.CDLL(str(target))
+            return _Build(ctypes.CDLL(str(target)),
+                          (*_FLAGS, *(["-DVECTOR_MATH"] if vector else []), *libs))
         except OSError as exc:
             errors.append([str(exc)])
     return f"compilation failed: {errors}"
@@ -118,8 +129,8 @@ def status(activation: str, q: int, m: int, dtype: torch.dtype, device: torch.de
         return f"dtype {dtype}"
     if q * m > MAX_QM:
         return f"q m = {q * m} > {MAX_QM}: BLAS is faster"
-    lib = _library(activation, q, m, dtype == torch.float64)
-    return "native" if isinstance(lib, ctypes.CDLL) else lib
+    build = _library(activation, q, m, dtype == torch.float64)
+    return "native" if isinstance(build, _Build) else build
 
 
 def _ptr(t: torch.Tensor) -> ctypes.c_void_p:
@@ -234,6 +245,44 @@ def sweeps(activation: str, q: int, m: int, dtype: torch.dtype,
     """The compiled sweeps for this configuration, or None (see :func:`status`)."""
     if status(activation, q, m, dtype, device) != "native":
         return None
-    lib = _library(activation, q, m, dtype == torch.float64)
-    assert isinstance(lib, ctypes.CDLL)
-    return Sweeps(lib, dtype == torch.float64)
+    build = _library(activation, q, m, dtype == torch.float64)
+    assert isinstance(build, _Build)
+    return Sweeps(build.lib, dtype == torch.float64)
+
+
+@functools.cache
+def _compiler_version(cc: str) -> str:
+    """The first line of ``cc --version`` ("unknown" when it cannot be run)."""
+    try:
+        done = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (done.stdout.strip().splitlines() or ["unknown"])[0]
+
+
+def engine(device: str | torch.device = "cpu") -> dict[str, Any]:
+    """Which engine runs model (3)'s sweeps on ``device`` (results.json's
+    ``environment.engine``, docs/results-json.md; a sweep's resume keys).
+
+    ``name`` "native": the compiled sweeps serve every configuration within their reach (an
+    activation of :data:`ACTIVATIONS`, q m <= ``max_qm``; torch's sweeps the others), built by
+    ``compiler`` (its path) of ``compiler_version`` with ``flags`` for the CPU of ``cpu_flags``
+    (what -march=native compiles for); ``name`` "torch": torch's sweeps everywhere, ``reason``
+    why.  Always ``torch`` (its version); on CUDA ``cuda`` (its version) and ``cuda_graph``
+    (:func:`numerics.flow.train` replays each step of model (3) as one captured CUDA graph).
+    """
+    dev = torch.device(device)
+    reason = status("tanh", 2, 2, torch.float64, dev)  # a configuration within their reach
+    out: dict[str, Any] = {"name": "torch", "reason": reason}
+    if reason == "native":
+        build = _library("tanh", 2, 2, True)
+        assert isinstance(build, _Build)
+        cc = _compiler()
+        assert cc is not None
+        out = {"name": "native", "compiler": shutil.which(cc) or cc,
+               "compiler_version": _compiler_version(cc), "flags": list(build.flags),
+               "cpu_flags": _machine().partition(":")[2].strip() or _machine(), "max_qm": MAX_QM}
+    out["torch"] = torch.__version__
+    if dev.type == "cuda":
+        out.update(cuda=torch.version.cuda, cuda_graph=True)
+    return out

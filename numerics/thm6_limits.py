@@ -13,9 +13,9 @@ the neural ODE of Theorem 6 (iii) (p7),
 
 model (3)'s residual (:class:`numerics.model.MLP`), driven by the depth-L' network at time t':
 A = A^{L'}(t') and (V, W)(s) the piecewise-linear interpolation of its layers Z_k placed at
-s = k / L' (Z_1 on [0, 1/L']): the alignment of :mod:`numerics.limit`, under which the depth-L'
-network is the explicit Euler scheme of this ODE (weights at each step's right end).  Solved by
-DOP853 segment by segment (:func:`ode_states`).  The distance
+s = k / L' (Z_1 on [0, 1/L']): the alignment of :mod:`numerics.depth_gaps`, under which the
+depth-L' network is the explicit Euler scheme of this ODE (weights at each step's right end).
+Solved by DOP853 segment by segment (:func:`ode_states`).  The distance
 
     dist(L, t; L', t') = max over k = 0..L and x of ||h[L, t]_k(x) - H[L', t'](k/L; x)||,
 

@@ -41,6 +41,14 @@ past the knee.  m*_interp is therefore "the width from which on a seed interpola
 twice the time a wide network needs"; every point also records each seed's t_hit and its
 outcome at T/2 (``interp_half``), so that the report shows the threshold at T/2 beside the one
 at T (how far the horizon moves it) and where the interpolating seeds crossed the level.
+
+**Gradient descent vs the flow.**  Every width trains with the same eta; where the trained
+network's curvature puts that step past the damping edge (max_t eta lambda_max >= 1 + W(1/e) =
+1.28 in the flow's metric; 2 is the edge of stability) or the step halving is not first order
+(:mod:`numerics.tracking`), an outcome is about gradient descent, not the flow (4) of Theorem 6.
+Each point records its flow tracking beside its outcomes (:func:`tracking_fields`, one network
+per point); the fractions and fits keep every seed, and :func:`tracking_summary` says per n at
+which widths gradient descent does not track the flow.
 """
 
 from __future__ import annotations
@@ -60,6 +68,7 @@ from numerics.flow import TrainResult, run_config
 from numerics.longtime import INTERPOLATION_LEVEL, fresh_inputs, require_long_time
 from numerics.model import MLP, forward
 from numerics.rates import per_seed_slopes, t_interval
+from numerics.tracking import flow_tracking
 from theory.catalog import ONE_OVER_L
 from theory.config import Config
 from theory.errors import ConfigError, DivergenceError
@@ -193,7 +202,9 @@ def width_point(config: Config) -> list[dict[str, float]]:
     ``mu_L{L}`` = inf_t G/l; per consecutive pair ``local_slope_L{a}_{b}`` and
     ``limit_gap_L{a}_{b}``; ``gap_slope``, ``limit_slope``, ``interpolated``,
     ``interpolated_half``, ``smooth``, ``limit_smooth``, ``diverged`` and the sizes; ``wall_s``:
-    the whole task's wall time (every seed and depth)."""
+    the whole task's wall time (every seed and depth); the point's flow tracking
+    (:func:`tracking_fields`, measured once and recorded beside every seed's outcomes, never
+    filtering them) and ``track_wall_s``, its wall time (0 when cached)."""
     require_long_time(config)
     depths = tuple(sorted(config.depths))
     if len(depths) < 2:
@@ -202,9 +213,46 @@ def width_point(config: Config) -> list[dict[str, float]]:
     seeds = tuple(config.seeds)
     runs = {L: _depth_runs(dataclasses.replace(config, L=L), seeds) for L in depths}
     wall = time.perf_counter() - began
+    track = tracking_fields(flow_tracking(dataclasses.replace(config, L=depths[-1])).to_dict())
+    track["track_wall_s"] = time.perf_counter() - began - wall
     out = []
     for j, seed in enumerate(seeds):
-        out.append(_record(config, depths, [runs[L][j] for L in depths], seed) | {"wall_s": wall})
+        out.append(_record(config, depths, [runs[L][j] for L in depths], seed)
+                   | {"wall_s": wall} | track)
+    return out
+
+
+TRACKING_FIELDS = ("track_eta_lambda_max", "track_ratio", "tracks", "track_seed", "track_L")
+"""A point's flow tracking in its records (:func:`tracking_fields`; absent or nan: unknown, as
+in data measured before it was recorded)."""
+
+
+def tracking_fields(tracking: Mapping[str, Any]) -> dict[str, float]:
+    """The record fields of :meth:`numerics.tracking.Tracking.to_dict` (None read as nan): does
+    gradient descent at the point's eta track the flow (4)?  ``track_eta_lambda_max`` = max_t
+    eta lambda_max at the checkpoints, ``track_ratio`` = the step-halving ratio, ``tracks`` = 1
+    or 0 by the rule :meth:`numerics.tracking.Tracking.failure`, measured on one network (seed
+    ``track_seed`` = ``config.seed``, the same for every seed's record: a record must not
+    depend on the batch, :mod:`reports.sweep.engine`) at the grid's deepest depth ``track_L``.
+    A precondition measured on the optimizer, recorded beside the outcomes (the fractions and
+    thresholds keep every seed; :func:`tracking_summary` says which widths are about the
+    flow)."""
+    return {"track_eta_lambda_max": _num(tracking["max_eta_lambda_max"]),
+            "track_ratio": _num(tracking["ratio"]), "tracks": float(bool(tracking["tracks"])),
+            "track_seed": float(tracking["seed"]), "track_L": float(tracking["L"])}
+
+
+def with_tracking(records: Sequence[Mapping[str, Any]],
+                  measured: Mapping[tuple[int, int, float, float], Mapping[str, Any]]
+                  ) -> list[dict[str, Any]]:
+    """``records`` with the flow tracking of their (n, m, eta, T) from ``measured``
+    (``to_dict`` form, e.g. ``reports/data/width-tracking.json``) where a record has none of its
+    own (data swept before width_point recorded it); a record's own measurement is kept."""
+    out = []
+    for r in records:
+        own = math.isfinite(_num(r.get("tracks")))
+        t = measured.get((int(r["n"]), int(r["m"]), float(r["eta"]), float(r["T"])))
+        out.append(dict(r) if own or t is None else dict(r) | tracking_fields(t))
     return out
 
 
@@ -426,7 +474,8 @@ def cells(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Per (n, m): seeds, the fraction of each outcome, the per-seed gap slopes with their mean
     and Student-t interval and its side of ONE_OVER_L (the verdict rule of docs/verdicts.md),
     the median local slopes, the fraction interpolating per depth and at T/2, the median l(T)/l(0)
-    per depth and the median t_hit / T of the interpolating seeds."""
+    per depth, the median t_hit / T of the interpolating seeds, and the point's flow tracking
+    (``tracks``: True / False / None = unknown, ``track_eta_lambda_max``, ``track_ratio``)."""
     from theory.verdicts import side
 
     groups: dict[tuple[float, float], list[Mapping[str, Any]]] = {}
@@ -460,7 +509,37 @@ def cells(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         cell["max_hit_over_T"] = max(hits) if hits else math.nan
         cell["diverged"] = int(sum(_num(r["diverged"]) for r in rs))
         cell["wall_s"] = _median([r.get("wall_s") for r in rs])
+        known = [r for r in rs if math.isfinite(_num(r.get("tracks")))]
+        cell["tracks"] = bool(_num(known[0]["tracks"])) if known else None
+        for key in ("track_eta_lambda_max", "track_ratio"):
+            cell[key] = _num(known[0][key]) if known else math.nan
         out.append(cell)
+    return out
+
+
+def tracking_summary(cell_list: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per n (increasing): at which widths gradient descent at the sweep's eta does not track
+    the flow (``untracked``: the cell's ``tracks`` is False) and where that is not known
+    (``unknown``), and ``flow_from``: the smallest width from which on every width of the grid
+    was measured and tracks (None where the widest does not or is unknown); per measured width
+    max_t eta lambda_max and the step-halving ratio (``max_eta_lambda_max``, ``ratio``).  The
+    transition curves from ``flow_from`` on are about the flow (4) of Theorem 6; at the
+    untracked widths they are about gradient descent at that step."""
+    out = []
+    for n in sorted({int(c["n"]) for c in cell_list}):
+        cs = sorted((c for c in cell_list if int(c["n"]) == n), key=lambda c: c["m"])
+        flow_from = None
+        for c in reversed(cs):
+            if c["tracks"] is not True:
+                break
+            flow_from = int(c["m"])
+        out.append({"n": n, "untracked": [int(c["m"]) for c in cs if c["tracks"] is False],
+                    "unknown": [int(c["m"]) for c in cs if c["tracks"] is None],
+                    "flow_from": flow_from,
+                    "max_eta_lambda_max": {str(int(c["m"])): c["track_eta_lambda_max"]
+                                           for c in cs if c["tracks"] is not None},
+                    "ratio": {str(int(c["m"])): c["track_ratio"] for c in cs
+                              if c["tracks"] is not None}})
     return out
 
 
@@ -536,11 +615,14 @@ def analyze(records: Sequence[Mapping[str, Any]], *, reps: int = 1000, seed: int
     bootstrap intervals; ``exponents[name]`` (:class:`PowerFit` over the uncensored n, the
     interval from the same replicates); ``by_depth``: m*_interp per depth of the grid (does it
     move with L?); ``per_sample``: the parameters per sample 2 L q m* / (n d') at each depth;
-    ``reference``: c1 n, n and sqrt(n)."""
+    ``reference``: c1 n, n and sqrt(n); ``tracking``: per n the widths where gradient descent
+    does not track the flow (:func:`tracking_summary`)."""
     grid = tuple(common_grid(records) if grid is None else grid)
     records = [restrict(r, grid) for r in records]
     ns = sorted({int(r["n"]) for r in records})
-    out: dict[str, Any] = {"cells": cells(records), "thresholds": {}, "exponents": {},
+    cell_list = cells(records)
+    out: dict[str, Any] = {"cells": cell_list, "tracking": tracking_summary(cell_list),
+                           "thresholds": {}, "exponents": {},
                            "by_depth": {}, "reps": reps, "level": LEVEL, "grid": list(grid),
                            "smooth_edge": SMOOTH_EDGE, "ns": ns}
     boots: dict[str, dict[int, np.ndarray]] = {}

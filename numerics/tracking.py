@@ -42,7 +42,7 @@ import torch
 from scipy.special import lambertw
 
 from numerics.flow import Flow, step_halving
-from numerics.measure import data, initial
+from numerics.measure import data, initial, sec43_conv
 from numerics.model import MLP, Params, Residual, loss
 from theory.config import Config
 from theory.errors import DivergenceError
@@ -238,19 +238,21 @@ class Tracking:
                 "failure": self.failure()}
 
 
-def flow_tracking(config: Config) -> Tracking:
+def flow_tracking(config: Config, residual: str = "model3") -> Tracking:
     """:class:`Tracking` of ``config`` at its deepest depth max(L, depths) and seed
     ``config.seed`` (cached per configuration: rows that differ only in the statement, the seeds
-    or the depth grid below the deepest share one measurement)."""
+    or the depth grid below the deepest share one measurement); ``residual``: "model3" or
+    "conv" (Section 4.3's, :func:`numerics.measure.sec43_conv`)."""
     deep = max(config.L, *config.depths)
-    return _tracking(dataclasses.replace(config, L=deep, depths=(deep,), seeds=(config.seed,)))
+    return _tracking(dataclasses.replace(config, L=deep, depths=(deep,), seeds=(config.seed,)),
+                     residual)
 
 
 @functools.lru_cache(maxsize=32)
-def _tracking(config: Config) -> Tracking:
+def _tracking(config: Config, kind: str) -> Tracking:
     X, Y = data(config)
-    params = initial(config)
-    residual = MLP(config.activation, config.scaling)
+    residual = MLP(config.activation, config.scaling) if kind == "model3" else sec43_conv(config)
+    params = initial(config, residual=None if kind == "model3" else residual)
     flow = Flow.from_config(config)
     diverged = ""
     try:

@@ -345,6 +345,7 @@ def _write(spec: RunSpec, done: list[tuple[Any, dict[str, Any]]], total_s: float
     from reports.progress import code_version
     from reports.provenance import environment
     from reports.schema import RESULTS
+    from reports.schema import VERSION as SCHEMA_VERSION
 
     checks = [c for _, s in done for c in s["checks"]]
     for c in checks:
@@ -378,7 +379,7 @@ def _write(spec: RunSpec, done: list[tuple[Any, dict[str, Any]]], total_s: float
                  "conclusion": sec.conclusion(s["data"], s["checks"]),
                  **({"results": s["data"]["results"]} if "results" in s["data"] else {})}
                 for sec, s in done]  # "results": a section's measured summary (S15)
-    results = {"schema": 3, "environment": env, "checks": checks, "findings": found,
+    results = {"schema": SCHEMA_VERSION, "environment": env, "checks": checks, "findings": found,
                "sections": sections}
     results = _roundtrip(results)
     jsonschema.validate(results, RESULTS)

@@ -121,29 +121,18 @@ def chernoff_counterexample(trials: int = 2000, p: float = 0.01, t: float = 0.5)
 def backward_adjoint_evidence(depths: tuple[int, ...] = (32, 128)) -> str:
     """sup_(s,t) ||Z^L - Z|| between deep networks and the limit dynamics solved with the printed
     backward ODE (44) and with the derived one, at two depths (the setting of
-    ``tests/test_limit.py``: GELU, tied, n = 10, T = 0.5; a few seconds on a CPU)."""
-    from numerics.data import make_data
-    from numerics.flow import Flow, train
-    from numerics.init import init_params
-    from numerics.limit import NetworkSnapshots, depth_gaps, limit_init, solve_limit
-    from numerics.model import MLP
+    ``tests/test_limit.py``: GELU, tied, n = 10, T = 0.5, at t = T; a few seconds on a CPU)."""
+    from numerics.depth_study import depth_study
+    from theory.config import Config
 
-    X, Y = make_data("gaussian", n=10, d=3, d_out=2, seed=0)
-    init = limit_init("tied", d=3, d_out=2, q=6, m=8, S=32)
-    forms = {form: solve_limit(*init, X, Y, "gelu", T=0.5, eta=0.05, backward=form)
-             for form in ("printed", "derived")}
-    gaps: dict[str, list[float]] = {form: [] for form in forms}
-    for L in depths:
-        res = train(init_params("tied", d=3, d_out=2, q=6, m=8, L=L), X, Y, Flow(0.05, 0.5),
-                    MLP("gelu"), record_times=(0.5,), snapshots=True)
-        net = NetworkSnapshots.from_train(res)
-        for form, traj in forms.items():
-            gaps[form].append(depth_gaps(traj, net, X, "gelu").z_sup)
+    config = Config(n=10, d=3, d_out=2, q=6, m=8, T=0.5, eta=0.05, activation="gelu",
+                    init="tied", depths=depths)
+    study = depth_study(config, S=32, record_times=(0.5,), backward=("printed", "derived"))
     at = ", ".join(map(str, depths))
     names = {"printed": "printed (44) dP/ds = d1f P", "derived": "derived dP/ds = -d1f^T P"}
     return "; ".join(f"{names[form]}: sup_(s,t) ||Z^L - Z|| = "
-                     + ", ".join(f"{v:.3g}" for v in values) + f" at L = {at}"
-                     for form, values in gaps.items())
+                     + ", ".join(f"{g.z_sup:.3g}" for g in study.gaps(form)) + f" at L = {at}"
+                     for form in names)
 
 
 def derivation_command(finding_id: str) -> str:

@@ -82,6 +82,18 @@ def summary(checks: list[dict[str, Any]], statements: list[str]) -> str:
     return "\n".join(lines)
 
 
+def engine_text(engine: dict[str, Any]) -> str:
+    """results.json's ``environment.engine`` in words (docs/results-json.md)."""
+    if engine["name"] == "native":
+        text = (f"compiled C sweeps ({engine['compiler']}, {engine['compiler_version']}; "
+                f"`{' '.join(engine['flags'])}`); torch {engine['torch']} sweeps where q m > "
+                f"{engine['max_qm']} or the activation has no C form")
+    else:
+        text = f"torch {engine['torch']} sweeps ({engine['reason']})"
+    return text + (f"; CUDA {engine['cuda']}, each step one CUDA graph"
+                   if engine.get("cuda_graph") else "")
+
+
 def provenance(env: dict[str, Any], sections: list[dict[str, Any]], total_s: float) -> str:
     versions = ", ".join(f"{k} {env[k]}" for k in ("python", "torch", "numpy", "scipy", "sympy",
                                                    "mpmath", "matplotlib", "scikit-learn"))
@@ -91,6 +103,7 @@ def provenance(env: dict[str, Any], sections: list[dict[str, Any]], total_s: flo
              f"reports/): `{env['code_version']}`",
              f"- device: {env['device']} ({env['device_name']}); torch threads "
              f"{env['torch_threads']}; platform {env['platform']}",
+             f"- model (3)'s sweeps: {engine_text(env['engine'])}",
              f"- dtype: {env['dtype']} for model (3) and the limit solver; float32 for the "
              "convolutional networks of S13",
              f"- seeds: base seed {env['seed']}; each row's seeds are in its configuration file",

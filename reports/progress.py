@@ -1,8 +1,9 @@
 """Saved progress of a report run: one JSON file per finished section, keyed by a fingerprint.
 
 A section's fingerprint hashes everything its numbers depend on: the section key, the scale, the
-seed, the device, the data folder, the statement ids kept by ``--only``, and the code version (a
-hash of every Python source of ``theory``, ``numerics`` and ``reports``).  A rerun into the same
+seed, the device, the engine of model (3)'s sweeps (:func:`numerics.native.engine`), the data
+folder, the statement ids kept by ``--only``, and the code version (a hash of every Python source
+of ``theory``, ``numerics`` and ``reports``).  A rerun into the same
 ``--out`` finds ``DIR/.progress/<key>-<fingerprint>.json`` and skips the section; any change of
 code or settings gives another fingerprint, so stale results are never reused.  Files are written
 atomically (:mod:`reports.io`), so an interrupted run leaves either nothing or a whole section.

@@ -1,4 +1,5 @@
-"""Provenance: package versions, git commit, device, and per-section wall time and peak memory.
+"""Provenance: package versions, git commit, device, the engine of model (3)'s sweeps
+(:func:`numerics.native.engine`), and per-section wall time and peak memory.
 
 Peak memory per section is the resident-set high-water mark (``VmHWM``) of this process, reset at
 the start of each section through ``/proc/self/clear_refs`` (Linux); elsewhere it falls back to the
@@ -17,6 +18,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from numerics import native
 
 PACKAGES = ("torch", "numpy", "scipy", "sympy", "mpmath", "matplotlib", "scikit-learn")
 
@@ -66,7 +69,7 @@ def environment(device: str, seed: int, dtype: str) -> dict[str, Any]:
     return {**versions(), "git_commit": git_commit(), "device": device,
             "device_name": device_name(device), "dtype": dtype, "seed": seed,
             "torch_threads": torch.get_num_threads(), "platform": platform.platform(),
-            "argv": sys.argv}
+            "argv": sys.argv, "engine": native.engine(device)}
 
 
 def _reset_peak_rss() -> bool:

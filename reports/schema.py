@@ -1,4 +1,4 @@
-"""The JSON schema of ``results.json`` (schema version 3, docs/results-json.md).
+"""The JSON schema of ``results.json`` (schema version 4, docs/results-json.md).
 
 Schema 2 added to every check ``verdict`` and ``verdict_rule`` (:func:`theory.verdicts.classify`).
 Schema 3 adds ``scope`` ("paper": the statement under its assumptions; "beyond": its conclusion
@@ -10,11 +10,15 @@ the check held before its control was looked at and its statement names a contro
 without one says "no negative control" in its rule) and a ``kind`` per finding.  ``holds`` is a
 statement of the paper's: False exactly for "violated", True for "holds" and "vacuous" in scope
 paper, null otherwise.  Summaries count by ``verdict`` within a scope.
+Schema 4 adds ``environment.engine``: the engine of model (3)'s sweeps
+(:func:`numerics.native.engine`: the compiled C sweeps with compiler, flags and CPU, or torch).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+VERSION = 4
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 
@@ -89,6 +93,27 @@ CHECK: dict[str, Any] = {
     ],
 }
 
+# numerics.native.engine: the compiled sweeps (with their build) or torch (with the reason)
+ENGINE: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "torch"],
+    "properties": {
+        "name": {"enum": ["native", "torch"]},
+        "torch": {"type": "string"},
+        "reason": {"type": "string"},
+        "compiler": {"type": "string"},
+        "compiler_version": {"type": "string"},
+        "flags": {"type": "array", "items": {"type": "string"}},
+        "cpu_flags": {"type": "string"},
+        "max_qm": {"type": "integer"},
+        "cuda": {"type": ["string", "null"]},
+        "cuda_graph": {"type": "boolean"},
+    },
+    "if": {"properties": {"name": {"const": "native"}}},
+    "then": {"required": ["compiler", "compiler_version", "flags", "cpu_flags", "max_qm"]},
+    "else": {"required": ["reason"]},
+}
+
 # one entry per report section: wall time and peak memory (reports.provenance.Usage)
 SECTION: dict[str, Any] = {
     "type": "object",
@@ -115,10 +140,11 @@ RESULTS: dict[str, Any] = {
     "type": "object",
     "required": ["schema", "environment", "checks", "findings"],
     "properties": {
-        "schema": {"const": 3},
+        "schema": {"const": VERSION},
         "environment": {
             "type": "object",
-            "required": ["python", "torch", "device", "seed"],
+            "required": ["python", "torch", "device", "seed", "engine"],
+            "properties": {"engine": ENGINE},
         },
         "checks": {"type": "array", "items": CHECK},
         "findings": {

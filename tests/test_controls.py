@@ -66,3 +66,22 @@ def test_thm4_control_has_no_limit_with_iid_layers() -> None:
     config = dataclasses.replace(default("thm4.limit").row.config, depths=(4, 8, 16, 32), T=0.5)
     control = _control(catalog["thm4.limit"], config)
     assert control.failed and abs(control.measured) < 0.3  # O(1) distance at every depth
+
+
+def test_a_control_whose_descent_leaves_the_flow_shows_no_power(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A gradient-flow statement's control run at the edge of stability fails for the optimizer's
+    reason, not the claim's: it is n/a, so the check's power is not shown (inconclusive)."""
+    import numerics.checks as checks
+
+    class Untracked:
+        def failure(self) -> str:
+            return "gradient descent tracks the flow (stub: eta lambda_max = 2)"
+
+    real = checks._flow_tracking
+    monkeypatch.setattr(checks, "_flow_tracking", lambda st, cfg: Untracked()
+                        if cfg.init == "iid" else real(st, cfg))
+    config = default("prop3.rate_L").row.config
+    result = run_check("prop3.rate_L", config)
+    assert result.control is not None and result.control["verdict"] == "n/a"
+    assert result.verdict == "inconclusive" and "power is not shown" in result.verdict_rule

@@ -20,6 +20,9 @@ from numerics.model import MLP, Conv, Params
 from theory.errors import ConfigError, DivergenceError
 from theory.tolerance import RTOL
 
+# every test on each engine of model (3)'s sweeps: compiled and torch (conftest.py)
+pytestmark = pytest.mark.usefixtures("engine")
+
 SMALL = {"d": 3, "d_out": 2, "q": 6, "m": 5}
 
 

@@ -10,6 +10,9 @@ from numerics.gradients import Workspace, loss_and_grads, loss_and_grads_autogra
 from numerics.model import MLP, Conv, Params, hidden_states, loss
 from theory.tolerance import RTOL
 
+# every test on each engine of model (3)'s sweeps: compiled and torch (conftest.py)
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 def _params(b: int, L: int, q: int = 7, m: int = 5, d: int = 4, d_out: int = 3,
             dtype: torch.dtype = torch.float64, seed: int = 0) -> Params:

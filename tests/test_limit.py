@@ -11,22 +11,19 @@ import sympy as sp
 import torch
 
 from numerics.data import make_data
+from numerics.depth_gaps import NetworkSnapshots, depth_gaps, restrict_layers, richardson
+from numerics.depth_study import depth_study
 from numerics.flow import Flow, train
 from numerics.init import init_params
 from numerics.limit import (
     LimitTrajectory,
-    NetworkSnapshots,
     Residual,
     clip,
-    depth_gaps,
-    depth_study,
     forward_states,
     half_points,
     interpolate,
     limit_gradients,
     limit_init,
-    restrict_layers,
-    richardson,
     solve_limit,
 )
 from numerics.model import MLP

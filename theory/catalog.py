@@ -46,12 +46,12 @@ class Statement:
     negative control, a function Config -> (Config, why) giving the same measurement where the
     claim should fail; ``no_control``: why a statement has none (exactly one of the two is given).
 
-    ``flow``: for a gradient-flow statement whose check trains model (3) by gradient descent, the
-    configuration of that run as a function of the row's; whether gradient descent tracks the
+    ``flow``: for a gradient-flow statement whose check trains by gradient descent, the
+    configuration of that run as a function of the row's, and ``flow_residual`` its residual
+    ("model3", or "conv": Section 4.3's convolutional one); whether gradient descent tracks the
     flow there is a measured precondition (numerics.tracking).  None: the check trains nothing
-    (S2, S7-S10, Appendix A's recurrences), another network (S11's scalar one, S12's
-    convolutional ones), with another optimizer (S13's SGD, Remark 1's), or the statement is
-    about the loss landscape, not the flow (Proposition 5).
+    (S2, S7-S10, Appendix A's recurrences), S11's scalar network, with another optimizer (S13's
+    SGD, Remark 1's), or the statement is about the loss landscape, not the flow (Proposition 5).
     """
 
     id: str
@@ -68,6 +68,7 @@ class Statement:
     control: Callable[[Config], tuple[Config, str]] | None = None
     no_control: str = ""
     flow: Callable[[Config], Config] | None = None
+    flow_residual: Literal["model3", "conv"] = "model3"
 
     def __post_init__(self) -> None:
         if (self.control is None) == (not self.no_control):
@@ -515,7 +516,8 @@ _STATEMENTS = (
         "Proposition 7's O(1/L) neighbour gap holds for any C^2 residual f with f(0, .) = 0 "
         "(here a convolutional residual).",
         "max_{k,t} ||Z_{k+1}(t) - Z_k(t)|| = O(1/L)",
-        "rate", "theory.finite_time:general_assumptions", control=_iid, **RATE_1L),
+        "rate", "theory.finite_time:general_assumptions", control=_iid, **RATE_1L,
+        flow=_as_given, flow_residual="conv"),
     Statement(
         "sec43.smooth_init", "S12", "Section 4.3 (smooth initialization)",
         "Proposition 7's O(1/L) neighbour gap holds for model (3) from a smooth Gaussian-process "
@@ -540,7 +542,7 @@ _STATEMENTS = (
         "-0.2 accepts a settling by a factor 1.5 over the three doublings T/8..T (as "
         "thm6.pl_path's); a loss that plateaus at l* > 0 has rho = log(l(0)/l*)/T' (slope -1) "
         "and a power law l ~ t^-a has rho ~ a log(t)/t (slope -1 + 1/log t, about -0.7 at "
-        "t = 30).", control=_linear),
+        "t = 30).", control=_linear, flow=_as_given, flow_residual="conv"),
     Statement(
         "sec43.long_smooth_L", "S12",
         "Section 4.3 (p7) with Appendix B (p31) and Proposition 8 (ii): Theorem 6 (ii) for "
@@ -551,7 +553,7 @@ _STATEMENTS = (
         "reached beside it) of the neighbour gap decreases as 1/L.",
         "sup_{t<=T} max_k ||Z_{k+1}(t) - Z_k(t)|| = O(L^-1): the 95% interval of the slope "
         "<= -0.8",
-        "rate", **SEC43_LONG, control=_iid, **RATE_1L),
+        "rate", **SEC43_LONG, control=_iid, **RATE_1L, flow=_as_given, flow_residual="conv"),
     Statement(
         "table1.realdata", "S13", "Section 5.2, Table 1, Figures 3-4",
         "On real data, a tied initialization with a smooth activation keeps the trained weights "

@@ -330,6 +330,27 @@ _REMARKS = (
      "drops pi, i.e. takes it 1-Lipschitz: true for coordinate clipping, but a radial projection "
      "on a ball of ||V||_F + ||W||_F is only 2-Lipschitz (sharp), which doubles alpha and beta (a "
      "Lipschitz constant L_pi multiplies both)."),
+    ("remark1.momentum_bounded", "Remark 1 (p17) says that with momentum 'the gradient updates "
+     "are bounded by construction', a setup 'closer to Adam'.  True of Adam: each coordinate of "
+     "its update is at most (1 - b1) / sqrt((1 - b2)(1 - b1^2 / b2)) = 7.27 (numerics.optimizers, "
+     "tested).  Not of heavy-ball momentum, whose velocity is a geometric average of past "
+     "gradients, bounded only where they are.  Measured (S16, beyond scope): heavy ball behaves "
+     "like gradient descent (1/L gap, bounded weights); Adam's bounded updates do not give "
+     "Theorem 4's 1/L at finite depth (slope -0.655 [-0.751, -0.558], L = 32..512) and its "
+     "weights keep moving."),
+    ("sec43.pl_conditional", "Section 4.3 (p7) states Theorem 6's conclusions for the general "
+     "model (11) 'if the network satisfies a (M, mu)-local PL condition with mu sufficiently "
+     "large', and Appendix B (p31) 'with mu given by (22)'; (22) (p18) is printed as an equality "
+     "but the proof of Proposition 8 needs mu >= that value (as 'sufficiently large' says).  No "
+     "PL condition is shown for any model (11) other than (3) (Proposition 5): the testbed's "
+     "sec43.long_* rows are beyond scope, with PL measured along the path."),
+    ("thm6.index_convention", "Theorem 6 (p7) indexes the weights as Z_(floor((L-1)s)+1) and the "
+     "hidden states as h_(floor(Ls)): the two conventions differ by one layer, O(1/L); the "
+     "testbed aligns layer k with s = k/L (numerics.thm6_limits)."),
+    ("appE.optimizer", "Appendix E (p40) trains the real-data networks with 'stochastic gradient "
+     "descent' (lr 4e-2, cosine schedule) and names no momentum; the testbed's Section 5.2 runs "
+     "(numerics.realdata) use momentum 0.9 and weight decay 5e-4, the released code's, not the "
+     "text's."),
 )
 
 KINDS: dict[str, str] = {
@@ -345,6 +366,10 @@ KINDS: dict[str, str] = {
     "prop7.pi_lipschitz": "imprecision",  # p4 vs p16: pi taken 1-Lipschitz
     "prop8.i_norms": "error",          # p17 vs p18-20: ||A(t)||_F <= ||A_init||_2 + M false at t=0
     "prop8.adjoint_chain": "imprecision",  # p19 vs p17: spurious 2 in the middle term
+    "remark1.momentum_bounded": "imprecision",  # p17: heavy ball's updates are not bounded
+    "sec43.pl_conditional": "imprecision",  # p7, p31 vs p18: (22) an inequality, PL assumed
+    "thm6.index_convention": "imprecision",  # p7: floor((L-1)s)+1 vs floor(Ls)
+    "appE.optimizer": "imprecision",   # p40: plain SGD in the text, momentum in the code
     # an agreement confirmed (under a side condition the paper states or implies)
     "prop5.pl_radius_eta_bound": "agreement",  # p32, p35: both radii equal under Stein's bound
     "prop3.M0": "agreement",           # p32: M0 <= 2 sqrt(qm) given q >= max(d, d')

@@ -18,6 +18,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from numerics import native
 from theory.config import Config
 
 SCALES = ("tiny", "quick", "paper")
@@ -88,9 +89,10 @@ class Section:
     shares: str | None = None  # the ctx.shared entry it uses with other sections (one task)
 
     def settings(self, ctx: Context, ids: tuple[str, ...]) -> dict[str, Any]:
-        """What the section's numbers depend on besides the code (the progress fingerprint)."""
+        """What the section's numbers depend on besides the code (the progress fingerprint), the
+        engine of model (3)'s sweeps included (:func:`numerics.native.engine`)."""
         return {"key": self.key, "scale": ctx.scale, "seed": ctx.seed, "device": ctx.device,
-                "data_dir": ctx.data_dir, "ids": list(ids),
+                "engine": native.engine(ctx.device), "data_dir": ctx.data_dir, "ids": list(ids),
                 "rows": [[r.id, r.label, r.config.to_dict()] for r in self.rows(ctx)]}
 
 

@@ -112,10 +112,14 @@ def _s12_long_rows(ctx: Context) -> list[Row]:
     where rho would stall (T = 128 would reach it).  Costs measured on a shared core: quick
     (four depths 2..6, T = 32) 15 s of CPU per set of runs (the rows share one, each control
     that runs adds one); paper (depths 4..32, T = 64) 220 s per set with 8 seeds, where rho's
-    interval missed the edge by 0.01 ("about 9 seeds"): 12 seeds."""
+    interval missed the edge by 0.01 ("about 9 seeds"): 12 seeds.  Quick at eta = 0.01, T = 16:
+    at eta = 0.02 eta lambda_max reaches 1.75 along the run (numerics.tracking), past the damping
+    edge 1.28, so gradient descent would not track the flow there, and T = 32 at eta = 0.01
+    doubles a cost that the tracking's step halving already multiplies by 3.5 (measured,
+    2026-12-06)."""
     b = base(ctx, clip="none", n=6, d=4, d_out=4, q=8, **ctx.pick(
         tiny={"T": 0.4, "eta": 0.05, "depths": (2, 3, 4, 6)},
-        quick={"T": 32.0, "eta": 0.02, "depths": (2, 3, 4, 6)},
+        quick={"T": 16.0, "eta": 0.01, "depths": (2, 3, 4, 6)},
         paper={"T": 64.0, "eta": 0.01, "depths": (4, 8, 16, 32), "seeds": tuple(range(12))}))
     label = f"tanh, convolutional residual, n = 6, T = {b.T:g}, measured constants"
     return [Row(sid, label, b) for sid in S12_LONG]

@@ -2,7 +2,8 @@
 
 Setting (paper): n = 100, d = q = d' = 16, m = 32, GELU, x and y standard Gaussian, A and B frozen,
 V = 0 and W tied Gaussian, eta = 0.01 for 500 iterations (T = 5), L = 2 .. 1024, the limit by the
-solver of :mod:`numerics.limit` (the paper used L = 2^14).  The flow is unclipped as in the paper,
+solver of :mod:`numerics.limit` (the paper used L = 2^14), all from S4's depth study
+(:func:`numerics.depth_study.depth_study`).  The flow is unclipped as in the paper,
 so Proposition 3's assumption "clipped flow" fails here: the figure shows the rate, the table rows
 of the sections check the bounds.
 
@@ -22,15 +23,11 @@ from typing import Any
 
 import torch
 
-from numerics import progress
-from numerics.data import make_data
-from numerics.flow import Flow, train
-from numerics.init import init_params
-from numerics.limit import NetworkSnapshots, depth_gaps, limit_init, solve_limit
-from numerics.model import MLP
+from numerics.depth_study import depth_study
 from numerics.rates import rate_fit
 from reports.sections.base import Context
 from theory.catalog import ONE_OVER_L
+from theory.config import Config
 
 FORMS = ("derived", "printed")
 
@@ -71,37 +68,24 @@ def figure1(ctx: Context) -> dict[str, Any]:
 
 
 def _compute(ctx: Context, st: Setting) -> dict[str, Any]:
-    seeds = tuple(ctx.seed + s for s in st.seeds)
-    sizes = {"d": st.d, "d_out": st.d, "q": st.d, "m": st.m}
-    X, Y = make_data("gaussian", n=st.n, d=st.d, d_out=st.d, seed=ctx.seed)
-    N = st.iterations
+    """Figure 1 from one :func:`numerics.depth_study.depth_study`: the networks of all seeds
+    trained together on the sample of ``ctx.seed``, the limit and the right panel for the
+    first seed."""
+    config = Config(n=st.n, d=st.d, d_out=st.d, q=st.d, m=st.m, T=st.T, eta=st.eta,
+                    activation=st.activation, init="tied", clip="none", train_outer=False,
+                    data="gaussian", depths=st.depths, seed=ctx.seed, device=ctx.device)
     times = tuple(st.T * j / 10 for j in range(11))
-    limits = {form: solve_limit(*limit_init("tied", S=st.S, seeds=seeds[:1], **sizes), X, Y,
-                                st.activation, T=st.T, eta=st.eta, train_outer=False,
-                                record_times=times, backward=form) for form in FORMS}
+    study = depth_study(config, S=st.S, record_times=times, backward=FORMS,
+                        seeds=tuple(ctx.seed + s for s in st.seeds), checkpoint="figure1")
+    N = st.iterations
     marks = sorted({1, *(N * j // 5 for j in range(1, 6))})
-    flow = Flow(st.eta, st.T, train_outer=False)
-    left: dict[str, list[list[float]]] = {str(i): [] for i in marks}
-    right: dict[str, Any] = {"z_l2": [], **{f"{k}_{form}": [] for k in ("z_sup", "out_sup")
-                                            for form in FORMS}}
-    for L in st.depths:
-        params = init_params("tied", L=L, seeds=seeds, device=ctx.device, **sizes)
-        result = train(params, X.to(ctx.device), Y.to(ctx.device), flow, MLP(st.activation),
-                       record_every=1, record_times=times, snapshots=True,
-                       checkpoint=progress.checkpoint(f"figure1-L{L}"))
-        gap = torch.cummax(result.series["gap"], dim=0).values  # max over [0, t]
-        for i in marks:
-            left[str(i)].append([float(v) for v in gap[i]])
-        net = NetworkSnapshots.from_train(result)
-        first = [NetworkSnapshots((t,), *(getattr(net, k)[j:j + 1, :1] for k in "AVWB"))
-                 for j, t in enumerate(net.times)]  # network 0 at each time alone
-        right["z_l2"].append([depth_gaps(limits["derived"], one, X, st.activation).z_l2
-                              for one in first])
-        for form in FORMS:
-            g = depth_gaps(limits[form], dataclasses.replace(
-                net, **{k: getattr(net, k)[:, :1] for k in "AVWB"}), X, st.activation)
-            right[f"z_sup_{form}"].append(g.z_sup)
-            right[f"out_sup_{form}"].append(g.out_sup)
+    gaps = [torch.cummax(series["gap"], dim=0).values for series in study.series]  # max on [0, t]
+    left = {str(i): [[float(v) for v in gap[i]] for gap in gaps] for i in marks}
+    sup = {form: study.gaps(form) for form in FORMS}
+    right: dict[str, Any] = {
+        "z_l2": [[g.z_l2 for g in by_time.values()] for by_time in study.by_time["derived"]],
+        **{f"{k}_{form}": [getattr(g, k) for g in sup[form]] for k in ("z_sup", "out_sup")
+           for form in FORMS}}
     rates = {i: rate_fit(st.depths, rows, ONE_OVER_L, seed=ctx.seed).to_dict()
              for i, rows in left.items()}
     right_rates = {f"{k}_{form}": rate_fit(st.depths, [[v] for v in right[f"{k}_{form}"]],

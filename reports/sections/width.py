@@ -39,6 +39,9 @@ DATA_FILE = ROOT / "reports" / "data" / "width-thresholds-full.json"
 RESULTS_DIR = ROOT / "reports" / "data" / "width-thresholds-full"
 LABEL_FILE = ROOT / "reports" / "data" / "width-label-scale.json"
 """The thresholds at n = 8 against the label scale (quick grid; committed, drawn when present)."""
+TRACKING_FILE = ROOT / "reports" / "data" / "width-tracking.json"
+"""Flow tracking of the committed points, measured after they were swept
+(:mod:`reports.sweep.width_tracking`): attached to records that carry none of their own."""
 REPS = 1000
 Q, D_OUT = 8, 4
 
@@ -135,6 +138,7 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
                   "horizons": stored["horizons"]}
     else:
         records, source = _compute(ctx)
+    records = th.with_tracking(records, _measured_tracking())
     c1 = _c1()
     reps = 200 if ctx.scale == "tiny" else REPS
     out = th.analyze(records, reps=reps, seed=ctx.seed, q=Q, d_out=D_OUT, c1=c1)
@@ -153,6 +157,15 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
     return {"source": source, "analysis": out, "extended": extended, "c1": c1, "labels": labels,
             "horizons": horizons, "pilots": {str(k): v for k, v in th.pilots().items()},
             "results": _results(out, source, c1)}
+
+
+def _measured_tracking() -> dict[tuple[int, int, float, float], dict[str, Any]]:
+    """The flow tracking per (n, m, eta, T) of :data:`TRACKING_FILE` (empty when absent)."""
+    if not TRACKING_FILE.exists():
+        return {}
+    stored = json.loads(TRACKING_FILE.read_text(encoding="utf-8"))
+    return {(int(e["n"]), int(e["m"]), float(e["eta"]), float(e["T"])): e["tracking"]
+            for e in stored["entries"]}
 
 
 def _labels(records: list[dict[str, Any]], reps: int, seed: int) -> dict[str, Any]:
@@ -194,6 +207,7 @@ def _results(out: dict[str, Any], source: dict[str, Any], c1: float) -> dict[str
     return {"thresholds": {"interp": rows("interp"), "ode": rows("ode"),
                            "limit": rows("limit"), "interp_half": rows("interp_half")},
             "exponents": {"interp": exp("interp"), "ode": exp("ode"), "limit": exp("limit")},
+            "tracking": out["tracking"],
             "grid": out["grid"], "level": out["level"], "smooth_edge": out["smooth_edge"],
             "c1": c1, "source": source.get("file") or f"computed ({source.get('scale')})"}
 
@@ -215,6 +229,8 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
             sc = ax.scatter([c["m_over_n"] for c in cells], y,
                             c=[c[f"fraction_{name}"] for c in cells], cmap="RdYlGn", vmin=0,
                             vmax=1, s=150, marker="s", edgecolors="0.5")
+            off = [c["m_over_n"] for c in cells if c["tracks"] is False]
+            ax.scatter(off, [n] * len(off), marker="x", color="k", s=50, zorder=3)
             t = out["thresholds"][name][j]
             if not t["censored"]:
                 lo, hi = t["interval"]
@@ -333,6 +349,7 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
               + _exp(out["exponents"]["interp"]) + "; 1/L-smoothness "
               + _exp(out["exponents"]["ode"])
               + "; limit gaps " + _exp(out["exponents"]["limit"]) + ".", ""]
+    lines += [_tracking_note(out), ""]
     lines += ["m*_interp per depth (does the threshold move with L?) and the parameters per "
               "sample 2 L q m* / (n d') at m*_ode:", "",
               "| n | " + " | ".join(f"m*_interp at L = {L}" for L in out["grid"])
@@ -358,8 +375,9 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
               "between consecutive depths, and the median t_hit / T of the interpolating seeds "
               "(T past the knee when well below 1):", "",
               "| n | m | m/n | seeds | interpolates | smooth | limit smooth | gap slope [95%] | "
-              "side | local slopes | t_hit/T (median, max) |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "side | local slopes | t_hit/T (median, max) | GD tracks the flow (eta "
+              "lambda_max, ratio) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for c in out["cells"]:
         lo, hi = c["gap_slope_interval"]
         local = ", ".join(f"{k}: {fmt(v, 2)}" for k, v in c["local_slopes"].items())
@@ -367,7 +385,8 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
                      f"{c['fraction_interp']:.2f} | {c['fraction_ode']:.2f} | "
                      f"{c['fraction_limit']:.2f} | {fmt(c['gap_slope'], 3)} [{fmt(lo, 3)}, "
                      f"{fmt(hi, 3)}] | {c['rate_side']} | {local} | "
-                     f"{fmt(c['median_hit_over_T'], 2)}, {fmt(c['max_hit_over_T'], 2)} |")
+                     f"{fmt(c['median_hit_over_T'], 2)}, {fmt(c['max_hit_over_T'], 2)} | "
+                     f"{_tracks(c)} |")
     labels = data.get("labels") or {}
     if labels:
         lines += ["", f"Label scale at n = {labels['n']} (`{labels['file']}`; the quick grid's "
@@ -389,6 +408,44 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
                   + ", ".join(f"n = {t['n']}: {_interval(t)}" for t in ext["deep"]["ode"])
                   + "."]
     return "\n".join(lines) + "\n"
+
+
+def _tracks(cell: dict[str, Any]) -> str:
+    if cell["tracks"] is None:
+        return "unknown"
+    return (f"{'yes' if cell['tracks'] else 'NO'} ({fmt(cell['track_eta_lambda_max'], 3)}, "
+            f"{fmt(cell['track_ratio'], 3)})")
+
+
+def _tracking_note(out: dict[str, Any]) -> str:
+    """Which part of each transition curve is about the flow (4) (numerics.tracking, one seed
+    per point at the grid's deepest depth; the fractions and fits keep every seed)."""
+    from numerics.tracking import DAMPING_EDGE, ORDER_BAND
+
+    parts = []
+    for j, t in enumerate(out["tracking"]):
+        ode = out["thresholds"]["ode"][j]
+        where = ("does not track at " + ", ".join(
+            f"m = {m} ({fmt(t['max_eta_lambda_max'][str(m)], 3)}, {fmt(t['ratio'][str(m)], 3)})"
+            for m in t["untracked"]) if t["untracked"] else "tracks at every measured width"
+                 if t["max_eta_lambda_max"] else "not measured")
+        if t["unknown"] and t["max_eta_lambda_max"]:
+            where += f", unknown at m = {t['unknown']}"
+        if t["flow_from"] is not None:
+            where += f"; every width from m = {t['flow_from']} on tracks"
+            if not ode["censored"]:
+                where += (f" (m*_ode = {ode['m_star']:.3g} is "
+                          + ("above" if ode["m_star"] >= t["flow_from"] else "below") + " it)")
+        parts.append(f"n = {t['n']}: {where}")
+    return ("Gradient descent vs the flow (4) (numerics.tracking on seed "
+            "config.seed of each point at its deepest depth: it tracks when max_t eta "
+            f"lambda_max < {DAMPING_EDGE:.3g} in the flow's metric and the step-halving ratio is "
+            f"in [{ORDER_BAND[0]:.3g}, {ORDER_BAND[1]:.3g}]; in brackets: eta lambda_max, ratio;"
+            " eta lambda_max = 2 is the edge of stability): " + "; ".join(parts)
+            + ". At a width where it does not track, the outcomes are about gradient descent at "
+            "the sweep's eta, not the flow: the fractions and fits keep every seed, and only "
+            "the part of each transition curve at tracked widths speaks about Theorem 6's "
+            "flow.")
 
 
 def _source_line(src: dict[str, Any]) -> str:
@@ -440,6 +497,11 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
                                             for t in ext["deep"]["ode"])
                   + f" (on L = {ext['depths']}: " + ", ".join(
                       f"{_interval(t)}" for t in ext["thresholds"]["ode"]) + ")")
+    off = [f"m = {t['untracked']} at n = {t['n']}" for t in out["tracking"] if t["untracked"]]
+    if off:
+        tail += (". Gradient descent at the sweep's eta does not track the flow at "
+                 + ", ".join(off) + " (numerics.tracking): those parts of the transition curves "
+                 "are about gradient descent, not Theorem 6's flow")
     return ("Two width thresholds, measured beyond Theorem 6's m >= c1 n: " + "; ".join(parts)
             + f"{order}. m*_interp ~ n^gamma with {_exp(ei)}; m*_ode ~ n^gamma with {_exp(eo)}"
             f"{tail}. Both lie orders of magnitude below c1 n ("
@@ -454,7 +516,9 @@ def _note(data: dict[str, Any]) -> str:
             "initialization. Top: phase diagrams (fraction of seeds per (n, m/n)) with m*/n and "
             "its interval; bottom left: transition curves with the logistic MLE per n; bottom "
             "middle: thresholds against n with c1 n, n and sqrt(n); bottom right: local slopes "
-            "of sup_t max_k ||Z_{k+1} - Z_k|| between consecutive depths.")
+            "of sup_t max_k ||Z_{k+1} - Z_k|| between consecutive depths. x in the phase "
+            "diagrams: gradient descent at eta does not track the flow at that point "
+            "(numerics.tracking), so its outcomes there are about gradient descent.")
 
 
 SECTION = Section(key="S15", title="Width thresholds: interpolation and the neural-ODE limit "

@@ -1,8 +1,10 @@
 """Running a sweep: content keys, one results file per unit, batched tasks, Dask executors.
 
 The unit of results is one configuration and one seed of its ``seeds``.  Its key is the sha256 of
-(task, the configuration with ``seeds = (seed,)``, seed, code version), the code version being
-:func:`reports.progress.code_version` and the task module's source; its record is written
+(task, the configuration with ``seeds = (seed,)``, seed, code version, engine), the code version
+being :func:`reports.progress.code_version` and the task module's source, the engine
+:func:`numerics.native.engine` on the configuration's device (compiled sweeps with compiler, flags
+and CPU, or torch); its record is written
 atomically to ``DIR/results/<key>.json`` as soon as it arrives, so a killed sweep resumes where it
 stopped and a repeated sweep recomputes nothing.  The units still missing are grouped by
 configuration (every field but ``seeds``) and each group is one call of the task with all its
@@ -42,6 +44,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from numerics import native
 from reports.io import atomic_write_json, atomic_write_text, out_lock
 from reports.progress import code_version
 from reports.sweep.spec import Sweep
@@ -121,10 +124,11 @@ def task_version(task: str) -> str:
 
 
 def unit_key(task: str, config: Config, seed: int, version: str) -> str:
-    """sha256 (20 hex digits) of the task, the configuration with seeds = (seed,), and the code."""
+    """sha256 (20 hex digits) of the task, the configuration with seeds = (seed,), the code and
+    the engine of model (3)'s sweeps on the configuration's device."""
     single = dataclasses.replace(config, seeds=(seed,)).to_dict()
-    text = json.dumps({"task": task, "config": single, "seed": seed, "code": version},
-                      sort_keys=True)
+    text = json.dumps({"task": task, "config": single, "seed": seed, "code": version,
+                       "engine": native.engine(config.device)}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -196,13 +200,15 @@ def groups_of(sweep: Sweep, units: Sequence[Unit]) -> list[Group]:
 
 
 def run_group(task: str, config: dict[str, Any]) -> dict[str, Any]:
-    """Run ``task`` on ``config`` (where the executor puts it): its code version and one
-    JSON-ready record per seed, computed with :data:`numerics.device.THREADS` intra-op threads;
+    """Run ``task`` on ``config`` (where the executor puts it): its code version, the engine it
+    ran on and one JSON-ready record per seed, computed with :data:`numerics.device.THREADS`
+    intra-op threads;
     where the task raises, its error in one line (``error``) and its traceback instead of the
     records (so that a worker logs nothing: the sweep reports it, one line per configuration)."""
     from numerics.device import cpu_threads
 
     version = task_version(task)
+    ran = {"version": version, "engine": native.engine(config.get("device", "cpu"))}
     try:
         with cpu_threads():
             parsed = Config.from_mapping(config)
@@ -211,9 +217,9 @@ def run_group(task: str, config: dict[str, Any]) -> dict[str, Any]:
                 or not all(isinstance(r, dict) for r in records):
             raise TypeError(f"{task} must return one dict per seed of config.seeds "
                             f"({len(parsed.seeds)}), got {type(records).__name__}")
-        return {"version": version, "records": [_json_ready(r) for r in records]}
+        return {**ran, "records": [_json_ready(r) for r in records]}
     except Exception as exc:  # a failing configuration, reported; the sweep goes on
-        return {"version": version, "error": _one_line(exc), "traceback": traceback.format_exc()}
+        return {**ran, "error": _one_line(exc), "traceback": traceback.format_exc()}
 
 
 def _json_ready(record: dict[Any, Any]) -> Record:
@@ -339,7 +345,8 @@ class Store:
              record: Record) -> None:
         single = dataclasses.replace(config, seeds=(seed,)).to_dict()
         atomic_write_json(self.folder / f"{key}.json", {
-            "key": key, "task": task, "code_version": version, "seed": seed, "config": single,
+            "key": key, "task": task, "code_version": version,
+            "engine": native.engine(config.device), "seed": seed, "config": single,
             "record": record})
 
 
@@ -373,6 +380,13 @@ def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures
                 if result is not None and result["version"] != version:
                     failure = Failure(f"the worker runs code version {result['version']}, this "
                                       f"checkout {version}: install the same code on the workers")
+                elif result is not None and \
+                        result["engine"] != (mine := native.engine(group.config.device)):
+                    differ = sorted(k for k in {*mine, *result["engine"]}
+                                    if mine.get(k) != result["engine"].get(k))
+                    failure = Failure(f"the worker's engine differs from this process's in "
+                                      f"{', '.join(differ)} (numerics.native.engine): the units' "
+                                      f"keys name this process's engine")
                 elif result is not None and "error" in result:
                     failure = Failure(result["error"], result["traceback"])
                 file = folder / FAILURES / f"{group.units[0].key}.txt"

@@ -35,7 +35,13 @@ prints them per n; measured wall times in the report's S15 and the results folde
   engine (``--set device=cuda``) or a cheaper criterion to be practical.
 
 (The numbers are filled in by :func:`estimate` from :func:`cost_model`; the module's
-``python -m reports.sweep.width estimate`` prints them per point.)
+``python -m reports.sweep.width estimate`` prints them per point.  They predate the flow
+tracking that each point now records, :func:`numerics.thresholds.tracking_fields`: one network
+at the deepest depth, trained with eta, eta/2 and eta/4, i.e. 7 L_max single-seed layer
+iterations per iteration, which :func:`cost_model` includes (the estimates become: quick 20
+min, full 128 h single-core).  Measured (``reports/data/width-tracking.json``, nice 19 under load
+4-6): at n = 8, 16 (L = 128) the tracking took 23-191 s per point, 0.5 to 1.9 times the point's
+own committed sweep time.)
 """
 
 from __future__ import annotations
@@ -155,9 +161,12 @@ on this machine; see the module docstring)."""
 
 def cost_model(n: int, m: int, depths: Sequence[int], seeds: int = 5,
                cost: Mapping[str, float] | None = None) -> float:
-    """Estimated seconds per training iteration of one point (every depth, ``seeds`` seeds)."""
+    """Estimated seconds per training iteration of one point: every depth with ``seeds`` seeds,
+    and its flow tracking (one network at the deepest depth trained with eta, eta/2 and eta/4:
+    7 iterations per iteration at eta, :mod:`numerics.tracking`)."""
     c = COST if cost is None else cost
-    return sum(depths) * (c["c0"] + c["c1"] * n * m * seeds / 5)
+    return (sum(depths) * (c["c0"] + c["c1"] * n * m * seeds / 5)
+            + 7 * max(depths) * (c["c0"] + c["c1"] * n * m / 5))
 
 
 def point_cost(c: Config, cost: Mapping[str, float] | None = None) -> float:

@@ -1,0 +1,121 @@
+"""Does gradient descent track the flow at the width-threshold points?  (issue 29)
+
+The ``width-thresholds`` sweep (:mod:`reports.sweep.width`) trains every width with the same step
+eta = 0.01; at small m the trained network's curvature can put that step at the edge of
+stability, where the sweep's "not 1/L-smooth" outcome is about gradient descent, not about the
+flow (4) that Theorem 6 speaks of.  This module measures, for the full preset's points at the
+asked n, :func:`numerics.tracking.flow_tracking` of the point's own configuration (as the preset
+builds it for :func:`numerics.thresholds.width_point`: its eta, horizon T(n) and depth grid; one
+seed, ``config.seed`` = 0, at the grid's deepest depth) and writes it beside the point's
+committed outcomes (:data:`reports.sections.width.DATA_FILE`) to :data:`DATA_FILE`:
+
+    nice -n 19 python -m reports.sweep.width_tracking [N ...]      (default N = 8 16 32)
+
+Points are measured in the order (n, m) and the file is rewritten (atomically) after each, so a
+run stopped early keeps what it measured and a rerun goes on with the points not yet in the file.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_FILE = ROOT / "reports" / "data" / "width-tracking.json"
+COMMITTED = ROOT / "reports" / "data" / "width-thresholds-full.json"
+NS = (8, 16, 32)
+COMMAND = "nice -n 19 python -m reports.sweep.width_tracking"
+
+
+def _finite(v: Any) -> Any:
+    """``v`` for JSON: non-finite floats as None, recursively."""
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_finite(x) for x in v]
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+def committed(records: Sequence[Mapping[str, Any]], n: int, m: int, seed: int
+              ) -> dict[str, Any]:
+    """The committed outcomes at (n, m): the fraction of seeds 1/L-smooth and interpolating on
+    the grid the thresholds are fitted on (:func:`numerics.thresholds.common_grid`) and on the
+    point's own depth grid, and seed ``seed``'s own smooth outcome and gap slope (fitted grid)."""
+    from numerics import thresholds as th
+
+    grid = th.common_grid(records)
+    rs = [r for r in records if int(r["n"]) == n and int(r["m"]) == m]
+    if not rs:
+        return {}
+    fitted = [th.restrict(r, grid) for r in rs]
+    own = [s for s in fitted if int(s["seed"]) == seed]
+    return {"seeds": len(rs), "grid": list(grid),
+            "smooth_fraction": sum(float(r["smooth"]) for r in fitted) / len(rs),
+            "interp_fraction": sum(float(r["interpolated"]) for r in fitted) / len(rs),
+            "smooth_fraction_own_grid": sum(float(r["smooth"]) for r in rs) / len(rs),
+            "own_grid": list(rs[0]["depths"]),
+            "seed_smooth": own[0]["smooth"] if own else None,
+            "seed_gap_slope": own[0]["gap_slope"] if own else None}
+
+
+def row(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """One line of the table: (n, m/n, m), max_t eta lambda_max, the step-halving ratio, whether
+    gradient descent tracks the flow (the rule :meth:`numerics.tracking.Tracking.failure`, stored
+    with the measurement) and the committed smooth fraction beside it."""
+    t, c = entry["tracking"], entry.get("committed", {})
+    return {"n": entry["n"], "m_over_n": entry["m"] / entry["n"], "m": entry["m"],
+            "eta_lambda_max": t["max_eta_lambda_max"], "ratio": t["ratio"],
+            "tracks": t["tracks"], "smooth_fraction": c.get("smooth_fraction"),
+            "smooth_fraction_own_grid": c.get("smooth_fraction_own_grid"),
+            "seed_smooth": c.get("seed_smooth")}
+
+
+def measure(ns: Sequence[int] = NS, out: Path = DATA_FILE) -> dict[str, Any]:
+    """Measure the points at ``ns`` not yet in ``out`` (one at a time, rewriting ``out``)."""
+    import json
+
+    from numerics.device import cpu_threads
+    from numerics.tracking import DAMPING_EDGE, ORDER_BAND, flow_tracking
+    from reports.io import atomic_write_json
+    from reports.sweep.width import preset
+
+    records = json.loads(COMMITTED.read_text(encoding="utf-8"))["records"]
+    try:
+        data = json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {"entries": []}
+    done = {(e["n"], e["m"]) for e in data["entries"]}
+    todo = sorted((p for p in preset("full").points if p.config.n in ns
+                   and (p.config.n, p.config.m) not in done), key=lambda p: (p.config.n,
+                                                                             p.config.m))
+    for k, p in enumerate(todo):
+        c = p.config
+        began = time.perf_counter()
+        with cpu_threads():
+            tracking = flow_tracking(c)
+        entry = _finite({
+            "n": c.n, "m": c.m, "seed": c.seed, "L": tracking.L, "eta": c.eta, "T": c.T,
+            "tracking": tracking.to_dict(), "wall_s": time.perf_counter() - began,
+            "committed": committed(records, c.n, c.m, c.seed)})
+        data["entries"] = sorted([*data["entries"], entry], key=lambda e: (e["n"], e["m"]))
+        data |= {"command": COMMAND + " " + " ".join(str(n) for n in ns),
+                 "what": "numerics.tracking.flow_tracking of the width-thresholds full "
+                         "preset's points (one seed, the deepest depth, the point's eta and "
+                         "T(n)) beside the committed outcomes of " + str(COMMITTED.relative_to(
+                             ROOT)),
+                 "rule": {"edge": DAMPING_EDGE, "ratio_band": list(ORDER_BAND)},
+                 "machine": platform.node() + " " + platform.processor(),
+                 "left": [[q.config.n, q.config.m] for q in todo[k + 1:]],
+                 "table": [row(e) for e in data["entries"]]}
+        atomic_write_json(out, data)
+        print(json.dumps(row(entry) | {"wall_s": entry["wall_s"]}), flush=True)
+    return data
+
+
+if __name__ == "__main__":
+    measure(tuple(int(a) for a in sys.argv[1:]) or NS)
