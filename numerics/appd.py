@@ -82,6 +82,7 @@ class AppDResult:
     times: tuple[float, ...]
     gaps: tuple[float, ...]
     w_even_path: tuple[float, ...]
+    snapshots: tuple[tuple[float, ...], ...] = ()
 
     @property
     def w_error(self) -> float:
@@ -119,11 +120,12 @@ def loss_and_gradient(w: Sequence[float], x: float, C: float,
 
 def train_appd(L: int, C: float, x: float, sigma: str = "relu", T: float = 30.0,
                eta: float = 0.01, *, depth_scaled: bool = True,
-               record_every: int = 100) -> AppDResult:
+               record_every: int = 100, snapshot_times: Sequence[float] = ()) -> AppDResult:
     """Gradient descent in flow time: w_k <- w_k - eta * rate * dl/dw_k, rate = 2L or 1.
 
     ``T / eta`` steps (rounded).  With the depth-scaled flow the ReLU run converges at rate about
-    x^2 C^2, so T = 30 with x C >= 1 puts w(T) within 1e-10 of w*.
+    x^2 C^2, so T = 30 with x C >= 1 puts w(T) within 1e-10 of w*.  ``snapshot_times``: flow
+    times at which all 2L weights are kept (``snapshots``, at the nearest step).
     """
     _check(L, C, x, T, eta)
     if isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1:
@@ -137,10 +139,14 @@ def train_appd(L: int, C: float, x: float, sigma: str = "relu", T: float = 30.0,
     losses: list[float] = []
     gaps: list[float] = []
     w_even_path: list[float] = []
+    at = [min(steps, round(t / eta)) for t in snapshot_times]
+    snapshots: dict[int, tuple[float, ...]] = {}
     for step in range(steps + 1):
         loss, grad = loss_and_gradient(w, x, C, sigma)
         if not math.isfinite(loss):
             raise DivergenceError(step, "loss", loss)
+        if step in at:
+            snapshots[step] = tuple(w)
         if step % record_every == 0 or step == steps:
             times.append(step * eta)
             losses.append(loss)
@@ -155,7 +161,18 @@ def train_appd(L: int, C: float, x: float, sigma: str = "relu", T: float = 30.0,
         w=tuple(w), odd_max_move=max(abs(a - b) for a, b in zip(w[0::2], w0[0::2], strict=True)),
         even_spread=max(even) - min(even), w_even=sum(even) / L, w_star=w_star(L, C),
         gap=_gap(w), gap_init=_gap(w0), gap_relu=w_star(L, C) + 1.0 / (2 * L),
-        loss=tuple(losses), times=tuple(times), gaps=tuple(gaps), w_even_path=tuple(w_even_path))
+        loss=tuple(losses), times=tuple(times), gaps=tuple(gaps), w_even_path=tuple(w_even_path),
+        snapshots=tuple(snapshots[j] for j in at))
+
+
+def loss_torch(w: torch.Tensor, x: float, C: float, sigma: str) -> torch.Tensor:
+    """l(w) = (h_{2L} - C x)^2 as a differentiable torch function of the 2L weights (the forward
+    recursion of the module docstring with sigma's torch form), for Hessians by autograd."""
+    f = get_activation(sigma).f
+    h = torch.tensor(x, dtype=w.dtype)
+    for wk in w:
+        h = h + f(wk * h) / len(w)
+    return (h - C * x) ** 2
 
 
 def gap_vs_depth(depths: Sequence[int], sigmas: Sequence[str] = ("relu", "tanh", "gelu"), *,

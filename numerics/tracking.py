@@ -241,8 +241,9 @@ class Tracking:
 def flow_tracking(config: Config, residual: str = "model3") -> Tracking:
     """:class:`Tracking` of ``config`` at its deepest depth max(L, depths) and seed
     ``config.seed`` (cached per configuration: rows that differ only in the statement, the seeds
-    or the depth grid below the deepest share one measurement); ``residual``: "model3" or
-    "conv" (Section 4.3's, :func:`numerics.measure.sec43_conv`)."""
+    or the depth grid below the deepest share one measurement); ``residual``: "model3", "conv"
+    (Section 4.3's, :func:`numerics.measure.sec43_conv`) or "appd" (Appendix D's scalar
+    network, :func:`_appd_tracking`)."""
     deep = max(config.L, *config.depths)
     return _tracking(dataclasses.replace(config, L=deep, depths=(deep,), seeds=(config.seed,)),
                      residual)
@@ -250,6 +251,8 @@ def flow_tracking(config: Config, residual: str = "model3") -> Tracking:
 
 @functools.lru_cache(maxsize=32)
 def _tracking(config: Config, kind: str) -> Tracking:
+    if kind == "appd":
+        return _appd_tracking(config)
     X, Y = data(config)
     residual = MLP(config.activation, config.scaling) if kind == "model3" else sec43_conv(config)
     params = initial(config, residual=None if kind == "model3" else residual)
@@ -269,3 +272,44 @@ def _tracking(config: Config, kind: str) -> Tracking:
     return Tracking(config.L, config.seed, config.eta, config.T, tuple(times),
                     tuple(config.eta * float(v) for v in lam), tuple(bool(v) for v in done),
                     (distances[0], distances[1]), diverged)
+
+
+PATH_POINTS = 16
+"""Appendix D's step halving compares the runs at this many equal intervals of [0, T]."""
+
+
+def _appd_tracking(config: Config) -> Tracking:
+    """:class:`Tracking` of Appendix D's scalar network (depth 2L, weights w_1..w_2L; flow
+    dw/dt = -2L dl/dw, so P = 2L): eta lambda_max of the dense 2L x 2L Hessian of
+    :func:`numerics.appd.loss_torch` (autograd) times 2L at the :data:`CHECKPOINTS`, and the step
+    halving as the largest distance max_k |w_k(eta) - w_k(eta/2)| over :data:`PATH_POINTS` + 1
+    equally spaced flow times: the runs converge to the same fixed point w*, so their final
+    weights agree to rounding and only the path shows gradient descent's O(eta) error."""
+    from numerics import appd
+
+    # on the step-eta grid, which the halved runs hit exactly (no O(eta) offset in time)
+    grid = [config.eta * round(config.T * j / PATH_POINTS / config.eta)
+            for j in range(PATH_POINTS + 1)]
+    marks = [f * config.T for f in CHECKPOINTS]
+    args = (config.L, config.appd_C, config.appd_x, config.activation, config.T)
+    runs, diverged = [], ""
+    try:
+        runs = [appd.train_appd(*args, config.eta / 2**j, snapshot_times=grid + marks)
+                for j in range(3)]
+    except DivergenceError as exc:
+        diverged = str(exc)
+    n = len(grid)
+    distances = tuple(max(max(abs(a - b) for a, b in zip(u, v, strict=True)) for u, v in
+                          zip(runs[j].snapshots[:n], runs[j + 1].snapshots[:n], strict=True))
+                      for j in range(2)) if runs else (math.nan, math.nan)
+    points = runs[0].snapshots[n:] if runs else (tuple(appd.init_weights(config.L)),)
+    eta_lambda = []
+    for w in points:
+        H = torch.autograd.functional.hessian(
+            lambda v: appd.loss_torch(v, config.appd_x, config.appd_C, config.activation),
+            torch.tensor(w, dtype=torch.float64))
+        eta_lambda.append(config.eta * 2 * config.L * float(torch.linalg.eigvalsh(H)[-1]))
+    times = tuple(marks if runs else (0.0,))
+    return Tracking(config.L, config.seed, config.eta, config.T, times, tuple(eta_lambda),
+                    (True,) * len(eta_lambda), (distances[0], distances[1]), diverged)
+

@@ -5,9 +5,9 @@ quick scale's first applicable row, with its negative control, :mod:`reports.def
 :data:`SNAPSHOT` (per id: scope, verdict, the rule, seconds) and rewrites the README's verdict
 table between its ``<!-- defaults -->`` markers.  ``--report DIR`` also takes a quick report's
 ``results.json`` (its check counts per scope and its sections' wall times) into the snapshot and
-the README's ``<!-- quick-report -->`` block.  tests/test_readme_numbers.py fails when a README
-block differs from the snapshot, or when a default that answers within a few seconds gives
-another verdict today than the snapshot says.
+the README's ``<!-- quick-report -->`` block; ``--only ID,...`` reruns those defaults only.
+tests/test_readme_numbers.py fails when a README block differs from the snapshot, or when a
+default that answers within a few seconds gives another verdict today than the snapshot says.
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ SNAPSHOT = ROOT / "reports" / "data" / "readme-numbers.json"
 BLOCKS = ("defaults", "quick-report")
 
 
-def run_defaults() -> dict[str, dict[str, Any]]:
-    """Every statement's default check at the quick scale: scope, verdict, rule, seconds (one
-    torch thread, as ``resnet-ode check``)."""
+def run_defaults(ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Every statement's (or ``ids``') default check at the quick scale: scope, verdict, rule,
+    seconds (one torch thread, as ``resnet-ode check``)."""
     from numerics.checks import run_check
     from reports.defaults import default
 
     out = {}
-    for sid in catalog:
+    for sid in catalog if ids is None else ids:
         chosen = default(sid, "quick")
         start = time.perf_counter()
         result = run_check(sid, chosen.row.config)
@@ -112,11 +112,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report", type=Path, help="a quick report's folder (results.json)")
     parser.add_argument("--skip-defaults", action="store_true",
                         help="keep the snapshot's defaults (only take the report's numbers)")
+    parser.add_argument("--only", help="rerun these defaults (comma-separated ids), keep the "
+                                       "snapshot's others")
     args = parser.parse_args(argv)
     old = json.loads(SNAPSHOT.read_text()) if SNAPSHOT.exists() else {}
+    if args.skip_defaults:
+        defaults = old["defaults"]
+    elif args.only:
+        ids = [s.strip() for s in args.only.split(",")]
+        unknown = [i for i in ids if i not in catalog]
+        if unknown:
+            raise SystemExit(f"python -m reports.readme: unknown id(s): {', '.join(unknown)}")
+        defaults = {sid: entry for sid, entry in {**old["defaults"],
+                                                  **run_defaults(ids)}.items()}
+        defaults = {sid: defaults[sid] for sid in catalog}
+    else:
+        defaults = run_defaults()
     snapshot = {"date": datetime.date.today().isoformat(),
                 "command": "python -m reports.readme" + (" --report DIR" if args.report else ""),
-                "defaults": old["defaults"] if args.skip_defaults else run_defaults()}
+                "defaults": defaults}
     if args.report is not None:
         snapshot["report"] = report_numbers(json.loads((args.report / "results.json").read_text()))
     elif "report" in old:

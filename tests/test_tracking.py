@@ -210,3 +210,37 @@ def test_step_halving_keeps_the_step_eta_runs_weights_at_the_asked_times() -> No
     for (_, got), want in zip(out.snapshots, (p, half, out.finals[0]), strict=True):
         assert all(torch.equal(a, b) for a, b in zip((got.A, *got.Z, got.B),
                                                      (want.A, *want.Z, want.B), strict=True))
+
+
+APPD = Config(L=4, depths=(2, 4), T=3.0, eta=0.01, activation="tanh", appd_C=2.0, appd_x=0.5)
+
+
+def test_appd_curvature_is_the_finite_difference_hessian_of_the_explicit_gradient() -> None:
+    """eta lambda_max at t = 0 equals eta 2L times the top eigenvalue of the Hessian obtained by
+    central differences of Appendix D's back-propagated gradient (numerics.appd, no autograd)."""
+    from numerics import appd
+
+    w0 = appd.init_weights(APPD.L)
+    h, n = 1e-5, len(w0)
+    H = torch.zeros(n, n, dtype=torch.float64)
+    for j in range(n):
+        up, down = list(w0), list(w0)
+        up[j] += h
+        down[j] -= h
+        g_up = appd.loss_and_gradient(up, APPD.appd_x, APPD.appd_C, "tanh")[1]
+        g_down = appd.loss_and_gradient(down, APPD.appd_x, APPD.appd_C, "tanh")[1]
+        H[:, j] = (torch.tensor(g_up, dtype=torch.float64)
+                   - torch.tensor(g_down, dtype=torch.float64)) / (2 * h)
+    expected = APPD.eta * 2 * APPD.L * float(torch.linalg.eigvalsh((H + H.T) / 2)[-1])
+    got = flow_tracking(APPD, "appd")
+    assert got.times[0] == 0.0
+    assert got.eta_lambda[0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_appd_step_halving_is_first_order_along_the_path_and_a_large_step_fails() -> None:
+    """The runs converge to one fixed point, so the path (not the final weights) shows the O(eta)
+    error: ratio about 2; eta = 2 puts eta lambda_max (about 1.6) past the damping edge."""
+    tracked = flow_tracking(APPD, "appd")
+    assert tracked.ratio == pytest.approx(2.0, rel=0.1) and tracked.failure() is None
+    large = flow_tracking(dataclasses.replace(APPD, T=30.0, eta=2.0), "appd")
+    assert large.failure() is not None

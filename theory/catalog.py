@@ -47,11 +47,12 @@ class Statement:
     claim should fail; ``no_control``: why a statement has none (exactly one of the two is given).
 
     ``flow``: for a gradient-flow statement whose check trains by gradient descent, the
-    configuration of that run as a function of the row's, and ``flow_residual`` its residual
-    ("model3", or "conv": Section 4.3's convolutional one); whether gradient descent tracks the
-    flow there is a measured precondition (numerics.tracking).  None: the check trains nothing
-    (S2, S7-S10, Appendix A's recurrences), S11's scalar network, with another optimizer (S13's
-    SGD, Remark 1's), or the statement is about the loss landscape, not the flow (Proposition 5).
+    configuration of that run as a function of the row's, and ``flow_residual`` its network
+    ("model3", "conv": Section 4.3's convolutional residual, "appd": Appendix D's scalar one);
+    whether gradient descent tracks the flow there is a measured precondition
+    (numerics.tracking).  None: the check trains nothing (S2, S7-S10, Appendix A's recurrences),
+    trains with another optimizer (S13's SGD, Remark 1's), or the statement is about the loss
+    landscape, not the flow (Proposition 5).
     """
 
     id: str
@@ -68,7 +69,7 @@ class Statement:
     control: Callable[[Config], tuple[Config, str]] | None = None
     no_control: str = ""
     flow: Callable[[Config], Config] | None = None
-    flow_residual: Literal["model3", "conv"] = "model3"
+    flow_residual: Literal["model3", "conv", "appd"] = "model3"
 
     def __post_init__(self) -> None:
         if (self.control is None) == (not self.no_control):
@@ -510,7 +511,8 @@ _STATEMENTS = (
         "With ReLU, the odd weights never move, the even weights converge to w* = 2L(C^{1/L} - 1) "
         "and the neighbour gap tends to w* + 1/(2L) = Omega(1): no ODE limit.",
         "|w_{2k} - w_{2k-1}| -> w* + 1/(2L) >= 2 log C",
-        "identity", "theory.relu:assumptions", control=_smooth_sigma),
+        "identity", "theory.relu:assumptions", control=_smooth_sigma, flow=_as_given,
+        flow_residual="appd"),
     Statement(
         "sec43.general", "S12", "Section 4.3 (general model (11), smooth initialization)",
         "Proposition 7's O(1/L) neighbour gap holds for any C^2 residual f with f(0, .) = 0 "
