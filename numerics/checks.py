@@ -624,8 +624,7 @@ def run_check(statement_id: str, config: Config, *, control: bool = True) -> Che
     if st.id not in TRAINS_NOTHING:
         guard_resources(config)
     scope, failed_paper, failed = st.scope(config)
-    tracking = _flow_tracking(st, config)
-    untracked = None if tracking is None else tracking.failure()  # a precondition, measured
+    tracking, untracked = _flow_tracking(st, config)  # a precondition, measured
     if untracked is not None:
         failed = [*failed, untracked]
         failed_paper = failed if scope == "paper" else failed_paper
@@ -683,13 +682,15 @@ network of Appendix D, fixed-weight recurrences): the resource guard, an estimat
 training's memory, does not apply."""
 
 
-def _flow_tracking(st: Statement, config: Config) -> Tracking | None:
+def _flow_tracking(st: Statement, config: Config) -> tuple[Tracking | None, str | None]:
     """For a gradient-flow statement (``st.flow``), whether gradient descent tracks the flow on
-    its run (numerics.tracking; cached per configuration)."""
+    its run (numerics.tracking; cached per configuration), and the failed precondition's name
+    where it does not (None: it tracks, or the statement is no flow statement)."""
     if st.flow is None:
-        return None
+        return None, None
     with cpu_threads():
-        return flow_tracking(st.flow(config), st.flow_residual)
+        tracking = flow_tracking(st.flow(config), st.flow_residual)
+    return tracking, tracking.failure()
 
 
 def _evidence(st: Statement, config: Config, failed: list[str]) -> tuple[Evidence, Measurement]:
@@ -710,9 +711,9 @@ def _control(st: Statement, config: Config) -> Control:
     (edge of stability), not the claim's: it is then n/a, and the check's power is not shown."""
     assert st.control is not None
     cfg, why = st.control(config)
-    tracking = _flow_tracking(st, cfg)
-    untracked = None if tracking is None else tracking.failure()
-    evidence, _ = _evidence(st, cfg, [] if untracked is None else [untracked])
-    verdict = classify(evidence.facts, [] if untracked is None else [untracked])
+    failure = _flow_tracking(st, cfg)[1]
+    untracked = [] if failure is None else [failure]
+    evidence, _ = _evidence(st, cfg, untracked)
+    verdict = classify(evidence.facts, untracked)
     return Control(cfg.to_dict(), why, verdict.cls, verdict.rule,
                    _finite(evidence.facts.measured))

@@ -27,7 +27,7 @@ from numerics.depth_study import depth_study
 from numerics.flow import Flow, TrainResult, step_halving, train
 from numerics.gradients import loss_and_grads
 from numerics.init import init_params
-from numerics.metrics import frobenius, layer_norms, successive_gaps
+from numerics.metrics import frobenius, layer_norms, successive_gaps, trained_gap
 from numerics.model import MLP, Conv, Params, Residual, forward
 from numerics.rates import loglog_slope
 from theory.catalog import catalog
@@ -235,9 +235,7 @@ def depth_sweep(config: Config, quantity: Callable[[TrainResult], torch.Tensor],
         result = train(params, X, Y, flow, residual or MLP(config.activation, config.scaling),
                        record_every=flow.iterations)
         rows.append([float(v) for v in quantity(result)])
-        moved = successive_gaps(tuple(z - z0.to(z) for z, z0 in zip(result.params.Z, params.Z,
-                                                                    strict=True)))
-        trained.append([float(v) for v in (moved.amax(1) if L > 1 else moved.sum(1))])
+        trained.append([float(v) for v in trained_gap(result.params.Z, params.Z)])
     return {"L": list(config.depths), "values": rows, "trained": trained}
 
 
@@ -280,19 +278,16 @@ def _prop2_noisy_gaps(config: Config, paths: dict[str, Any],
     i.i.d. standard Gaussian E_k, E'_k (the same size at every depth, drawn from ``config.seed``
     and L) against the ODE of the smooth paths: no Lipschitz path, the layers' noise averages
     like a random walk, a gap ~ L^-1/2 rather than 1/L."""
-    X, _ = data(config)
-    X = X.to("cpu", torch.float64)
-    args = (paths["A"], paths["V"], paths["W"], paths["B"], X, config.activation)
-    F = node.node_forward(*args, scaling=config.scaling)
-    gaps = []
-    for L in depths:
+    def noisy(L: int) -> tuple[torch.Tensor, torch.Tensor]:
         gen = torch.Generator().manual_seed(config.seed * 100_003 + L)
         Vs, Ws = node.sample_weights(paths["V"], paths["W"], L)
-        Vs, Ws = (Z + torch.randn(Z.shape, generator=gen, dtype=torch.float64) for Z in (Vs, Ws))
-        FL = node.resnet_forward(paths["A"], Vs, Ws, paths["B"], X, config.activation,
-                                 scaling=config.scaling)
-        gaps.append(float(torch.linalg.vector_norm(F - FL, dim=-1).max()))
-    return node.GapResult(tuple(depths), tuple(gaps), *loglog_slope(depths, gaps))
+        Vs = Vs + torch.randn(Vs.shape, generator=gen, dtype=torch.float64)
+        return Vs, Ws + torch.randn(Ws.shape, generator=gen, dtype=torch.float64)
+
+    X, _ = data(config)
+    return node.resnet_ode_gap(paths["A"], paths["V"], paths["W"], paths["B"],
+                               X.to("cpu", torch.float64), config.activation, depths,
+                               scaling=config.scaling, layers=noisy)
 
 
 def measure_prop2(config: Config) -> Measurement:

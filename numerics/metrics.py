@@ -51,6 +51,13 @@ def successive_gaps(Z: tuple[Tensor, ...]) -> Tensor:
     return layer_norms(tuple(z[:, 1:] - z[:, :-1] for z in Z))
 
 
+def trained_gap(Z: tuple[Tensor, ...], Z0: tuple[Tensor, ...]) -> Tensor:
+    """What training changed between neighbours: max_k ||D_{k+1} - D_k|| with D_k = Z_k - Z0_k,
+    per network (b,); 0 for a single layer.  ``Z0`` is moved to ``Z``'s device and dtype."""
+    moved = successive_gaps(tuple(z - z0.to(z) for z, z0 in zip(Z, Z0, strict=True)))
+    return moved.amax(1) if moved.shape[1] else moved.new_zeros(moved.shape[0])
+
+
 def smin_features(activations: Tensor) -> Tensor:
     """Smallest singular value of sigma(s_in W_{k+1} h_k) (m x n) for every k: (b, L).
 

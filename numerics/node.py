@@ -96,15 +96,20 @@ def sample_weights(V: MatrixPath, W: MatrixPath, L: int) -> tuple[torch.Tensor, 
 
 def resnet_ode_gap(A: torch.Tensor, V: MatrixPath, W: MatrixPath, B: torch.Tensor,
                    X: torch.Tensor, sigma: str, depths: Sequence[int], *,
-                   scaling: str = "paper") -> GapResult:
-    """max_i ||F(x_i) - F^L(x_i)||_2 for each L in ``depths`` (>= 2), and the log-log fit."""
+                   scaling: str = "paper",
+                   layers: Callable[[int], tuple[torch.Tensor, torch.Tensor]] | None = None
+                   ) -> GapResult:
+    """max_i ||F(x_i) - F^L(x_i)||_2 for each L in ``depths`` (>= 2), and the log-log fit.
+    ``layers(L)``: the ResNet's (V_k, W_k) at depth L (default :func:`sample_weights` of the
+    paths; another choice makes a ResNet that discretizes no path, a negative control)."""
     depths = tuple(int(L) for L in depths)
     if len(depths) < 2 or any(L < 1 for L in depths):
         raise ConfigError("depths", depths, "needs at least two positive depths for a slope")
+    layers = layers or (lambda L: sample_weights(V, W, L))
     F = node_forward(A, V, W, B, X, sigma, scaling=scaling)
     gaps = []
     for L in depths:
-        FL = resnet_forward(A, *sample_weights(V, W, L), B, X, sigma, scaling=scaling)
+        FL = resnet_forward(A, *layers(L), B, X, sigma, scaling=scaling)
         gaps.append(float(torch.linalg.vector_norm(F - FL, dim=-1).max()))
     return GapResult(depths, tuple(gaps), *loglog_slope(depths, gaps))
 

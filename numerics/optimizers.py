@@ -56,7 +56,7 @@ from numerics.flow import train as train_gd
 from numerics.gradients import Workspace
 from numerics.longtime import INTERPOLATION_LEVEL, doubling_ratio
 from numerics.measure import Measurement, data_inputs, initial, samples
-from numerics.metrics import ROW, SERIES, Monitor, frobenius, layer_norms, successive_gaps
+from numerics.metrics import ROW, SERIES, Monitor, frobenius, layer_norms, trained_gap
 from numerics.model import MLP, Params, batched_data
 from theory.config import Config
 from theory.errors import ConfigError
@@ -205,11 +205,10 @@ def runs(config: Config, optimizer: str) -> dict[str, Any]:
         R[-1] = np.maximum(R[-1], _largest(run.maxima, "dist_a", "dist_z", "dist_b"))
         R = np.where(np.isfinite(R), R, np.inf)
         iq, ih = (int(np.searchsorted(t, t[-1] * f * (1 - 1e-9))) for f in (0.25, 0.5))
-        moved = successive_gaps(tuple(z - z0 for z, z0 in zip(run.params.Z, p0.Z, strict=True)))
         loss = run.series["loss"].double().numpy()
         out["per_depth"].append({
             "L": L, "gap": run.maxima["gap"].tolist(), **gradient_descent(config, L),
-            "moved": (moved.amax(1) if moved.shape[1] else moved.new_zeros(p0.b)).tolist(),
+            "moved": trained_gap(run.params.Z, p0.Z).tolist(),
             "norm": _largest(run.maxima, "a_norm", "z_norm", "b_norm").tolist(),
             "norm0": _largest(run.series, "a_norm", "z_norm", "b_norm")[0].tolist(),
             "speed": run.maxima["rhs_z"].tolist(), "l0": loss[0].tolist(),

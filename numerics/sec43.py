@@ -33,7 +33,7 @@ from numerics.flow import Flow, train
 from numerics.init import init_params
 from numerics.longtime import INTERPOLATION_LEVEL
 from numerics.measure import Measurement, data_inputs, samples, sec43_conv
-from numerics.metrics import successive_gaps
+from numerics.metrics import trained_gap
 from theory.config import Config
 
 HIDDEN_CHANNELS = 2
@@ -64,11 +64,9 @@ def runs(config: Config) -> dict[str, Any]:
         mu[-1] = torch.minimum(mu[-1], result.minima["pl"].double())
         out["t"] = result.times.double().numpy()
         loss = result.series["loss"].double().numpy()
-        moved = successive_gaps(tuple(z - z0.to(z) for z, z0 in zip(result.params.Z, params.Z,
-                                                                    strict=True)))
         out["per_depth"].append({"loss": loss, "mu": mu.numpy(),
                                  "sup_gap": result.maxima["gap"].double().numpy(),
-                                 "trained": (moved.amax(1) if L > 1 else moved.sum(1))
+                                 "trained": trained_gap(result.params.Z, params.Z)
                                  .double().cpu().numpy(),
                                  "disc_gap": np.log(loss[-1] / loss[0])
                                  + result.integral("pl").double().numpy()})

@@ -123,9 +123,8 @@ def main(argv: list[str] | None = None) -> None:
         unknown = [i for i in ids if i not in catalog]
         if unknown:
             raise SystemExit(f"python -m reports.readme: unknown id(s): {', '.join(unknown)}")
-        defaults = {sid: entry for sid, entry in {**old["defaults"],
-                                                  **run_defaults(ids)}.items()}
-        defaults = {sid: defaults[sid] for sid in catalog}
+        fresh = {**old["defaults"], **run_defaults(ids)}
+        defaults = {sid: fresh[sid] for sid in catalog}
     else:
         defaults = run_defaults()
     snapshot = {"date": datetime.date.today().isoformat(),

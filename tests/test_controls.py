@@ -74,13 +74,10 @@ def test_a_control_whose_descent_leaves_the_flow_shows_no_power(
     reason, not the claim's: it is n/a, so the check's power is not shown (inconclusive)."""
     import numerics.checks as checks
 
-    class Untracked:
-        def failure(self) -> str:
-            return "gradient descent tracks the flow (stub: eta lambda_max = 2)"
-
     real = checks._flow_tracking
-    monkeypatch.setattr(checks, "_flow_tracking", lambda st, cfg: Untracked()
-                        if cfg.init == "iid" else real(st, cfg))
+    stub = (None, "gradient descent tracks the flow (stub: eta lambda_max = 2)")
+    monkeypatch.setattr(checks, "_flow_tracking",
+                        lambda st, cfg: stub if cfg.init == "iid" else real(st, cfg))
     config = default("prop3.rate_L").row.config
     result = run_check("prop3.rate_L", config)
     assert result.control is not None and result.control["verdict"] == "n/a"

@@ -91,3 +91,14 @@ def test_smin_features_is_the_smallest_singular_value_per_layer(n: int, m: int) 
             gram = acts[k, j].numpy() @ acts[k, j].numpy().T
             expected = 0.0 if m < n else math.sqrt(max(np.linalg.eigvalsh(gram).min(), 0.0))
             assert math.isclose(out[j, k].item(), expected, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def test_trained_gap_is_the_largest_neighbour_difference_of_what_training_added() -> None:
+    """By hand: one block, b = 2, L = 3; D = Z - Z0 = [[0, 3, 7], [1, 1, 1]] (1-vectors): the
+    neighbour differences are (3, 4) and (0, 0); a single layer gives 0."""
+    from numerics.metrics import trained_gap
+
+    Z0 = (torch.tensor([[1.0, 1.0, 1.0], [2.0, 5.0, -1.0]])[..., None],)
+    Z = (Z0[0] + torch.tensor([[0.0, 3.0, 7.0], [1.0, 1.0, 1.0]])[..., None],)
+    assert trained_gap(Z, Z0).tolist() == [4.0, 0.0]
+    assert trained_gap((Z[0][:, :1],), (Z0[0][:, :1],)).tolist() == [0.0, 0.0]

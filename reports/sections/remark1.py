@@ -79,7 +79,7 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
             ax.loglog(s["L"], figures.positive([sum(v) / len(v) for v in s["gd"]]), "x:k",
                       ms=4, label=f"gradient descent, same draws: {figures.slope_label(rate)}")
             figures.depth_axis(ax, s["L"])
-        ax.set_ylabel("sup_t max_k ||Z_{k+1}(t) - Z_k(t)||  (mean over seeds)")
+        ax.set_ylabel("sup_t max_k ||Z_{k+1}(t) - Z_k(t)||, seed mean")
         ax.set_title(f"Remark 1, no clipping: {title}")
         figures.legend_below(ax)
     return fig
