@@ -202,9 +202,10 @@ def width_point(config: Config) -> list[dict[str, float]]:
     ``mu_L{L}`` = inf_t G/l; per consecutive pair ``local_slope_L{a}_{b}`` and
     ``limit_gap_L{a}_{b}``; ``gap_slope``, ``limit_slope``, ``interpolated``,
     ``interpolated_half``, ``smooth``, ``limit_smooth``, ``diverged`` and the sizes; ``wall_s``:
-    the whole task's wall time (every seed and depth); the point's flow tracking
-    (:func:`tracking_fields`, measured once and recorded beside every seed's outcomes, never
-    filtering them) and ``track_wall_s``, its wall time (0 when cached)."""
+    the whole task's wall time (every seed and depth); each seed's flow tracking
+    (:func:`tracking_fields`, measured on every seed's network, batched, recorded beside its
+    outcomes, never filtering them) and ``track_wall_s``, the tracking's wall time (0 when
+    cached)."""
     require_long_time(config)
     depths = tuple(sorted(config.depths))
     if len(depths) < 2:
@@ -213,12 +214,13 @@ def width_point(config: Config) -> list[dict[str, float]]:
     seeds = tuple(config.seeds)
     runs = {L: _depth_runs(dataclasses.replace(config, L=L), seeds) for L in depths}
     wall = time.perf_counter() - began
-    track = tracking_fields(flow_tracking(dataclasses.replace(config, L=depths[-1])).to_dict())
-    track["track_wall_s"] = time.perf_counter() - began - wall
+    tracking = flow_tracking(dataclasses.replace(config, L=depths[-1])).per_seed
+    track_wall = time.perf_counter() - began - wall
     out = []
     for j, seed in enumerate(seeds):
         out.append(_record(config, depths, [runs[L][j] for L in depths], seed)
-                   | {"wall_s": wall} | track)
+                   | {"wall_s": wall} | tracking_fields(tracking[j].to_dict())
+                   | {"track_wall_s": track_wall})
     return out
 
 
@@ -231,9 +233,10 @@ def tracking_fields(tracking: Mapping[str, Any]) -> dict[str, float]:
     """The record fields of :meth:`numerics.tracking.Tracking.to_dict` (None read as nan): does
     gradient descent at the point's eta track the flow (4)?  ``track_eta_lambda_max`` = max_t
     eta lambda_max at the checkpoints, ``track_ratio`` = the step-halving ratio, ``tracks`` = 1
-    or 0 by the rule :meth:`numerics.tracking.Tracking.failure`, measured on one network (seed
-    ``track_seed`` = ``config.seed``, the same for every seed's record: a record must not
-    depend on the batch, :mod:`reports.sweep.engine`) at the grid's deepest depth ``track_L``.
+    or 0 by the rule :meth:`numerics.tracking.Tracking.failure`, measured on the record's own
+    network (seed ``track_seed``; data measured before each seed was tracked carries the
+    point's first seed, :data:`reports.sections.width.TRACKING_FILE`) at the grid's deepest
+    depth ``track_L``.
     A precondition measured on the optimizer, recorded beside the outcomes (the fractions and
     thresholds keep every seed; :func:`tracking_summary` says which widths are about the
     flow)."""
@@ -475,7 +478,7 @@ def cells(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     and Student-t interval and its side of ONE_OVER_L (the verdict rule of docs/verdicts.md),
     the median local slopes, the fraction interpolating per depth and at T/2, the median l(T)/l(0)
     per depth, the median t_hit / T of the interpolating seeds, and the point's flow tracking
-    (``tracks``: True / False / None = unknown, ``track_eta_lambda_max``, ``track_ratio``)."""
+    (:func:`_cell_tracking`)."""
     from theory.verdicts import side
 
     groups: dict[tuple[float, float], list[Mapping[str, Any]]] = {}
@@ -509,12 +512,24 @@ def cells(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         cell["max_hit_over_T"] = max(hits) if hits else math.nan
         cell["diverged"] = int(sum(_num(r["diverged"]) for r in rs))
         cell["wall_s"] = _median([r.get("wall_s") for r in rs])
-        known = [r for r in rs if math.isfinite(_num(r.get("tracks")))]
-        cell["tracks"] = bool(_num(known[0]["tracks"])) if known else None
-        for key in ("track_eta_lambda_max", "track_ratio"):
-            cell[key] = _num(known[0][key]) if known else math.nan
+        cell |= _cell_tracking(rs)
         out.append(cell)
     return out
+
+
+def _cell_tracking(rs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A cell's flow tracking from its records': ``tracks`` False when a seed's does not, True
+    when every seed's is known and does, else None (unknown); ``track_eta_lambda_max`` and
+    ``track_ratio`` of its worst seed (the first that does not track, else the one with the
+    largest eta lambda_max)."""
+    known = [r for r in rs if math.isfinite(_num(r.get("tracks")))]
+    if not known:
+        return {"tracks": None, "track_eta_lambda_max": math.nan, "track_ratio": math.nan}
+    bad = [r for r in known if not _num(r["tracks"])]
+    worst = bad[0] if bad else max(known, key=lambda r: _num(r["track_eta_lambda_max"]))
+    tracks = False if bad else (True if len(known) == len(rs) else None)
+    return {"tracks": tracks, "track_eta_lambda_max": _num(worst["track_eta_lambda_max"]),
+            "track_ratio": _num(worst["track_ratio"])}
 
 
 def tracking_summary(cell_list: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -14,8 +14,9 @@ clipped flow (5) the curvature of the unclipped right-hand side is measured: pi 
 the coordinate clamp, 2 for the radial projection) and is the identity wherever it does not clip;
 the step halving covers the rest.
 
-:func:`flow_tracking` measures, for one configuration, on one network (seed ``config.seed``, the
-row's deepest depth max(L, depths): the one that costs most and that every depth sweep reaches):
+:func:`flow_tracking` measures, for one configuration, on every network of the row (each seed of
+``config.seeds``, batched) at the row's deepest depth max(L, depths), the one that costs most and
+that every depth sweep reaches:
 
 - eta lambda_max(t) at the flow times :data:`CHECKPOINTS` x T of the step-eta run, by Lanczos
   (:func:`lanczos_top`) on Hessian-vector products, autograd's double backward through
@@ -24,9 +25,10 @@ row's deepest depth max(L, depths): the one that costs most and that every depth
   eta/2 and eta/2 vs eta/4 at the same T, and their ratio (about 2 for a first-order approach to
   the flow).
 
-:meth:`Tracking.failure` is the rule (the one place it is decided), reasons in its docstring.
+:meth:`Tracking.failure` is the rule for one network (the one place it is decided), reasons in
+its docstring; a row tracks when each of its networks does (:meth:`RowTracking.failure`).
 Measurements are cached per configuration, so that the statements of one report row share one;
-the cached :class:`Tracking` holds floats only.
+the cached :class:`Tracking` objects hold floats only.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import torch
 from scipy.special import lambertw
 
 from numerics.flow import Flow, step_halving
-from numerics.measure import data, initial, sec43_conv
+from numerics.measure import initial, samples, sec43_conv
 from numerics.model import MLP, Params, Residual, loss
 from theory.config import Config
 from theory.errors import DivergenceError
@@ -238,40 +240,116 @@ class Tracking:
                 "failure": self.failure()}
 
 
-def flow_tracking(config: Config, residual: str = "model3") -> Tracking:
-    """:class:`Tracking` of ``config`` at its deepest depth max(L, depths) and seed
-    ``config.seed`` (cached per configuration: rows that differ only in the statement, the seeds
-    or the depth grid below the deepest share one measurement); ``residual``: "model3", "conv"
-    (Section 4.3's, :func:`numerics.measure.sec43_conv`) or "appd" (Appendix D's scalar
-    network, :func:`_appd_tracking`)."""
+@dataclasses.dataclass(frozen=True)
+class RowTracking:
+    """:class:`Tracking` of every seed of a row (``per_seed``, in the row's seed order): gradient
+    descent tracks the flow on the row when it does on each of its networks; the precondition
+    fails naming the first seed (in the row's order) on which it does not."""
+
+    per_seed: tuple[Tracking, ...]
+
+    @property
+    def max_eta_lambda(self) -> float:
+        """max over seeds and checkpoints of eta lambda_max (nan if one is not finite)."""
+        values = np.asarray([t.max_eta_lambda for t in self.per_seed], dtype=float)
+        return float(values.max()) if np.all(np.isfinite(values)) else math.nan
+
+    def failure(self) -> str | None:
+        """:meth:`Tracking.failure` of the first seed on which it fails, naming that seed and
+        how many of the row's seeds fail, else None."""
+        failures = [(t.seed, t.failure()) for t in self.per_seed]
+        bad = [(s, f) for s, f in failures if f is not None]
+        if not bad:
+            return None
+        seed, first = bad[0]
+        return f"{first}, seed {seed} ({len(bad)} of {len(failures)} seeds do not track)"
+
+    def note(self) -> str:
+        """One line for the report's row notes: the worst seed's line and the count."""
+        worst = max(self.per_seed, key=lambda t: (t.failure() is not None,
+                                                  np.nan_to_num(t.max_eta_lambda, nan=np.inf)))
+        good = sum(t.failure() is None for t in self.per_seed)
+        return (f"{worst.note()} [worst of {len(self.per_seed)} seeds; {good} of "
+                f"{len(self.per_seed)} track]")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``CheckResult.extra["flow_tracking"]`` (docs/results-json.md): the row's rule
+        (``tracks``, ``failure``, ``max_eta_lambda_max``) and every seed's :meth:`Tracking.to_dict`
+        under ``per_seed``."""
+        failure = self.failure()
+        return {"L": self.per_seed[0].L, "eta": self.per_seed[0].eta, "T": self.per_seed[0].T,
+                "seeds": [t.seed for t in self.per_seed],
+                "max_eta_lambda_max": self.max_eta_lambda, "edge": DAMPING_EDGE,
+                "ratio_band": list(ORDER_BAND), "tracks": failure is None, "failure": failure,
+                "per_seed": [t.to_dict() for t in self.per_seed]}
+
+
+def flow_tracking(config: Config, residual: str = "model3") -> RowTracking:
+    """:class:`Tracking` of every seed of ``config.seeds`` at the deepest depth max(L, depths)
+    (cached per configuration: rows that differ only in the statement or the depth grid below
+    the deepest share one measurement); ``residual``: "model3", "conv" (Section 4.3's,
+    :func:`numerics.measure.sec43_conv`) or "appd" (Appendix D's scalar network, which has no
+    seed: :func:`_appd_tracking`, once).  Each seed's measurement depends on that seed only
+    (its data and initialization, its Lanczos start), never on the batch it trains in."""
     deep = max(config.L, *config.depths)
-    return _tracking(dataclasses.replace(config, L=deep, depths=(deep,), seeds=(config.seed,)),
-                     residual)
+    config = dataclasses.replace(config, L=deep, depths=(deep,))
+    if residual == "appd":
+        return RowTracking((_appd_tracking(dataclasses.replace(config, seeds=(config.seed,))),))
+    return RowTracking(_tracking(dataclasses.replace(config, seed=config.seeds[0]), residual))
 
 
 @functools.lru_cache(maxsize=32)
-def _tracking(config: Config, kind: str) -> Tracking:
-    if kind == "appd":
-        return _appd_tracking(config)
-    X, Y = data(config)
+def _tracking(config: Config, kind: str) -> tuple[Tracking, ...]:
+    """The step-halving runs of every seed batched (one network per seed; after a divergence
+    seed by seed, so that only the seeds that diverge are marked), eta lambda_max by Lanczos per
+    seed at the checkpoints of its step-eta run."""
+    seeds = tuple(config.seeds)
+    X, Y = samples(config)
     residual = MLP(config.activation, config.scaling) if kind == "model3" else sec43_conv(config)
-    params = initial(config, residual=None if kind == "model3" else residual)
+    own = None if kind == "model3" else residual  # initial's default is model (3)'s
     flow = Flow.from_config(config)
-    diverged = ""
+    marks = [f * config.T for f in CHECKPOINTS]
     try:
-        halving = step_halving(params, X, Y, flow, residual,
-                               record_times=[f * config.T for f in CHECKPOINTS])
-        times, snaps = zip(*halving.snapshots, strict=True)
-        distances = tuple(float(d[0]) for d in halving.differences)
-    except DivergenceError as exc:  # tracked nowhere; the curvature at t = 0 is still measured
-        times, snaps, distances, diverged = (0.0,), (params,), (math.nan, math.nan), str(exc)
-    stacked = Params(torch.cat([p.A for p in snaps]),
-                     tuple(torch.cat(z) for z in zip(*(p.Z for p in snaps), strict=True)),
-                     torch.cat([p.B for p in snaps]))
-    lam, done = flow_lambda_max(stacked, X, Y, residual, flow, seed=config.seed)
-    return Tracking(config.L, config.seed, config.eta, config.T, tuple(times),
-                    tuple(config.eta * float(v) for v in lam), tuple(bool(v) for v in done),
-                    (distances[0], distances[1]), diverged)
+        runs = [_halving(initial(config, seeds=seeds, residual=own), X, Y, flow, residual,
+                         marks)]
+        split = [(runs[0], j) for j in range(len(seeds))]
+    except DivergenceError:  # which seeds diverge: seed by seed
+        runs = [_halving(initial(config, seeds=(s,), residual=own),
+                         X[j:j + 1], Y[j:j + 1], flow, residual, marks, catch=True)
+                for j, s in enumerate(seeds)]
+        split = [(run, 0) for run in runs]
+    out = []
+    for j, (seed, (run, i)) in enumerate(zip(seeds, split, strict=True)):
+        times, snaps, distances, diverged = run
+        stacked = Params(torch.cat([p.A[i:i + 1] for p in snaps]),
+                         tuple(torch.cat([z[i:i + 1] for z in zs])
+                               for zs in zip(*(p.Z for p in snaps), strict=True)),
+                         torch.cat([p.B[i:i + 1] for p in snaps]))
+        c = len(snaps)
+        lam, done = flow_lambda_max(stacked, X[j:j + 1].expand(c, -1, -1),
+                                    Y[j:j + 1].expand(c, -1, -1), residual, flow, seed=seed)
+        out.append(Tracking(config.L, seed, config.eta, config.T, tuple(times),
+                            tuple(config.eta * float(v) for v in lam),
+                            tuple(bool(v) for v in done),
+                            (float(distances[0][i]), float(distances[1][i])), diverged))
+    return tuple(out)
+
+
+def _halving(params: Params, X: Tensor, Y: Tensor, flow: Flow, residual: Residual,
+             marks: list[float], *, catch: bool = False
+             ) -> tuple[tuple[float, ...], tuple[Params, ...], tuple[Tensor, Tensor], str]:
+    """(checkpoint times, the step-eta run's weights there, the step-halving distances (b,)
+    each, the divergence's message or "") of :func:`numerics.flow.step_halving`; with
+    ``catch``, a divergence gives t = 0's weights and nan distances instead of raising."""
+    try:
+        halving = step_halving(params, X, Y, flow, residual, record_times=marks)
+    except DivergenceError as exc:
+        if not catch:
+            raise
+        nan = torch.full((params.A.shape[0],), math.nan, dtype=torch.float64)
+        return (0.0,), (params,), (nan, nan), str(exc)
+    times, snaps = zip(*halving.snapshots, strict=True)
+    return tuple(times), tuple(snaps), (halving.differences[0], halving.differences[1]), ""
 
 
 PATH_POINTS = 16

@@ -192,7 +192,7 @@ def test_the_checks_are_beyond_scope_and_name_the_pl_condition() -> None:
         assert iid.verdict == "n/a" and "tied or smooth initialization" in iid.failed_requirements
 
 
-CONTROL_BASE = Config(n=6, d=4, d_out=4, q=8, m=1, L=2, T=8.0, eta=0.05, activation="tanh",
+CONTROL_BASE = Config(n=6, d=4, d_out=4, q=8, m=1, L=2, T=8.0, eta=0.025, activation="tanh",
                       data="sphere", clip="none", depths=(2, 3, 4, 6), seeds=(0, 1, 2, 3, 4))
 
 

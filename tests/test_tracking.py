@@ -156,26 +156,55 @@ def test_the_default_step_tracks_and_four_over_lambda_max_does_not() -> None:
     """TINY's eta tracks the flow (curvature below the edge, halving ratio about 2); the
     negative control eta = 4 / lambda_max(0) (twice the edge of stability) must not, and
     neither must eta = 1.8 / lambda_max(0), which does not diverge."""
-    tracked = flow_tracking(TINY)
+    tracked = flow_tracking(TINY).per_seed[0]
     assert tracked.failure() is None
     assert tracked.max_eta_lambda < 1 and ORDER_BAND[0] < tracked.ratio < ORDER_BAND[1]
     assert tracked.L == 4 and tracked.times == pytest.approx((0.0, 0.05, 0.1, 0.2))
     eta = 4 / (tracked.eta_lambda[0] / TINY.eta)
-    control = flow_tracking(dataclasses.replace(TINY, eta=eta, T=8 * eta))
+    control = flow_tracking(dataclasses.replace(TINY, eta=eta, T=8 * eta)).per_seed[0]
     assert control.failure() is not None and control.failure().startswith(WHAT)
     assert control.eta_lambda[0] == pytest.approx(4.0, rel=1e-3)
     # between the damping edge and 2: no divergence, and both criteria fail on their own
-    between = flow_tracking(dataclasses.replace(TINY, eta=eta * 0.45, T=8 * eta))
+    between = flow_tracking(dataclasses.replace(TINY, eta=eta * 0.45, T=8 * eta)).per_seed[0]
     assert not between.diverged and between.max_eta_lambda >= DAMPING_EDGE
     assert not ORDER_BAND[0] <= between.ratio <= ORDER_BAND[1]
 
 
-def test_rows_that_differ_in_seeds_or_shallower_depths_share_one_measurement() -> None:
-    """The cache: the deepest depth and config.seed decide; the result holds no tensor."""
-    first = flow_tracking(TINY)
-    assert flow_tracking(dataclasses.replace(TINY, seeds=(0, 1, 2), depths=(4,))) is first
-    assert flow_tracking(dataclasses.replace(TINY, L=2)) is first
-    assert not any(isinstance(v, torch.Tensor) for v in dataclasses.astuple(first))
+def test_rows_that_differ_in_shallower_depths_share_one_measurement() -> None:
+    """The cache: the deepest depth and the seeds decide; the result holds no tensor."""
+    first = flow_tracking(TINY).per_seed
+    assert flow_tracking(dataclasses.replace(TINY, depths=(4,))).per_seed is first
+    assert flow_tracking(dataclasses.replace(TINY, L=2)).per_seed is first
+    assert flow_tracking(dataclasses.replace(TINY, seed=3)).per_seed is first
+    assert not any(isinstance(v, torch.Tensor) for t in first for v in dataclasses.astuple(t))
+
+
+def test_every_seed_is_measured_on_its_own_network_whatever_the_batch() -> None:
+    """Seeds (2, 0, 1) batched: each seed's measurement is that seed's alone (its data, its
+    initialization, its Lanczos start), equal to the seed measured by itself, and the row's
+    seeds are the ones measured (not config.seed, which is not one of them here)."""
+    row = flow_tracking(dataclasses.replace(TINY, seed=5, seeds=(2, 0, 1)))
+    assert [t.seed for t in row.per_seed] == [2, 0, 1]
+    for t in row.per_seed:
+        alone = flow_tracking(dataclasses.replace(TINY, seeds=(t.seed,))).per_seed[0]
+        assert t.eta_lambda == pytest.approx(alone.eta_lambda, rel=1e-10)
+        assert t.distances == pytest.approx(alone.distances, rel=1e-10)
+    assert len({t.eta_lambda for t in row.per_seed}) == 3  # three networks, not one
+
+
+def test_a_row_tracks_only_when_every_seed_does() -> None:
+    """RowTracking's rule on hand-made seeds: one seed past the damping edge fails the row,
+    naming the first such seed and the count; the note shows the worst seed."""
+    from numerics.tracking import RowTracking
+
+    good = _hand_made((0.1, 0.2, 0.3, 0.3), (2e-3, 1e-3))
+    steep = dataclasses.replace(_hand_made((0.1, 0.2, 1.5, 0.3), (2e-3, 1e-3)), seed=7)
+    assert RowTracking((good, good)).failure() is None
+    row = RowTracking((good, steep, dataclasses.replace(steep, seed=9)))
+    assert row.failure() == (f"{WHAT} (eta lambda_max = 1.5 >= 1.28), seed 7 (2 of 3 seeds do "
+                             "not track)")
+    assert row.to_dict()["tracks"] is False and row.max_eta_lambda == 1.5
+    assert "seed 7" in row.note() and "1 of 3 track" in row.note()
 
 
 def test_run_check_names_the_failed_precondition_only_for_flow_statements() -> None:
@@ -188,7 +217,7 @@ def test_run_check_names_the_failed_precondition_only_for_flow_statements() -> N
     held = run_check("prop3.bounded", clipped, control=False)
     assert held.applicable and held.extra["flow_tracking"]["tracks"] is True
     assert "gradient descent vs the flow (L = 4, seed 0)" in held.notes
-    eta = 1.8 * clipped.eta / flow_tracking(clipped).eta_lambda[0]
+    eta = 1.8 * clipped.eta / flow_tracking(clipped).per_seed[0].eta_lambda[0]
     fast = run_check("prop3.bounded", dataclasses.replace(clipped, eta=eta, T=8 * eta))
     assert fast.verdict == "n/a" and not fast.applicable
     assert fast.failed_assumptions == [fast.extra["flow_tracking"]["failure"]]
@@ -232,7 +261,7 @@ def test_appd_curvature_is_the_finite_difference_hessian_of_the_explicit_gradien
         H[:, j] = (torch.tensor(g_up, dtype=torch.float64)
                    - torch.tensor(g_down, dtype=torch.float64)) / (2 * h)
     expected = APPD.eta * 2 * APPD.L * float(torch.linalg.eigvalsh((H + H.T) / 2)[-1])
-    got = flow_tracking(APPD, "appd")
+    got = flow_tracking(APPD, "appd").per_seed[0]
     assert got.times[0] == 0.0
     assert got.eta_lambda[0] == pytest.approx(expected, rel=1e-5)
 
@@ -240,7 +269,7 @@ def test_appd_curvature_is_the_finite_difference_hessian_of_the_explicit_gradien
 def test_appd_step_halving_is_first_order_along_the_path_and_a_large_step_fails() -> None:
     """The runs converge to one fixed point, so the path (not the final weights) shows the O(eta)
     error: ratio about 2; eta = 2 puts eta lambda_max (about 1.6) past the damping edge."""
-    tracked = flow_tracking(APPD, "appd")
+    tracked = flow_tracking(APPD, "appd").per_seed[0]
     assert tracked.ratio == pytest.approx(2.0, rel=0.1) and tracked.failure() is None
     large = flow_tracking(dataclasses.replace(APPD, T=30.0, eta=2.0), "appd")
     assert large.failure() is not None

@@ -142,19 +142,27 @@ def _rule(lam: float, ratio: float) -> bool:
 
 
 def test_width_point_records_the_tracking_beside_every_seed() -> None:
-    """A tiny point: every seed's record carries the same tracking (seed config.seed, the
-    deepest depth: the batch does not change it), its verdict is the rule recomputed from the
-    recorded numbers; at eta = 1.8 / lambda_max (gradient descent oscillating, not diverging)
-    it does not track and every seed's outcomes are still recorded."""
+    """A tiny point: every seed's record carries its own network's tracking (at the deepest
+    depth; the batch does not change it: seed 1 alone gives seed 1's), its verdict the rule
+    recomputed from the recorded numbers; at eta = 1.8 / lambda_max (gradient descent
+    oscillating, not diverging) it does not track and every seed's outcomes are still recorded.
+    A cell tracks only when each of its seeds does."""
     c = th.study_base(n=4, m=2, T=0.5, eta=0.01, depths=(2, 4), seeds=(0, 1))
     both = th.width_point(c)
     alone = th.width_point(dataclasses.replace(c, seeds=(1,)))
     for key in th.TRACKING_FIELDS:
-        assert both[0][key] == both[1][key] == alone[0][key]
-    rec = both[0]
-    assert rec["track_seed"] == 0.0 and rec["track_L"] == 4.0
-    assert rec["tracks"] == float(_rule(rec["track_eta_lambda_max"], rec["track_ratio"])) == 1.0
-    eta = 1.8 * c.eta / flow_tracking(c).eta_lambda[0]  # eta lambda_max(0) = 1.8
+        assert both[1][key] == alone[0][key]
+    assert both[0]["track_eta_lambda_max"] != both[1]["track_eta_lambda_max"]
+    assert [r["track_seed"] for r in both] == [0.0, 1.0] and both[0]["track_L"] == 4.0
+    for rec in both:
+        assert rec["tracks"] == float(_rule(rec["track_eta_lambda_max"],
+                                            rec["track_ratio"])) == 1.0
+    mixed = [both[0], both[1] | {"tracks": 0.0, "track_eta_lambda_max": 1.5}]
+    cell = th.cells(mixed)[0]
+    assert cell["tracks"] is False and cell["track_eta_lambda_max"] == 1.5
+    assert th.cells([both[0], {k: v for k, v in both[1].items()
+                               if k not in th.TRACKING_FIELDS}])[0]["tracks"] is None
+    eta = 1.8 * c.eta / flow_tracking(c).per_seed[0].eta_lambda[0]  # eta lambda_max(0) = 1.8
     fast = th.width_point(dataclasses.replace(c, eta=eta, T=8 * eta))
     assert len(fast) == 2 and not any(r["diverged"] for r in fast)
     assert all(math.isfinite(r["gap_slope"]) and r["smooth"] in (0.0, 1.0) for r in fast)
