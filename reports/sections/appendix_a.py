@@ -16,8 +16,8 @@ from __future__ import annotations
 import dataclasses
 
 from reports.sections.base import Checks, Context, Row, Section, by_id, verdict_phrase
+from reports.sections.pl import FLOW_ETA, study_base
 from reports.sections.pl import SECTION as PL
-from reports.sections.pl import study_base
 from theory import appendix_a, long_time, pl
 from theory.activations import ASSUMPTIONS
 from theory.finite_time import MODEL3
@@ -29,6 +29,7 @@ RECURRENCE_IDS = ("cor12.recurrence", "cor13.recurrence", "prop15.double_limit")
 def _rows(ctx: Context) -> list[Row]:
     seeds = tuple(range(5))
     b = dataclasses.replace(study_base(ctx), seeds=tuple(5 * ctx.seed + j for j in seeds),
+                            eta=FLOW_ETA[ctx.scale],
                             **ctx.pick(tiny={"n": 4, "m": 8, "L": 2, "depths": (2, 4, 8, 16),
                                              "T": 8.0},
                                        quick={"m": 16, "L": 2, "depths": (2, 4, 8, 16),

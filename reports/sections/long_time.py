@@ -31,8 +31,8 @@ from numerics.model import MLP
 from reports import figures
 from reports.sections.base import Checks, Context, Row, Section, by_id, verdict_phrase
 from reports.sections.configs import base
+from reports.sections.pl import FLOW_ETA, STUDY, study_base
 from reports.sections.pl import SECTION as PL
-from reports.sections.pl import STUDY, study_base
 from reports.text import fmt
 from theory import long_time, pl
 from theory.config import Config
@@ -81,7 +81,7 @@ def _path_rows(ctx: Context) -> list[Row]:
     (3) of the long-time study, 8 seeds (5 left most slopes inconclusive), five doubling depths:
     four pairs for the limit in L)."""
     b = dataclasses.replace(study_base(ctx), seeds=tuple(8 * ctx.seed + j for j in range(8)),
-                            **ctx.pick(
+                            eta=FLOW_ETA[ctx.scale], **ctx.pick(
         tiny={"n": 4, "m": 8, "L": 2, "depths": (2, 4, 8, 16), "T": 8.0},
         quick={"m": 16, "L": 2, "depths": (2, 4, 8, 16, 32), "T": 64.0},
         paper={"m": 32, "L": 8, "depths": (8, 16, 32, 64, 128), "T": 160.0}))

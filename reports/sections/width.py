@@ -418,8 +418,9 @@ def _tracks(cell: dict[str, Any]) -> str:
 
 
 def _tracking_note(out: dict[str, Any]) -> str:
-    """Which part of each transition curve is about the flow (4) (numerics.tracking, one seed
-    per point at the grid's deepest depth; the fractions and fits keep every seed)."""
+    """Which part of each transition curve is about the flow (4) (numerics.tracking at the
+    grid's deepest depth, on every seed where width_point recorded it, else on the point's
+    first seed; the fractions and fits keep every seed)."""
     from numerics.tracking import DAMPING_EDGE, ORDER_BAND
 
     parts = []
@@ -437,8 +438,9 @@ def _tracking_note(out: dict[str, Any]) -> str:
                 where += (f" (m*_ode = {ode['m_star']:.3g} is "
                           + ("above" if ode["m_star"] >= t["flow_from"] else "below") + " it)")
         parts.append(f"n = {t['n']}: {where}")
-    return ("Gradient descent vs the flow (4) (numerics.tracking on seed "
-            "config.seed of each point at its deepest depth: it tracks when max_t eta "
+    return ("Gradient descent vs the flow (4) (numerics.tracking at each point's deepest "
+            "depth, on every seed, or on its first seed for data swept before the tracking was "
+            "recorded (reports/data/width-tracking.json): it tracks when max_t eta "
             f"lambda_max < {DAMPING_EDGE:.3g} in the flow's metric and the step-halving ratio is "
             f"in [{ORDER_BAND[0]:.3g}, {ORDER_BAND[1]:.3g}]; in brackets: eta lambda_max, ratio;"
             " eta lambda_max = 2 is the edge of stability): " + "; ".join(parts)
