@@ -2,6 +2,7 @@
 
 ::
 
+    python -m benchmarks engines [--json] [--repeats R] [--steps K] [--figure1-metrics]
     python -m benchmarks [--json] [--device cpu|cuda] [--dtype float32|float64]
                          [--depths 64,256,1024,4096] [--batches 1,4,16,64] [--batch-L 1024]
                          [--fig1-sweep] [--deep-limit] [--limit-iterations K]
@@ -32,11 +33,12 @@ import contextlib
 import json
 import os
 import platform
+import sys
 from collections.abc import Sequence
 
 import torch
 
-from benchmarks import workload
+from benchmarks import engines, workload
 from numerics import native
 from numerics.device import resolve
 from theory.errors import ConfigError
@@ -207,8 +209,12 @@ def format_table(result: dict[str, object]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["engines"]:
+        return engines_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split(
-        "\n")[0])
+        "\n")[0], epilog="python -m benchmarks engines --help: the engine comparison "
+        "(benchmarks.engines)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
@@ -244,6 +250,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         parser.exit(2, f"python -m benchmarks: {exc}\n")
     print(json.dumps(result, indent=1) if args.json else format_table(result))
+    return 0
+
+
+def engines_main(argv: Sequence[str]) -> int:
+    """``python -m benchmarks engines``: :mod:`benchmarks.engines`, one run, ratios."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks engines",
+                                     description=engines.__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved repeats per engine")
+    parser.add_argument("--steps", type=int, default=5, help="training steps per repeat")
+    parser.add_argument("--figure1-metrics", action="store_true",
+                        help="also time the streamed metrics by torch against those of the "
+                             "compiled sweep on the Figure 1 workload")
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or args.steps < 1:
+        parser.error("--repeats and --steps must be positive")
+    result = engines.run(repeats=args.repeats, steps=args.steps)
+    if args.figure1_metrics:
+        result["figure1_metrics"] = engines.metrics_cost()
+    print(json.dumps(result, indent=1) if args.json else engines.format_table(result))
     return 0
 
 

@@ -8,12 +8,10 @@ keep the whole trajectory ``V_list``, ``W_list``).  A and B are fixed, as in Fig
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from numerics.model import Params
+from numerics.model import MLP, Params
 
 
 def train_baseline(params: Params, X: torch.Tensor, Y: torch.Tensor, *, eta: float,
@@ -21,18 +19,17 @@ def train_baseline(params: Params, X: torch.Tensor, Y: torch.Tensor, *, eta: flo
     """Run ``iterations`` SGD steps on network 0 of ``params``; returns it and the trajectory."""
     A, B = params.A[0].detach(), params.B[0].detach()
     L = params.L
-    q, m = params.q, params.V.shape[-1]
     Vs = nn.ParameterList([nn.Parameter(params.V[0, k].detach().clone()) for k in range(L)])
     Ws = nn.ParameterList([nn.Parameter(params.W[0, k].detach().clone()) for k in range(L)])
     optimizer = torch.optim.SGD([*Vs, *Ws], lr=eta * L)
-    gelu = nn.GELU()
+    f = MLP("gelu")  # model (3)'s residual, its one definition
     trajectory: list[list[torch.Tensor]] = []
     for _ in range(iterations):
         trajectory.append([w.detach().clone() for w in (*Vs, *Ws)])
         optimizer.zero_grad()
         h = X @ A.T
         for V, W in zip(Vs, Ws, strict=True):
-            h = h + gelu(h @ W.T / math.sqrt(q)) @ V.T / (L * math.sqrt(m))
+            h = h + f(h, (V, W)) / L
         loss = ((h @ B.T - Y) ** 2).sum() / X.shape[0]
         loss.backward()
         optimizer.step()

@@ -22,7 +22,8 @@ extra 1/(2L)); w(t) -> w* = 2L (C^{1/L} - 1) >= 2 log C and the neighbour gap te
 w* + 1/(2L) = Omega(1).  A smooth sigma moves the odd weights too and keeps the gap O(1/L).
 
 The recursion is sequential in k and scalar: it runs on Python floats (float64), which is far
-faster than tensor operations of size one.
+faster than tensor operations of size one.  The check of appD.relu (family S11), its measurement
+and facts, is bound to the catalog entry at the end (:func:`theory.catalog.bind`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,13 @@ from collections.abc import Callable, Sequence
 import torch
 
 from numerics.activations import get as get_activation
+from numerics.evidence import Evidence
+from numerics.measure import Measurement
+from theory import tolerance
+from theory.catalog import Statement, bind
+from theory.config import Config
 from theory.errors import ConfigError, DivergenceError
+from theory.verdicts import Facts
 
 Scalar = Callable[[float], float]
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
@@ -217,3 +224,42 @@ def _check(L: int, C: float, x: float, T: float, eta: float) -> None:
             raise ConfigError(name, value, "must be a positive finite number")
     if eta > T:
         raise ConfigError("eta", eta, f"the step must not exceed the horizon T={T}")
+
+
+def measure_appd(config: Config) -> Measurement:
+    """S11: the scalar network of Appendix D (depth 2L): the final even weight against w*, the
+    movement of the odd weights, the spread of the even ones, and the neighbour gap; plus the gap
+    against L for ``config.depths``."""
+    res = train_appd(config.L, config.appd_C, config.appd_x, config.activation, config.T,
+                     config.eta)
+    values = {"w_even": res.w_even, "w_star": res.w_star, "w_error": abs(res.w_even - res.w_star),
+              "odd_max_move": res.odd_max_move, "even_spread": res.even_spread, "gap": res.gap,
+              "gap_limit": res.gap_relu, "L_times_gap": config.L * res.gap}
+    gaps = [train_appd(L, config.appd_C, config.appd_x, config.activation, config.T,
+                       config.eta).gap for L in config.depths]
+    return Measurement("appD.relu", config, values, {},
+                       {"t": list(res.times), "w_even": list(res.w_even_path),
+                        "L": list(config.depths), "gap_vs_L": gaps})
+
+
+def _appd(st: Statement, c: Config, m: Measurement) -> Evidence:
+    v = m.values
+    path = m.series["w_even"]
+    # w(t) moves monotonically toward w*, from below unless w(0) = 1/(2L) > w* (small C^{1/L});
+    # each defect is scaled by its tolerance, so the bound is 1
+    sign = 1.0 if path[0] <= v["w_star"] else -1.0
+    tol = tolerance.RTOL["float64"] * abs(v["w_star"])
+    back = max([sign * (a - b) for a, b in zip(path, path[1:], strict=False)] + [0.0])
+    defect = max(v["odd_max_move"] / 1e-300 if v["odd_max_move"] else 0.0,
+                 v["even_spread"] / (1e-12 * max(1.0, abs(v["w_even"]))),
+                 back / max(tol, 1e-300) if back else 0.0,
+                 max(0.0, sign * (path[-1] - v["w_star"])) / max(tol, 1e-300))
+    return Evidence(Facts(defect, 1.0), extra=dict(v),
+                    notes=["measured: the largest defect over (odd weights moved: must be 0, "
+                           "even spread / 1e-12, monotone approach to w* / rounding) (<= 1)",
+                           f"|w(T) - w*| = {v['w_error']:.3g} at T = {c.T}; odd weights moved "
+                           f"{v['odd_max_move']:.3g}; even spread {v['even_spread']:.3g}; gap "
+                           f"{v['gap']:.4g} -> w* + 1/(2L) = {v['gap_limit']:.4g}"])
+
+
+bind("appD.relu", measure=measure_appd, facts=_appd)

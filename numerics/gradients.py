@@ -24,6 +24,16 @@ preallocated buffers and plain ``out=`` products on pre-scaled weights (s_in W, 
 batched product per step), and then every weight gradient as one batched product
 over the b * L layers.  sigma'(u_k) for all layers is one chunked elementwise pass between the
 sweeps.  Memory is O(L b n (q + m)), independent of the number of training steps.
+
+One model (issue 27): this module is the one torch definition of the discrete recurrences
+(13)-(16) of model (3) (its factors s_in, s_width and c_loss from :class:`numerics.model.MLP`,
+sigma and sigma' from :mod:`numerics.activations`); the compiled sweeps of :mod:`numerics.native`
+are an accelerator of its two sweeps behind :meth:`Workspace.compute` (tests/test_native.py checks
+them against this torch path and autograd; tests/test_gradients.py runs on both engines).  It is
+the training engine, not a test oracle: autograd (:func:`loss_and_grads_autograd`, through
+:func:`numerics.model.loss`) is the independent reference.  The streamed metrics are
+:mod:`numerics.metrics`; the A.5 limit integrates the same f with :meth:`MLP.d1f` and
+:meth:`MLP.d2f_T` (:mod:`numerics.limit`).
 """
 
 from __future__ import annotations

@@ -38,7 +38,6 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from numerics.activations import get as get_activation
 from numerics.flow import apply_pi
 from numerics.init import initial_weights, outer_matrices
 from numerics.model import MLP
@@ -71,31 +70,6 @@ class LimitTrajectory:
     H: torch.Tensor
     F: torch.Tensor
     loss: torch.Tensor
-
-
-class Residual:
-    """Model (3), f(h, (V, W)) = c_V V sigma(c_W W h) (:class:`numerics.model.MLP`): its sigma,
-    width factors and derivatives, on rows.
-
-    For rows H (.., n, q), P (.., n, q), U = c_W H W^T: ``jacobian`` = d1f(h_i, Z) =
-    c_V c_W V diag(sigma'(u_i)) W per row (.., n, q, q); ``d2f_T`` = c sum_i d2f(h_i, Z)^T p_i as
-    the pair (c c_V P^T sigma(U), c c_V c_W ((P V) * sigma'(U))^T H).
-    """
-
-    def __init__(self, sigma: str, q: int, m: int, scaling: str = "paper"):
-        self.act = get_activation(sigma)
-        self.c_w, self.c_v = MLP(sigma, scaling).factors(q, m)
-
-    def jacobian(self, H: torch.Tensor, V: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
-        D = self.act.df(self.c_w * H @ W.mT)  # (.., n, m)
-        return (self.c_v * self.c_w) * (V.unsqueeze(-3) * D.unsqueeze(-2)) @ W.unsqueeze(-3)
-
-    def d2f_T(self, H: torch.Tensor, P: torch.Tensor, V: torch.Tensor, W: torch.Tensor,
-              c: float) -> tuple[torch.Tensor, torch.Tensor]:
-        U = self.c_w * H @ W.mT
-        gV = (c * self.c_v) * P.mT @ self.act.f(U)
-        gW = (c * self.c_v * self.c_w) * ((P @ V) * self.act.df(U)).mT @ H
-        return gV, gW
 
 
 def clip(blocks: Sequence[torch.Tensor], mode: str, c: float) -> tuple[torch.Tensor, ...]:
@@ -143,33 +117,35 @@ def interpolate(values: torch.Tensor, s: torch.Tensor, dim: int = -3) -> torch.T
     return out.movedim(0, dim)
 
 
-def forward_states(res: Residual, A: torch.Tensor, V: torch.Tensor, W: torch.Tensor,
+def forward_states(res: MLP, A: torch.Tensor, V: torch.Tensor, W: torch.Tensor,
                    X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """RK4 solve of (43): H (b, S+1, n, q) on the grid and f_j = f(H_j, Z_j) (same shape)."""
+    """RK4 solve of (43): H (b, S+1, n, q) on the grid and f_j = f(H_j, Z_j) (same shape),
+    f model (3)'s residual ``res`` on its scaled weights (:meth:`MLP.scaled`, :meth:`MLP.rows`)."""
     S = V.shape[-3] - 1
     h = 1.0 / S
-    act = res.act.f
-    Vc, Wc = (res.c_v * V).mT, (res.c_w * W).mT  # scaled once: f = sigma(H Wc) Vc
+    f = res.rows
+    Wc, Vc = res.scaled(V, W)  # scaled once: f(H, Z_j) = f(H, Wc_j, Vc_j)
     Vm, Wm = half_points(Vc), half_points(Wc)
     H = X @ A.mT
     Hs, fs = [], []
     for j in range(S):
         Vj, Wj, Vh, Wh = Vc[..., j, :, :], Wc[..., j, :, :], Vm[..., j, :, :], Wm[..., j, :, :]
-        k1 = act(H @ Wj) @ Vj
-        k2 = act((H + (0.5 * h) * k1) @ Wh) @ Vh
-        k3 = act((H + (0.5 * h) * k2) @ Wh) @ Vh
-        k4 = act((H + h * k3) @ Wc[..., j + 1, :, :]) @ Vc[..., j + 1, :, :]
+        k1 = f(H, Wj, Vj)
+        k2 = f(H + (0.5 * h) * k1, Wh, Vh)
+        k3 = f(H + (0.5 * h) * k2, Wh, Vh)
+        k4 = f(H + h * k3, Wc[..., j + 1, :, :], Vc[..., j + 1, :, :])
         Hs.append(H)
         fs.append(k1)
         H = H + (h / 6) * (k1 + 2 * (k2 + k3) + k4)
     Hs.append(H)
-    fs.append(act(H @ Wc[..., S, :, :]) @ Vc[..., S, :, :])
+    fs.append(f(H, Wc[..., S, :, :], Vc[..., S, :, :]))
     return torch.stack(Hs, dim=-3), torch.stack(fs, dim=-3)
 
 
-def backward_states(res: Residual, H: torch.Tensor, fH: torch.Tensor, V: torch.Tensor,
+def backward_states(res: MLP, H: torch.Tensor, fH: torch.Tensor, V: torch.Tensor,
                     W: torch.Tensor, P1: torch.Tensor, backward: str = "derived") -> torch.Tensor:
-    """RK4 solve of (44) from P(1) = P1 down to s = 0: P (b, S+1, n, q) on the grid.
+    """RK4 solve of (44) from P(1) = P1 down to s = 0: P (b, S+1, n, q) on the grid, with
+    d1f of model (3)'s residual ``res`` (:meth:`MLP.d1f`).
 
     ``backward`` picks the right side a(s) P with a = sign * d1f^T or sign * d1f
     (:data:`BACKWARD_FORMS`).  The equation is linear in P, so each RK4 step is the matrix
@@ -184,8 +160,8 @@ def backward_states(res: Residual, H: torch.Tensor, fH: torch.Tensor, V: torch.T
     h = 1.0 / S
     Hm = 0.5 * (H[..., :-1, :, :] + H[..., 1:, :, :]) + (h / 8) * (fH[..., :-1, :, :]
                                                                    - fH[..., 1:, :, :])
-    J = res.jacobian(H, V, W)                             # (b, S+1, n, q, q)
-    Jm = res.jacobian(Hm, half_points(V), half_points(W))  # (b, S, n, q, q)
+    J = res.d1f(H, V, W)                              # (b, S+1, n, q, q)
+    Jm = res.d1f(Hm, half_points(V), half_points(W))  # (b, S, n, q, q)
     if transpose:
         J, Jm = J.mT, Jm.mT
     a_top, a_mid, a_bot = sign * J[..., 1:, :, :, :], sign * Jm, sign * J[..., :-1, :, :, :]
@@ -226,8 +202,8 @@ def limit_gradients(A: torch.Tensor, V: torch.Tensor, W: torch.Tensor, B: torch.
 
     Shapes as in :func:`solve_limit`.
     """
-    res = Residual(sigma, A.shape[-2], V.shape[-1], scaling)
-    c = MLP(sigma, scaling).loss_scale(X.shape[-2], B.shape[-2])
+    res = MLP(sigma, scaling)
+    c = res.loss_scale(X.shape[-2], B.shape[-2])
     H, fH = forward_states(res, A, V, W, X)
     H1 = H[..., -1, :, :]
     F = H1 @ B.mT

@@ -46,6 +46,12 @@ def layer_norms(blocks: tuple[Tensor, ...]) -> Tensor:
                for z in blocks)
 
 
+def pl_quantity(grads: Grads, L: int, z_sq: Tensor) -> Tensor:
+    """G = ||dl/dA||_F^2 + L sum_k ||dl/dZ_k||_F^2 + ||dl/dB||_F^2 of Definition 1 per
+    network (b,), given z_sq = sum_k ||dl/dZ_k||_F^2 (b,) (every block of each layer counts)."""
+    return frobenius(grads.A) ** 2 + frobenius(grads.B) ** 2 + L * z_sq
+
+
 def successive_gaps(Z: tuple[Tensor, ...]) -> Tensor:
     """||Z_{k+1} - Z_k|| for k = 1..L-1: a (b, L-1) tensor (empty when L = 1)."""
     return layer_norms(tuple(z[:, 1:] - z[:, :-1] for z in Z))
@@ -111,8 +117,7 @@ class Monitor:
                 row[ROW["z_norm"]].copy_(stats.norm.amax(1))
                 row[ROW["dist_z"]].copy_(stats.dist.amax(1))
                 self.grad_layer_norms.copy_(stats.gnorm)
-                G = frobenius(grads.A) ** 2 + frobenius(grads.B) ** 2 + p.L * stats.gsq.sum(
-                    1).to(loss.dtype)
+                G = pl_quantity(grads, p.L, stats.gsq.sum(1).to(loss.dtype))
                 torch.div(G, loss, out=row[ROW["pl"]])
                 return
             if self._diff:
@@ -127,8 +132,7 @@ class Monitor:
             torch.amax(layer_norms(self._dist), dim=1, out=row[ROW["dist_z"]])
             g_layers = [torch.linalg.vector_norm(g.flatten(2), dim=2) for g in grads.Z]
             self.grad_layer_norms.copy_(sum(g_layers))  # type: ignore[arg-type]
-            G = frobenius(grads.A) ** 2 + frobenius(grads.B) ** 2 + p.L * sum(
-                (g * g).sum(1) for g in g_layers)
+            G = pl_quantity(grads, p.L, sum((g * g).sum(1) for g in g_layers))
             torch.div(G, loss, out=row[ROW["pl"]])
 
     def accumulate(self) -> None:

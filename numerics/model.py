@@ -80,6 +80,40 @@ class MLP:
         sigma = activations.get(self.activation).f
         return s_width * (sigma(s_in * (h @ W.mT)) @ V.mT)
 
+    # Model (3) in explicit form: the same f on weights scaled once, and its derivatives.  The
+    # discrete recurrences (13)-(16) built from them are numerics.gradients.Workspace (torch,
+    # with numerics.native as the accelerator of its two sweeps); the A.5 limit
+    # (numerics.limit) integrates the same f and derivatives in s.
+
+    def scaled(self, V: Tensor, W: Tensor, L: int = 1) -> tuple[Tensor, Tensor]:
+        """Row-form weights scaled once, (s_in W^T, (s_width / L) V^T) for V (.., q, m) and
+        W (.., m, q): f(h, (V, W)) / L = :meth:`rows`\\ (h, *scaled(V, W, L))."""
+        s_in, s_width = self.factors(W.shape[-1], W.shape[-2])
+        return (s_in * W).mT, (s_width / L * V).mT
+
+    def rows(self, h: Tensor, w_t: Tensor, v_t: Tensor) -> Tensor:
+        """f for rows h (.., n, q) on :meth:`scaled` weights: sigma(h w_t) v_t (paper eq. 3)."""
+        return activations.get(self.activation).f(h @ w_t) @ v_t
+
+    def d1f(self, h: Tensor, V: Tensor, W: Tensor) -> Tensor:
+        """The Jacobian d1f(h_i, (V, W)) = s_width s_in V diag(sigma'(u_i)) W for every row h_i
+        of h (.., n, q), u = s_in h W^T: a (.., n, q, q) tensor."""
+        s_in, s_width = self.factors(W.shape[-1], W.shape[-2])
+        D = activations.get(self.activation).df(s_in * h @ W.mT)  # (.., n, m)
+        return (s_width * s_in) * (V.unsqueeze(-3) * D.unsqueeze(-2)) @ W.unsqueeze(-3)
+
+    def d2f_T(self, h: Tensor, p: Tensor, V: Tensor, W: Tensor,
+              c: float) -> tuple[Tensor, Tensor]:
+        """c sum_i d2f(h_i, (V, W))^T p_i over the rows of h and p (.., n, q), as the blocks
+        (c s_width p^T sigma(u), c s_width s_in ((p V) * sigma'(u))^T h), u = s_in h W^T
+        (the sum in (15), and the right side of (38))."""
+        s_in, s_width = self.factors(W.shape[-1], W.shape[-2])
+        act = activations.get(self.activation)
+        U = s_in * h @ W.mT
+        gV = (c * s_width) * p.mT @ act.f(U)
+        gW = (c * s_width * s_in) * ((p @ V) * act.df(U)).mT @ h
+        return gV, gW
+
     def block_shapes(self, q: int, m: int) -> tuple[tuple[int, ...], ...]:
         return (q, m), (m, q)
 

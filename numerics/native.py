@@ -13,6 +13,22 @@ the caller and one pool thread, through a counter (a thread woken late takes few
 where the sweep has at least 2^17 multiply-adds (below that the pool thread's wake-up costs more
 than it saves, measured); ctypes releases the GIL during the foreign call.
 
+One model (issue 27): these sweeps accelerate the two sweeps of
+:class:`numerics.gradients.Workspace` (the torch definition of recurrences (13)-(16)) behind its
+interface; besides the products they evaluate only sigma and sigma' (:data:`ACTIVATIONS`, each
+checked against autograd) and, in the backward sweep, the per-layer norms of the streamed
+metrics (:class:`LayerStats`) and the step on Z.  Why the metrics are evaluated here: the norms
+need each layer's weights and gradients, which the sweep holds in cache, and the step on Z must
+come after them; computed by torch from what the sweep returns (:class:`numerics.metrics.Monitor`
+without layer stats, then the step by torch), a training step of the Figure 1 workload
+(n = 100, q = 16, m = 32, GELU, float32) took 1.14x, 1.49x and 1.15x (best; medians 1.39x,
+1.18x, 1.17x) the time of the fused sweep at L = 256 b = 1, L = 1024 b = 1 and L = 1024 b = 4,
+and 0.99x-1.52x (best) at the quick report's shapes (interleaved repeats in one run on the
+shared 2-core VM, 2026-12-06: ``python -m benchmarks engines --figure1-metrics``).  What the
+norms are is defined once, in torch (:mod:`numerics.metrics`, with G by
+:func:`numerics.metrics.pl_quantity` from these norms), and tests/test_native.py checks the
+sweep's metrics row and step against it.
+
 :func:`sweeps` returns None (and the caller uses torch) when the device is not the CPU, the
 activation has no C form (a user's sympy expression), q m is large (torch's BLAS is then the
 faster engine), no compiler works, or ``RESNET_ODE_NATIVE=0``; :func:`status` says which.

@@ -38,7 +38,9 @@ Ba's (torch's) defaults.  The paper gives neither.
 
 Networks (seeds) are batched as in numerics.flow: both optimizers are entrywise, so the b
 networks stay independent.  Memory is O(L) (two buffers per parameter for Adam), metrics are
-streamed by :class:`numerics.metrics.Monitor`, never a trajectory.
+streamed by :class:`numerics.metrics.Monitor`, never a trajectory.  Each remark1.* statement's
+measurement and facts are bound to its catalog entry at the end (family S16;
+:func:`theory.catalog.bind`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from numerics.evidence import Evidence, doubling_facts, fit_rate, rate_evidence
 from numerics.flow import Flow, _stored_for, single_thread
 from numerics.flow import train as train_gd
 from numerics.gradients import Workspace
@@ -58,6 +61,7 @@ from numerics.longtime import INTERPOLATION_LEVEL, doubling_ratio
 from numerics.measure import Measurement, data_inputs, initial, samples
 from numerics.metrics import ROW, SERIES, Monitor, frobenius, layer_norms, trained_gap
 from numerics.model import MLP, Params, batched_data
+from theory.catalog import Statement, bind
 from theory.config import Config
 from theory.errors import ConfigError
 
@@ -269,3 +273,31 @@ def describe(m: Measurement) -> str:
 def optimizer_of(statement_id: str) -> str:
     """"momentum" or "adam": the optimizer a remark1.* statement is about."""
     return statement_id.split(".")[1].split("_")[0]
+
+
+def _remark1_L(st: Statement, c: Config, m: Measurement) -> Evidence:
+    """Remark 1: the 1/L shape of the neighbour gap under momentum or Adam (the fit decides),
+    with gradient descent's on the same draws and the fit of what training changed beside it."""
+    evidence = rate_evidence(fit_rate(m, "values", st), f"slope of log sup_(t<=T) max_k "
+                             f"||Z_(k+1)(t) - Z_k(t)|| against log L under {m.notes[0]}, "
+                             "unclipped (numerics.optimizers)",
+                             **{f"rate_{k}": fit_rate(m, k, st).to_dict()
+                                for k in ("gd", "moved")})
+    evidence.notes.append(describe(m))
+    return evidence
+
+
+def _remark1_bounded(st: Statement, c: Config, m: Measurement) -> Evidence:
+    """Remark 1: the weights bounded in t, as Proposition 8 (i) (the doubling ratio of R)."""
+    facts, interval = doubling_facts(c, m.series["R_doubling"])
+    return Evidence(facts, notes=[f"measured: the median over seeds of max_L of the doubling "
+                                  f"ratio of R(t) = sup_(s<=t) dist from initialization on T/4, "
+                                  f"T/2, T under {m.notes[0]} (per seed: "
+                                  + ", ".join(f"{x:.3g}" for x in m.series["R_doubling"])
+                                  + f"); its {interval}", describe(m)])
+
+
+for _id in ("remark1.momentum_L", "remark1.adam_L", "remark1.momentum_bounded",
+            "remark1.adam_bounded"):
+    bind(_id, measure=functools.partial(measure, optimizer=optimizer_of(_id)),
+         facts=_remark1_L if _id.endswith("_L") else _remark1_bounded)

@@ -14,7 +14,9 @@ Per depth L and seed, along t in [0, T]:
 - mu(L) = inf_{t <= T} G/l, the PL constant along the path per depth (item (v): one mu for every
   L gives l^L(t) <= e^{-mu t} l^L(0) uniformly in L).
 
-(ii) is measured by ``thm6.smooth_L`` and ``thm6.smooth_T`` (the same quantity, S(t)).
+(ii) is measured by ``thm6.smooth_L`` and ``thm6.smooth_T`` (the same quantity, S(t)).  The
+facts of each item are bound with the measurement to its catalog entry at the end (family S14;
+:func:`theory.catalog.bind`).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from numerics.evidence import Evidence, doubling_facts, fit_rate, rate_evidence
 from numerics.flow import run_config
 from numerics.longtime import doubling_ratio
 from numerics.measure import Measurement, data_inputs, samples
+from theory.catalog import Statement, bind
 from theory.config import Config
 
 POINTS = 128
@@ -103,3 +107,36 @@ def measure_prop8(config: Config) -> Measurement:
     return Measurement("prop8", config, values, data_inputs(*samples(config)), series)
 
 
+def _doubling_evidence(c: Config, m: Measurement, key: str, what: str) -> Evidence:
+    """Proposition 8 (i), (iii): as thm6.smooth_T, for the quantity ``what``."""
+    facts, interval = doubling_facts(c, m.series[key])
+    return Evidence(facts, notes=[f"measured: the median over seeds of max_L of the doubling "
+                                  f"ratio of {what} on T/4, T/2, T (per seed: "
+                                  + ", ".join(f"{x:.3g}" for x in m.series[key])
+                                  + f"); its {interval}; the largest l(T)/l(0) over depths "
+                                  f"{m.values['l_T_over_l0']:.3g}"],
+                    extra={"sup_dist": m.values["sup_dist"],
+                           "sup_integral": m.values["sup_integral"]})
+
+
+def _prop8_i(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return _doubling_evidence(c, m, "R_doubling", "R(t) = sup_(s<=t) dist from initialization")
+
+
+def _prop8_iii(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return _doubling_evidence(c, m, "I_doubling", "I(t) = int_0^t b, b the largest speed")
+
+
+def _prop8_iv(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return rate_evidence(fit_rate(m, "increment", st, grid="T"), "slope of log int_(T'/2)^(T') b "
+                         f"dt against log T' at L = {c.depths[-1]}")
+
+
+def _prop8_v(st: Statement, c: Config, m: Measurement) -> Evidence:
+    return rate_evidence(fit_rate(m, "mu", st), "slope of log inf_(t<=T) G/l against log L")
+
+
+bind("prop8.i", measure=measure_prop8, facts=_prop8_i)
+bind("prop8.iii", measure=measure_prop8, facts=_prop8_iii)
+bind("prop8.iv", measure=measure_prop8, facts=_prop8_iv)
+bind("prop8.v", measure=measure_prop8, facts=_prop8_v)

@@ -25,6 +25,9 @@ The negative control (``config.init == "iid"``) replaces the vanishing perturbat
 by an i.i.d. sequence of size O(1) (mean (P_V, P_W), standard Gaussian fluctuations, redrawn at
 every layer and time): Theta^L does not converge, and the recurrence averages the sequence to the
 ODE driven by Theta + (P_V, P_W) (and g's non-linearity in W), not Theta: an O(1) distance.
+
+Each statement's measurement and facts are bound to its catalog entry at the end (family S14;
+:func:`theory.catalog.bind`).
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ from collections.abc import Callable, Sequence
 import torch
 
 from numerics.data import make_data
+from numerics.evidence import Evidence, fit_rate, rate_evidence
 from numerics.measure import Measurement
 from numerics.model import MLP
 from numerics.node import node_hidden
 from theory.appendix_a import EXPONENT
+from theory.catalog import Statement, bind
 from theory.config import Config
 
 Tensor = torch.Tensor
@@ -235,8 +240,17 @@ def measure_prop15(config: Config) -> Measurement:
                         "hidden": _per_depth([p[1] for p in pairs])})
 
 
-MEASURES: dict[str, Callable[[Config], Measurement]] = {
-    "cor12.recurrence": measure_cor12,
-    "cor13.recurrence": measure_cor13,
-    "prop15.double_limit": measure_prop15,
-}
+def _recurrence(st: Statement, c: Config, m: Measurement) -> Evidence:
+    what = {"cor12.recurrence": "sup_(s,t) ||u^L_(floor(Ls))(t) - U(s,t)||",
+            "cor13.recurrence": "sup_(t >= log L, s) ||u^L_(floor(Ls))(t) - U(s)||",
+            "prop15.double_limit": "sup_(t >= log L, x) ||F^L(x;t) - F_inf(x)||"}[st.id]
+    extra = {}
+    if "hidden" in m.series:
+        extra["rate_hidden"] = fit_rate(m, "hidden", st).to_dict()
+    return rate_evidence(fit_rate(m, "distance", st), f"slope of log {what} against log L "
+                         "(numerics.recurrences)", **extra)
+
+
+bind("cor12.recurrence", measure=measure_cor12, facts=_recurrence)
+bind("cor13.recurrence", measure=measure_cor13, facts=_recurrence)
+bind("prop15.double_limit", measure=measure_prop15, facts=_recurrence)

@@ -41,6 +41,9 @@ constant h^L_{floor(Ls)} adds at most sup ||f(H, Z)|| / L, an O(1/L) term withou
   T_(i+1)) and those of A, B; and the grid dist(L, T'; L_max, T), ||A^L(T') - A^(L_max)(T)||_F, ...
   for T' in {T/4, T/2, T} (distances to the deepest network at the horizon, the proxy of the
   double limit).
+
+The three statements' measurements and facts are bound to their catalog entries at the end
+(family S6, with :mod:`numerics.thm6`; :func:`theory.catalog.bind`).
 """
 
 from __future__ import annotations
@@ -48,18 +51,20 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 
+from numerics.evidence import Evidence, doubling_facts, fit_rate, rate_evidence
 from numerics.flow import TrainResult
 from numerics.longtime import doubling_ratio
-from numerics.measure import Measurement, measure_thm6_path, samples
+from numerics.measure import Measurement, samples
 from numerics.model import MLP, Params, hidden_states
-from theory.catalog import ONE_OVER_L, Statement
+from numerics.thm6 import measure_thm6_path, path_precondition
+from theory.catalog import ONE_OVER_L, Statement, bind
 from theory.config import Config
 
 Tensor = torch.Tensor
@@ -264,7 +269,7 @@ def tail_rate(T_grid: Sequence[float], tail: Sequence[Sequence[float]]) -> float
 def _measurement(sid: str, config: Config, distance: list[list[float]] | None = None,
                  **series: Any) -> Measurement:
     """The statement's series (``distance`` on grid "L_pair") with the measured precondition
-    of the S6 measured-constant checks (:func:`numerics.measure.measure_thm6_path`'s values)."""
+    of the S6 measured-constant checks (:func:`numerics.thm6.measure_thm6_path`'s values)."""
     path = measure_thm6_path(config)
     if distance is not None:
         series = {"L_pair": list(config.depths[:-1]), "distance": distance, **series}
@@ -343,8 +348,22 @@ def report(statement: Statement, m: Measurement) -> tuple[list[str], dict[str, A
     return notes, {"rate_diagonal": diag.to_dict(), "tail_rate": rate}
 
 
-MEASURES: dict[str, Callable[[Config], Measurement]] = {
-    "thm6.i_AB": measure_i_AB,
-    "thm6.iii_hidden": measure_iii_hidden,
-    "thm6.joint": measure_joint,
-}
+def _facts(st: Statement, c: Config, m: Measurement) -> Evidence:
+    """Theorem 6 (i), (iii) and the joint limit (:data:`MEASURED`, :func:`report`: what is
+    measured, the grid and the tail in words)."""
+    if st.id == "thm6.joint":
+        facts, interval = doubling_facts(c, m.series["doubling_per_seed"])
+        evidence = Evidence(facts, notes=[f"measured: the median over seeds of (C(T) - C(T/2)) / "
+                                          f"(C(T/2) - C(T/4)); its {interval}"])
+    else:
+        evidence = rate_evidence(fit_rate(m, "distance", st, grid="L_pair"),
+                                 f"slope of log {MEASURED[st.id]} against log L")
+    notes, extra = report(st, m)
+    evidence.notes += notes
+    evidence.extra.update(extra)
+    return path_precondition(evidence, m)
+
+
+bind("thm6.i_AB", measure=measure_i_AB, facts=_facts)
+bind("thm6.iii_hidden", measure=measure_iii_hidden, facts=_facts)
+bind("thm6.joint", measure=measure_joint, facts=_facts)

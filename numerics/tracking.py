@@ -44,8 +44,9 @@ import torch
 from scipy.special import lambertw
 
 from numerics.flow import Flow, step_halving
-from numerics.measure import initial, samples, sec43_conv
+from numerics.measure import initial, samples
 from numerics.model import MLP, Params, Residual, loss
+from numerics.sec43 import sec43_conv
 from theory.config import Config
 from theory.errors import DivergenceError
 
@@ -288,7 +289,7 @@ def flow_tracking(config: Config, residual: str = "model3") -> RowTracking:
     """:class:`Tracking` of every seed of ``config.seeds`` at the deepest depth max(L, depths)
     (cached per configuration: rows that differ only in the statement or the depth grid below
     the deepest share one measurement); ``residual``: "model3", "conv" (Section 4.3's,
-    :func:`numerics.measure.sec43_conv`) or "appd" (Appendix D's scalar network, which has no
+    :func:`numerics.sec43.sec43_conv`) or "appd" (Appendix D's scalar network, which has no
     seed: :func:`_appd_tracking`, once).  Each seed's measurement depends on that seed only
     (its data and initialization, its Lanczos start), never on the batch it trains in."""
     deep = max(config.L, *config.depths)

@@ -285,14 +285,24 @@ LOOSE_ONE_OVER_L = (-math.inf, -0.3)
 
 
 def _onset_window(original: Callable[..., Any]) -> Callable[..., Any]:
-    """numerics.measure.onset's default window, bound from the catalog at import time."""
+    """numerics.finite_time.onset's default window, bound from the catalog at import time."""
     def onset(depths: Any, values: Any, window: tuple[float, float] = LOOSE_ONE_OVER_L) -> Any:
         return original(depths, values, window)
     return onset
 
 
+def _bound(field: str, mutate: Factory) -> Factory:
+    """A catalog Statement whose bound ``measure`` or ``facts`` (theory.catalog.bind) is replaced
+    by its mutant (numerics.checks imported first: it binds every statement's numerics)."""
+    def statement(st: Any) -> Any:
+        import numerics.checks  # noqa: F401
+
+        return dataclasses.replace(st, **{field: mutate(getattr(st, field))})
+    return statement
+
+
 def _evidence_bound(bound: float) -> Factory:
-    """A per-statement check of numerics.checks.CHECKS declaring another bound."""
+    """A statement's facts (numerics: theory.catalog.bind) declaring another bound."""
     def mutate(original: Callable[..., Any]) -> Callable[..., Any]:
         def check(st: Any, c: Any, m: Any) -> Any:
             evidence = original(st, c, m)
@@ -447,7 +457,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("norm clip, joint norm", "numerics.flow:apply_pi",
              "norm clipping by the joint Frobenius norm, not ||V||_F + ||W||_F",
              _clip_norm_joint_frobenius, ("tests/test_flow.py",)),
-    Mutation("pl_ratio without L", "numerics.measure:pl_ratio",
+    Mutation("pl_ratio without L", "numerics.pl:pl_ratio",
              "G of Definition 1 without the factor L on the layer gradients",
              _pl_ratio_without_L, ("tests/test_pl.py",)),
     Mutation("doubling ratio against S", "numerics.longtime:doubling_ratio",
@@ -479,7 +489,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              "Propositions 1 and 3 applied to a sigma that is not C^2", _predicate_without_C2,
              ("tests/test_finite_time.py",)),
     Mutation("ONE_OVER_L edge -0.3", " + ".join(
-        ["theory.catalog:ONE_OVER_L", "numerics.measure:onset",
+        ["theory.catalog:ONE_OVER_L", "numerics.finite_time:onset",
          *(_entry(i) for i in ONE_OVER_L_IDS)]),
              "the 1/L region (-inf, -0.8] loosened to (-inf, -0.3] (an L^-1/2 rate passes)",
              (_constant(LOOSE_ONE_OVER_L), _onset_window,
@@ -494,9 +504,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("pl_path edge -2", _entry("thm6.pl_path"),
              "thm6.pl_path's region [-0.2, inf) loosened to [-2, inf) (a plateau's 1/t passes)",
              _window((-2.0, math.inf)), ("tests/test_mutations_catalog.py",)),
-    Mutation("smooth_T bound 2", "numerics.checks:CHECKS[thm6.smooth_T]",
+    Mutation("smooth_T bound 2", _entry("thm6.smooth_T"),
              "thm6.smooth_T's doubling ratio compared with 2 instead of 1 (linear growth passes)",
-             _evidence_bound(2.0), ("tests/test_mutations_catalog.py",)),
+             _bound("facts", _evidence_bound(2.0)), ("tests/test_mutations_catalog.py",)),
     Mutation("INTERPOLATION_LEVEL 0.1", "numerics.longtime:INTERPOLATION_LEVEL",
              "a seed interpolates when l(T) <= 0.1 l(0) instead of 1e-2 l(0)", _constant(0.1),
              ("tests/test_mutations_catalog.py", "tests/test_longtime.py")),
@@ -506,15 +516,15 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("limit gap: mean over x", "numerics.longtime:limit_gaps",
              "Theorem 6 (iv)'s output gap averaged over the fresh inputs (no max: not uniform)",
              _limit_gap_mean, ("tests/test_mutations_catalog.py", "tests/test_longtime.py")),
-    Mutation("Table 1 TRAINED_WITHIN 0.5", "numerics.checks:TRAINED_WITHIN",
+    Mutation("Table 1 TRAINED_WITHIN 0.5", "numerics.table1:TRAINED_WITHIN",
              "a Table 1 run has trained within 50 points of the reference (not 5)",
              _constant(0.5), ("tests/test_realdata.py", "tests/test_mutations_catalog.py"),
              rebind=False),
-    Mutation("Table 1 BRANCH_ACTS 0", "numerics.checks:BRANCH_ACTS",
+    Mutation("Table 1 BRANCH_ACTS 0", "numerics.table1:BRANCH_ACTS",
              "a Table 1 residual branch acts whatever removing it costs (threshold 0, not 1 "
              "point)", _constant(0.0),
              ("tests/test_realdata.py", "tests/test_mutations_catalog.py"), rebind=False),
-    Mutation("Table 1 MIN_SEEDS 1", "numerics.checks:MIN_SEEDS",
+    Mutation("Table 1 MIN_SEEDS 1", "numerics.table1:MIN_SEEDS",
              "Table 1's contrast decided on one seed (not 3)", _constant(1),
              ("tests/test_realdata.py", "tests/test_mutations_catalog.py"), rebind=False),
     Mutation("roughness unnormalized", "numerics.realdata:roughness",
@@ -535,8 +545,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("verdicts MIN_POINTS 2", "theory.verdicts:MIN_POINTS",
              "a rate fitted on 2 grid points counted as powered (not 4)", _constant(2),
              ("tests/test_verdicts.py",), rebind=False),
-    Mutation("C_emp / sqrt(m)", "numerics.measure:MEASURES[prop2.width_m]",
-             "prop2.width_m's C_emp(m) divided by sqrt(m / m_min)", _c_emp_per_sqrt_m,
+    Mutation("C_emp / sqrt(m)", _entry("prop2.width_m"),
+             "prop2.width_m's C_emp(m) divided by sqrt(m / m_min)",
+             _bound("measure", _c_emp_per_sqrt_m),
              ("tests/test_mutations_catalog.py",)),
     Mutation("c2/10", "theory.pl:c2_expr + theory.pl:L_min_expr",
              "Proposition 5's depth threshold c2 sqrt(nq) / 10", (_times(0.1), _times(0.1)),

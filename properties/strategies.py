@@ -222,7 +222,7 @@ def rate_configs(draw: st.DrawFn, sizes: Sizes = TRAINING, *,
 @st.composite
 def euler_configs(draw: st.DrawFn) -> Config:
     """Proposition 2 (no training): depths L0 2^j with L0 in {8, 16} (the sin-modulated paths of
-    :func:`numerics.measure.measure_prop2` have period 1: coarser grids are pre-asymptotic) and
+    :func:`numerics.euler.measure_prop2` have period 1: coarser grids are pre-asymptotic) and
     five seeds (one measurement each: the seed draws the paths and the inputs)."""
     config = draw(configs(TRAINING, scalings=("paper", "official")))
     L0 = draw(st.sampled_from((8, 16)))

@@ -14,10 +14,10 @@ is checked at trainable sizes:
   here from the printed formulas and an independent computation of eta_r;
 * at points drawn by Hypothesis in the M-ball of Definition 1 around the initialization
   (M = c3 / sqrt(nq), boundary included), G/l as the measurement computes it
-  (:func:`numerics.measure.pl_ratio`, explicit gradients) equals G/l from torch autograd, with
+  (:func:`numerics.pl.pl_ratio`, explicit gradients) equals G/l from torch autograd, with
   G = ||dl/dA||^2 + L sum_k ||dl/dZ_k||^2 + ||dl/dB||^2 (a missing factor L or a wrong gradient
   fails); ``target`` searches for the smallest G / (mu l);
-* the measurement's own sampler of the M-ball (:func:`numerics.measure.ball_points`) stays in it.
+* the measurement's own sampler of the M-ball (:func:`numerics.pl.ball_points`) stays in it.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ import torch
 from hypothesis import given, settings, target
 from hypothesis import strategies as st
 
-from numerics.measure import ball_points, data, initial, pl_ratio
+from numerics.measure import data, initial
 from numerics.metrics import frobenius, layer_norms
 from numerics.model import MLP, Params, loss
+from numerics.pl import ball_points, pl_ratio
 from properties.assertions import assert_holds, checked, fail_case, family_ids
 from properties.references import eta_reference
 from properties.strategies import (
@@ -156,5 +157,5 @@ def test_measurement_samples_inside_the_M_ball(config: Config, count: int, seed:
     worst = float(dist.max())
     target(worst / local["M"], label="distance / M")
     if worst > local["M"] * (1 + 1e-12):
-        fail_case(PL, config, what="numerics.measure.ball_points stays in the M-ball",
+        fail_case(PL, config, what="numerics.pl.ball_points stays in the M-ball",
                   measured=worst, bound=local["M"], exact=False)

@@ -4,7 +4,7 @@ smin(A + A') >= smin(A) - ||A'||_F;  ||AB||_F >= smin(A) ||B||_F if A is m x r w
 ||AB||_F >= ||A||_F smin(B) if B is r x n with n >= r.  Each inequality is asserted exactly where
 :data:`theory.lemmas.LEMMA18` says its shape condition holds, so a dropped or wrong condition fails
 (for m < r, ||AB||_F < smin(A) ||B||_F for most drawn A, B); and ``run_check`` holds on drawn
-configurations (a wrong singular value or a swapped side in ``numerics.measure`` fails).
+configurations (a wrong singular value or a swapped side in ``numerics.lemma18`` fails).
 """
 
 from __future__ import annotations

@@ -22,9 +22,21 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
 from typing import NoReturn
 
+from numerics.progress import Console, listening
+from reports.resume import code_version
+from reports.text import format_config, format_result
+from theory.catalog import catalog
+from theory.config import SEED_MAX, load_config
+from theory.constants import constants, format_table
 from theory.errors import ConfigError, DivergenceError
+
+# Not a cycle: the subcommands' own modules (reports.build, reports.sweep, numerics.checks,
+# reports.defaults) import torch, matplotlib and every section (5 s of CPU); each is imported by
+# the subcommand that runs it, so that --version, constants and argparse's errors answer in 1 s.
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -52,8 +64,6 @@ this far below :data:`theory.config.SEED_MAX`, so that every derived seed is a v
 
 
 def _report_seed(text: str) -> int:
-    from theory.config import SEED_MAX
-
     try:
         value = int(text)
     except ValueError:
@@ -68,11 +78,7 @@ def _report_seed(text: str) -> int:
 
 def version() -> str:
     """``resnet-ode VERSION (code version CODE)``: the installed package's version and the code
-    version (:func:`reports.progress.code_version`, the hash that results and sweeps record)."""
-    from importlib import metadata
-
-    from reports.progress import code_version
-
+    version (:func:`reports.resume.code_version`, the hash that results and sweeps record)."""
     try:
         package = metadata.version("resnet-ode-testbed")
     except metadata.PackageNotFoundError:  # run from a checkout that is not installed
@@ -95,8 +101,6 @@ class _Version(argparse.Action):
 
 
 def _statement_ids() -> str:
-    from theory.catalog import catalog
-
     return ", ".join(catalog)
 
 
@@ -178,8 +182,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _constants(args: argparse.Namespace) -> int:
-    from theory.constants import constants, format_table
-
     values = constants(activation=args.activation, n=args.n, q=args.q, d=args.d,
                        d_out=args.d_out, m=args.m, L=args.L, r=args.r)
     print(json.dumps(values, allow_nan=False) if args.json else format_table(values))
@@ -187,12 +189,7 @@ def _constants(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from numerics import progress
     from numerics.checks import run_check
-    from reports.console import Console
-    from reports.text import format_config, format_result
-    from theory.catalog import catalog
-    from theory.config import load_config
 
     statement = catalog[args.id]
     if args.config:
@@ -205,7 +202,7 @@ def _check(args: argparse.Namespace) -> int:
         source = f"the report's {chosen.scale} row \"{chosen.row.label}\""
     console = Console(f"check {statement.id}")
     try:
-        with progress.listening(console):
+        with listening(console):
             result = run_check(statement.id, config)
     finally:
         console.close()
@@ -245,8 +242,6 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from reports.sweep import engine, spec
 
     overrides = dict(spec.parse_override(text) for text in args.set)

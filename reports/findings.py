@@ -24,6 +24,12 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from numerics.depth_study import depth_study
+from numerics.table1 import table1_power
+from theory.catalog import catalog
+from theory.config import Config
+from theory.derivations import findings as derived
+
 KINDS: tuple[str, ...] = ("error", "violation", "imprecision", "agreement", "beyond")
 """The kinds of a finding, in the report's order:
 
@@ -122,9 +128,6 @@ def backward_adjoint_evidence(depths: tuple[int, ...] = (32, 128)) -> str:
     """sup_(s,t) ||Z^L - Z|| between deep networks and the limit dynamics solved with the printed
     backward ODE (44) and with the derived one, at two depths (the setting of
     ``tests/test_limit.py``: GELU, tied, n = 10, T = 0.5, at t = T; a few seconds on a CPU)."""
-    from numerics.depth_study import depth_study
-    from theory.config import Config
-
     config = Config(n=10, d=3, d_out=2, q=6, m=8, T=0.5, eta=0.05, activation="gelu",
                     init="tied", depths=depths)
     study = depth_study(config, S=32, record_times=(0.5,), backward=("printed", "derived"))
@@ -160,8 +163,6 @@ def table1_relu_finding(checks: Iterable[dict[str, Any]]) -> dict[str, str] | No
     """Table 1's ReLU row (p9: weight-tied ReLU gives non-smooth trained weights) against this
     run's ``table1.realdata`` row for ReLU on digits, when the run has it and the contrast has
     power: kind "beyond" (another data set, depth and budget; sigma not C^2).  None otherwise."""
-    from numerics.checks import table1_power
-
     row = next((c for c in checks if c["id"] == "table1.realdata"
                 and c["config"].get("activation") == "relu"
                 and c["config"].get("data") != "cifar" and c.get("measured") is not None), None)
@@ -186,6 +187,25 @@ def table1_relu_finding(checks: Iterable[dict[str, Any]]) -> dict[str, str] | No
         "command": f"resnet-ode check table1.realdata --config {row['config_file']}"}
 
 
+def of_run(checks: list[dict[str, Any]], data: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings of a report run (:func:`collect`): its sections' ``evidence`` (in their
+    ``data``), its measured violations (paper scope only: a beyond-check that fails is a
+    measured answer, listed in the summary's beyond table; it joins the findings only as a
+    replicated study, :mod:`theory.derivations`) and its ``checks``."""
+    evidence: dict[str, list[str]] = {}
+    for d in data:
+        for key, lines in d.get("evidence", {}).items():
+            evidence.setdefault(key, []).extend(lines)
+    violations = [{"id": f"violation.{c['id']}.{c['config_file'].split('/')[-1][:-5]}",
+                   "text": f"{c['id']} ({catalog[c['id']].paper_ref}) is violated for "
+                           f"{c['label']}: {c['verdict_rule']}"
+                           + (f" ({c['notes']})" if c["notes"] else ""),
+                   "command": f"resnet-ode check {c['id']} --config {c['config_file']}",
+                   "kind": "violation"}
+                  for c in checks if c["verdict"] == "violated"]
+    return collect(evidence, violations, checks)
+
+
 def collect(evidence: dict[str, list[str]], violations: list[dict[str, str]],
             checks: Iterable[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Every finding as ``{"id", "text", "command", "kind"}``, ordered by kind
@@ -194,8 +214,6 @@ def collect(evidence: dict[str, list[str]], violations: list[dict[str, str]],
     records) hold it, then the measured ``violations`` (a violation without a ``kind`` is
     "violation"; give it :func:`kind_of_violation` of its check).  Commands run from the
     report's folder."""
-    from theory.derivations import findings as derived
-
     by_id: dict[str, dict[str, Any]] = {}
     for f in derived():
         by_id[f["id"]] = {"id": f["id"], "text": f["text"], "command": derivation_command(f["id"]),

@@ -183,3 +183,20 @@ def findings(items: list[dict[str, Any]]) -> str:
     for j, f in enumerate(items, 1):
         lines.append(f"{j}. **{f['id']}**: {f['text']}  \n   Reproduce: `{f['command']}`")
     return "\n".join(lines)
+
+
+def report(results: dict[str, Any], done: list[tuple[Section, dict[str, Any]]]) -> str:
+    """The whole report.md of ``results`` (results.json) and the computed sections ``done``
+    ((Section, its result) pairs, whose texts results.json does not hold)."""
+    env, sections = results["environment"], results["sections"]
+    figure = {s["key"]: s["figure"] for s in sections}
+    statements = [sid for _, s in done for sid in s["ids"]]
+    parts = ["# Bound-vs-measured report: Marion, Wu, Sander, Biau (ICLR 2024)", "",
+             f"Scale `{env['scale']}`; every statement of the paper's catalog checked against "
+             "measurements of real networks (model (3) unless a section says otherwise). "
+             "Every command runs from this report's folder.", "",
+             summary(results["checks"], statements), "",
+             provenance(env, sections, env["total_wall_s"]), ""]
+    parts += [section(sec, s, figure[sec.key]) for sec, s in done]
+    parts.append(findings(results["findings"]))
+    return "\n".join(parts) + "\n"

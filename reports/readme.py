@@ -26,7 +26,11 @@ from theory.catalog import catalog
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 SNAPSHOT = ROOT / "reports" / "data" / "readme-numbers.json"
-BLOCKS = ("defaults", "quick-report")
+REPLICATIONS = {"replication-wide": ROOT / "reports" / "data" / "replication-m2.json",
+                "replication": ROOT / "reports" / "data" / "replication-m1-deep.json"}
+"""README block -> :mod:`reports.replicate` file: Theorem 6's rows at m/n = 2 and at m/n = 1/8
+deep and long, from base seeds 0, 1, 2."""
+BLOCKS = ("defaults", "quick-report", *REPLICATIONS)
 
 
 def run_defaults(ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -86,7 +90,51 @@ def render(snapshot: dict[str, Any]) -> dict[str, str]:
             f"{b.get('holds', 0)} hold, {b.get('fails', 0)} fail, {b.get('inconclusive', 0)} "
             f"inconclusive, {b.get('vacuous', 0)} vacuous, {b.get('n/a', 0)} n/a); per section, "
             f"in seconds: {per}.")
+    for name, path in REPLICATIONS.items():
+        if path.exists():
+            blocks[name] = render_replication(json.loads(path.read_text()))
     return blocks
+
+
+def render_replication(data: dict[str, Any]) -> str:
+    """The README's replication block from a :mod:`reports.replicate` file: per statement the
+    verdict and fitted slope per base seed, the flow tracking per base seed, whether the
+    outcome classes agree."""
+    by = {(r["base"], r["id"]): r["result"] for r in data["results"]}
+    bases = sorted({b for b, _ in by})
+    first = by[bases[0], data["ids"][0]]["config"]
+    lines = [f"`{data['command']}` (m = {first['m']}, n = {first['n']}, L = "
+             f"{', '.join(str(L) for L in first['depths'])}, T = {first['T']:g}, eta = "
+             f"{first['eta']:g}, {len(first['seeds'])} seeds per base seed):", ""]
+    for b in bases:
+        tracking = next(by[k]["extra"]["flow_tracking"] for k in by if k[0] == b)
+        seeds = tracking["seeds"]
+        bad = [t["seed"] for t in tracking["per_seed"] if not t["tracks"]]
+        lines.append(f"- base seed {b} (seeds {seeds[0]}..{seeds[-1]}): gradient descent "
+                     + ("tracks the flow on every seed" if not bad else
+                        f"does not track the flow on seeds {bad}")
+                     + f" (max eta lambda_max {tracking['max_eta_lambda_max']:.3g}); "
+                     + "; ".join(_outcome(sid, by.get((b, sid))) for sid in data["ids"]))
+    agree = [sid for sid, c in data["classes"].items() if c["agree"]]
+    lines += ["", "Same outcome class from every base seed: "
+              + (", ".join(f"`{sid}`" for sid in agree) if agree else "none")
+              + (f"; not: {', '.join(f'`{s}`' for s in data['classes'] if s not in agree)}"
+                 if len(agree) < len(data["classes"]) else "") + "."]
+    return "\n".join(lines)
+
+
+def _outcome(sid: str, result: dict[str, Any] | None) -> str:
+    if result is None:
+        return f"`{sid}` not run yet"
+    rate, interval = result["extra"].get("rate"), result["extra"].get("interval")
+    if rate is not None:
+        value, interval = f"slope {rate['slope']:.3g}", rate["interval"]
+    elif result["measured"] is not None:
+        value = f"measured {result['measured']:.3g}"
+    else:
+        return f"`{sid}` {result['verdict']}"
+    where = "" if interval is None else f", interval [{interval[0]:.3g}, {interval[1]:.3g}]"
+    return f"`{sid}` {result['verdict']} ({value}{where})"
 
 
 def blocks_in(text: str) -> dict[str, str]:

@@ -9,8 +9,9 @@ seeds, :meth:`reports.sections.base.Context.config`) is checked with :func:`run_
 flow tracking on every seed, negative control where it holds), after the ``--set`` overrides
 of its configuration.  Results are written atomically after every check and a rerun skips the
 (base seed, statement) pairs already there with the same configuration, so a long replication
-resumes.  The file's ``classes`` gives each statement's verdict per base seed and whether they
-agree (the README's replication numbers come from it).
+resumes; base seeds may run as separate processes on one file (each merges its results into
+what is there when it writes).  The file's ``classes`` gives each statement's verdict per base
+seed and whether they agree (the README's replication numbers come from it).
 """
 
 from __future__ import annotations
@@ -60,10 +61,7 @@ def replicate(label: str, ids: list[str], bases: list[int], overrides: dict[str,
     """Run (or resume) the replication and return the file's content."""
     configs = {(b, sid): dataclasses.replace(row_config(label, sid, b), **overrides)
                for b in bases for sid in ids}  # every row found before any long work
-    try:
-        data = json.loads(out.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = {"results": []}
+    data = _read(out)
     for (b, sid), config in configs.items():
         done = [r for r in data["results"] if r["base"] == b and r["id"] == sid
                 and r["result"]["config"] == jsonable(config.to_dict())]
@@ -72,14 +70,26 @@ def replicate(label: str, ids: list[str], bases: list[int], overrides: dict[str,
         result = jsonable(run_check(sid, config).to_dict())
         print(f"base seed {b}: {sid}: {result['verdict']} ({result['verdict_rule']})",
               flush=True)
+        data = _read(out)  # base seeds may run in separate processes: merge with theirs
         data["results"] = [r for r in data["results"] if not (r["base"] == b and r["id"] == sid)]
         data["results"].append({"base": b, "id": sid, "result": result, "environment":
                                 environment(config.device, b, config.dtype)})
-        data |= {"row": label, "ids": ids, "bases": bases, "overrides": overrides,
-                 "command": "python -m reports.replicate " + " ".join(sys.argv[1:]),
+        done_bases = sorted({r["base"] for r in data["results"]})
+        data |= {"row": label, "ids": ids, "bases": done_bases, "overrides": overrides,
+                 "command": " ".join(["python -m reports.replicate", repr(label), ",".join(ids),
+                                      "--bases", *map(str, done_bases),
+                                      *(f"--set {k}={v}" for k, v in overrides.items()),
+                                      "--out", str(out)]),
                  "classes": classes(data["results"])}
         atomic_write_json(out, data)
     return data
+
+
+def _read(out: Path) -> dict[str, Any]:
+    try:
+        return json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"results": []}
 
 
 def _value(text: str) -> Any:

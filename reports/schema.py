@@ -1,4 +1,4 @@
-"""The JSON schema of ``results.json`` (schema version 4, docs/results-json.md).
+"""The JSON schema of ``results.json`` (schema version 5, docs/results-json.md).
 
 Schema 2 added to every check ``verdict`` and ``verdict_rule`` (:func:`theory.verdicts.classify`).
 Schema 3 adds ``scope`` ("paper": the statement under its assumptions; "beyond": its conclusion
@@ -12,13 +12,16 @@ statement of the paper's: False exactly for "violated", True for "holds" and "va
 paper, null otherwise.  Summaries count by ``verdict`` within a scope.
 Schema 4 adds ``environment.engine``: the engine of model (3)'s sweeps
 (:func:`numerics.native.engine`: the compiled C sweeps with compiler, flags and CPU, or torch).
+Schema 5 measures the flow tracking on every seed of a row: ``extra.flow_tracking`` holds the
+row's rule (``seeds``, ``tracks``, ``failure``, ``max_eta_lambda_max``) and ``per_seed``, one
+network's measurement each (the fields that schema 4 gave for one network).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-VERSION = 4
+VERSION = 5
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 

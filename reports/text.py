@@ -8,16 +8,6 @@ import math
 from theory.catalog import CheckResult
 from theory.config import Config
 
-
-def duration(seconds: float) -> str:
-    """A time for humans: ``42s``, ``3m05s``, ``2h07m``; ``unknown`` for an infinite one."""
-    if not math.isfinite(seconds):
-        return "unknown"
-    s = round(seconds)
-    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else \
-        f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
-
-
 MISSING = "\u2014"
 """The mark of a missing value (an em dash) in tables and on the console: "n/a" is a verdict class
 (not applicable), never "no value"."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 
 import pytest
 
+from benchmarks import engines
 from benchmarks.__main__ import format_table, main, run
 from benchmarks.baseline import train_baseline
 from benchmarks.workload import problem
@@ -51,8 +54,44 @@ def test_baseline_trains_the_same_network_as_the_engine() -> None:
 
 
 @pytest.mark.parametrize("argv", [["--depths", "0,x"], ["--batches", "4,0"],
-                                  ["--batch-L", "0"]])
+                                  ["--batch-L", "0"], ["engines", "--repeats", "0"]])
 def test_bad_sizes_exit_with_status_2(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as err:
         main(argv)
     assert err.value.code == 2
+
+
+# dynamo reads .grad of the layer's non-leaf weight views while capturing (a UserWarning)
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_engine_benchmark_reports_every_engine_and_their_losses_agree() -> None:
+    """Structure of benchmarks.engines at toy size, and each engine's loss after training
+    against plain torch eager's (autograd through numerics.model.loss): an independent check of
+    every engine's gradients and step, not a timing.  torch.compile runs its capture here with
+    the "eager" backend (the inductor code generation takes longer than this test may)."""
+    out = engines.run(shapes=((6, 3, 4, 8),), batches=(1, 2), repeats=2, steps=1,
+                      compile_backend="eager")
+    json.dumps(out)
+    # numba is optional (not a dependency): where it is missing, the run says so
+    missing = set() if importlib.util.find_spec("numba") else {"numba"}
+    assert set(out["errors"]) == missing
+    measured = set(engines.ENGINES) - missing
+    assert [(r["n"], r["m"], r["L"], r["b"]) for r in out["rows"]] == [(6, 4, 8, 1), (6, 4, 8, 2)]
+    for row in out["rows"]:
+        assert set(row["ratio_best"]) == measured
+        assert min(row["ratio_best"].values()) == 1.0 == row["ratio_best"][row["fastest"]]
+        assert row["torch_metrics_over_c_metrics"]["best"] > 0
+        # 3 warm-up steps + 2 repeats of 1 step from the same weights, for every engine
+        assert set(row["loss_rel_diff_to_eager"]) == measured
+        assert max(row["loss_rel_diff_to_eager"].values()) < 1e-10, row["loss_rel_diff_to_eager"]
+    assert out["decision"]["keep"] in engines.ENGINES
+    assert "decision" in engines.format_table(out)
+
+
+def test_engine_benchmark_records_a_missing_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    monkeypatch.delitem(sys.modules, "benchmarks.numba_step", raising=False)
+    out = engines.run(shapes=((4, 2, 3, 4),), batches=(1,), engines=("eager", "numba"),
+                      repeats=1, steps=1, metrics=False)
+    assert list(out["errors"]) == ["numba"] and "numba" in out["errors"]["numba"]
+    assert set(out["rows"][0]["ratio_best"]) == {"eager"}
+    assert out["decision"]["keep"] == "eager"

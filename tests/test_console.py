@@ -9,7 +9,7 @@ import torch
 from numerics import progress
 from numerics.flow import Flow, train
 from numerics.init import init_params
-from reports.console import Console
+from numerics.progress import Console
 from theory.config import Config
 
 
@@ -57,3 +57,24 @@ def test_terminal_bar_counts_the_steps() -> None:
     assert console.bar.n == 1 and console.bar.total == 5
     console.close()
     assert console.bar is None and "check x L=8" in out.getvalue()
+
+
+def test_units_say_done_failed_remaining_and_the_time_left() -> None:
+    """Plain lines: one per finished unit, with its note; on a terminal, one bar of the units
+    (the trainings' bars beside it)."""
+    out = io.StringIO()
+    console = Console("sweep", out, tty=False, program="")
+    console.units(3, "config")
+    console.finished(2, note="two at once")
+    console.finished(1, failed=True)
+    assert out.getvalue().splitlines() == [
+        "sweep: two at once; 2 done, 0 failed, 1 remaining, ETA 0s",
+        "sweep: 2 done, 1 failed, 0 remaining, ETA 0s"]
+    bar = io.StringIO()
+    console = Console("report", bar, delay=0.0, tty=True)
+    console.units(4, "section")
+    console.finished(note="section S1 done")
+    assert console.counts.n == 1 and console.counts.total == 4
+    assert "resnet-ode: report: section S1 done" in bar.getvalue()
+    console.close()
+    assert console.counts is None

@@ -87,7 +87,8 @@ def test_the_scanner_finds_references() -> None:
     assert not _resolves("docs/nothing.md", ROOT / "theory" / "x.py")
 
 
-@pytest.mark.parametrize("name", ["statements.md", "verdicts.md", "results-json.md"])
+@pytest.mark.parametrize("name", ["statements.md", "verdicts.md", "results-json.md",
+                                  "adding-a-statement.md"])
 def test_docs_exist_and_their_links_resolve(name: str) -> None:
     text = (DOCS / name).read_text()
     for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):

@@ -24,8 +24,8 @@ from numerics.flow import train
 from numerics.gradients import Workspace
 from numerics.init import init_params
 from numerics.model import MLP
-from reports.progress import fingerprint
 from reports.provenance import environment
+from reports.resume import fingerprint
 from reports.schema import ENGINE
 from reports.sections import SECTIONS, Context
 from reports.sweep import engine as sweep_engine

@@ -17,7 +17,6 @@ from numerics.flow import Flow, train
 from numerics.init import init_params
 from numerics.limit import (
     LimitTrajectory,
-    Residual,
     clip,
     forward_states,
     half_points,
@@ -59,7 +58,7 @@ def test_forward_solver_is_fourth_order_on_the_linear_case() -> None:
     exact = X @ (torch.linalg.matrix_exp(V[0] @ W[0] / math.sqrt(q * m)) @ A[0]).T
     errors = []
     for S in (8, 16, 32):
-        H, _ = forward_states(Residual("identity", q, m), A, V[:, None].expand(1, S + 1, q, m),
+        H, _ = forward_states(MLP("identity"), A, V[:, None].expand(1, S + 1, q, m),
                               W[:, None].expand(1, S + 1, m, q), X)
         errors.append(float((H[0, -1] - exact).abs().max()))
     assert 12 < errors[0] / errors[1] < 20 and 12 < errors[1] / errors[2] < 20, errors

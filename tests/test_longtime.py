@@ -159,10 +159,10 @@ def test_power_fit_of_exact_power_law_brackets() -> None:
 
 
 def test_path_measurement_matches_the_autograd_loop() -> None:
-    """Theorem 6's measured-constant series (numerics.measure.measure_thm6_path) from the
+    """Theorem 6's measured-constant series (numerics.thm6.measure_thm6_path) from the
     reference loop: sup_t max_k gap per depth, mu_emp(T') = min of G/l over t <= T' on the grid
     T/8..T at the deepest depth, and the precondition "every seed at l <= 1e-2 l(0) by T/2"."""
-    from numerics.measure import measure_thm6_path
+    from numerics.thm6 import measure_thm6_path
 
     config = dataclasses.replace(CONFIG, depths=(3, 6))
     m = measure_thm6_path(config)

@@ -223,3 +223,24 @@ def test_from_official_rejects_mismatched_layouts() -> None:
     V = torch.zeros(3, 5, 4, dtype=torch.float64)
     with pytest.raises(ConfigError, match="W"):
         Params.from_official(V, torch.zeros(3, 5, 4, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("scaling", ["paper", "official"])
+def test_explicit_form_of_model3_matches_autograd(scaling: str) -> None:
+    """MLP.scaled/rows is f divided by L; d1f and d2f_T are the autograd Jacobians of f."""
+    f = MLP("gelu", scaling)
+    g = torch.Generator().manual_seed(3)
+    n, q, m, L, c = 5, 4, 3, 7, 0.3
+    h, p = (torch.randn(n, q, generator=g, dtype=torch.float64) for _ in range(2))
+    V = torch.randn(q, m, generator=g, dtype=torch.float64)
+    W = torch.randn(m, q, generator=g, dtype=torch.float64)
+    torch.testing.assert_close(f.rows(h, *f.scaled(V, W, L)), f(h, (V, W)) / L, rtol=1e-14,
+                               atol=0)
+    J = f.d1f(h, V, W)
+    for i in range(n):  # d1f(h_i) = d f(h_i) / d h_i
+        torch.testing.assert_close(J[i], torch.autograd.functional.jacobian(
+            lambda x: f(x, (V, W)), h[i]), rtol=1e-13, atol=1e-14)
+    Vg, Wg = V.clone().requires_grad_(), W.clone().requires_grad_()
+    gV, gW = torch.autograd.grad(c * (f(h, (Vg, Wg)) * p).sum(), [Vg, Wg])
+    for got, want in zip(f.d2f_T(h, p, V, W, c), (gV, gW), strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-13, atol=1e-14)

@@ -136,7 +136,7 @@ def test_limit_gaps_are_the_max_over_inputs_between_consecutive_depths() -> None
 def test_the_measured_theorem6_series_of_a_hand_made_run(monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
     import numerics.longtime as lt
-    from numerics.measure import measure_thm6_path
+    from numerics.thm6 import measure_thm6_path
 
     monkeypatch.setattr(lt, "path_runs", lambda config: _fake_runs())
     m = measure_thm6_path(_config())
@@ -150,7 +150,7 @@ def test_the_measured_theorem6_series_of_a_hand_made_run(monkeypatch: pytest.Mon
 
 
 def _smooth_T(per_seed: list[float]) -> str:
-    from numerics.checks import CHECKS
+    from numerics.checks import catalog  # every statement's numerics bound
     from numerics.measure import Measurement
 
     values = {"l_T_over_l0": 1e-3, "max_l_T_over_l0": 1e-3, "interpolated_T": 1.0,
@@ -158,7 +158,9 @@ def _smooth_T(per_seed: list[float]) -> str:
     m = Measurement("thm6.smooth_T", _config(), values, {},
                     {"doubling_per_seed": per_seed,
                      "doubling_ratios": [float(np.median(per_seed))]})
-    evidence = CHECKS["thm6.smooth_T"](catalog["thm6.smooth_T"], _config(), m)
+    st = catalog["thm6.smooth_T"]
+    assert st.facts is not None
+    evidence = st.facts(st, _config(), m)
     return classify(evidence.facts).cls
 
 
@@ -176,15 +178,16 @@ def test_smooth_T_compares_the_doubling_ratio_with_one() -> None:
 def test_c_emp_is_L_times_the_resnet_ode_gap_at_every_width() -> None:
     """C_emp(m) = L sup_x ||F(x) - F^L(x)|| on the paths of each width (Remark 3's measured
     constant): recomputed per width and seed from the gap alone."""
-    from numerics import measure as ms
+    from numerics import euler
+    from numerics.checks import measure
 
     c = Config(n=4, d=2, d_out=2, q=4, m=4, L=4, T=0.2, eta=0.05, activation="tanh",
                seeds=(0, 1))
-    m = ms.measure("prop2.width_m", c)  # the path run_check takes
+    m = measure("prop2.width_m", c)  # the path run_check takes
     assert m.series["m"] == [1, 2, 4, 8]
     for j, w in enumerate(m.series["m"]):
         for i, s in enumerate(c.seeds):
-            gap = ms._prop2_gaps(c, ms._prop2_paths(c, s, w), [c.L, 2 * c.L]).gaps[0]
+            gap = euler._prop2_gaps(c, euler._prop2_paths(c, s, w), [c.L, 2 * c.L]).gaps[0]
             assert m.series["C_emp"][j][i] == pytest.approx(c.L * float(gap), rel=1e-12)
 
 
@@ -225,7 +228,7 @@ def test_table1_power_rule_on_hand_made_runs() -> None:
     0.05 >= 0.01) decide; two seeds, a run 6 points below the reference (0.92 < 0.93) or a
     branch worth half a point (0.95 - 0.945 < 0.01) do not, and say why (an assertion, not a
     TypeError, when the rule lets them through)."""
-    from numerics.checks import table1_power
+    from numerics.table1 import table1_power
 
     good = [_table1_run(s, 0.95, 0.90) for s in range(3)]
     assert table1_power(good) is None

@@ -10,6 +10,7 @@ from numerics.data import make_data
 from numerics.flow import _layer_major
 from numerics.gradients import Workspace, loss_and_grads_autograd
 from numerics.init import init_params
+from numerics.metrics import Monitor
 from numerics.model import MLP, Params
 from theory.errors import ConfigError
 
@@ -106,3 +107,28 @@ def test_networks_shared_between_threads_match_single_runs(monkeypatch: pytest.M
         assert torch.equal(loss_j[0], loss[j])
         for t, r in zip((g.A, *g.Z, g.B), grads, strict=True):
             assert torch.equal(t[0], r[j])
+
+
+@pytest.mark.parametrize("L", [1, 6])
+def test_metrics_and_step_of_the_sweep_equal_the_torch_definitions(L: int) -> None:
+    """The streamed metrics that the compiled backward sweep evaluates (numerics.metrics.Monitor
+    fed by Workspace.layer_stats) equal those of the torch definition (Monitor alone, on
+    gradients by autograd), and the step taken within the sweep is Z_k - eta L dl/dZ_k."""
+    p = _layer_major(init_params("smooth", d=3, d_out=2, q=6, m=5, L=L, seeds=(0, 1),
+                                 dtype="float64"))
+    p0 = init_params("tied", d=3, d_out=2, q=6, m=5, L=L, seeds=(2, 3), dtype="float64")
+    X, Y = make_data("gaussian", n=9, d=3, d_out=2, dtype="float64")
+    ws = Workspace(p, X, Y, MLP("tanh"), p0)
+    before = p.clone()
+    eta = 0.05
+    loss, grads = ws.compute(-eta * L)
+    swept = Monitor(before, p0, ws)
+    swept.measure(loss, grads)
+    ref_loss, ref_grads = loss_and_grads_autograd(before, X, Y, MLP("tanh"))
+    torch_def = Monitor(before, p0)
+    torch_def.measure(ref_loss, ref_grads)
+    torch.testing.assert_close(swept.row, torch_def.row, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(swept.grad_layer_norms, torch_def.grad_layer_norms, rtol=1e-12,
+                               atol=1e-14)
+    for z, z_before, g in zip(p.Z, before.Z, ref_grads.Z, strict=True):
+        torch.testing.assert_close(z, z_before - eta * L * g, rtol=1e-12, atol=1e-14)

@@ -157,8 +157,8 @@ def test_pl_ratio_is_definition_1_by_autograd() -> None:
     import torch
 
     from numerics.init import init_params
-    from numerics.measure import pl_ratio
     from numerics.model import MLP
+    from numerics.pl import pl_ratio
 
     torch.manual_seed(3)
     L, q, m, n = 5, 4, 3, 6

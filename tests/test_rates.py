@@ -47,7 +47,7 @@ def test_loglog_slope_without_a_logarithm_is_nan() -> None:
 def test_prop2_gap_identically_zero_measures_without_a_slope() -> None:
     """q = m = n = 1, ReLU: for some seeds (which ones depends on how a seed draws its data) the
     ReLU is never active and the ResNet equals its ODE at every depth; such a gap has no slope."""
-    from numerics.measure import measure
+    from numerics.checks import measure
     from theory.config import Config
 
     zero = 0

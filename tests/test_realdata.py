@@ -290,7 +290,7 @@ def _run(seed: int, acc: float, no_branches: float, ref: float = 0.98) -> dict[s
 
 
 def test_table1_power_needs_seeds_training_and_an_acting_branch() -> None:
-    from numerics.checks import table1_power
+    from numerics.table1 import table1_power
 
     good = [_run(s, 0.95, 0.90) for s in range(3)]
     assert table1_power(good) is None

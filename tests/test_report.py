@@ -23,7 +23,7 @@ import pytest
 from reports import cli
 from reports.build import RunSpec, build_report
 from reports.io import out_lock
-from reports.progress import Progress, fingerprint
+from reports.resume import Progress, fingerprint
 from reports.schema import RESULTS
 from theory.catalog import CheckResult, catalog
 from theory.config import Config, load_config
@@ -131,12 +131,12 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], a
 
 def test_bad_input_exits_2_before_a_cluster_starts(tmp_path: Path, monkeypatch: Any,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    from reports.sweep import engine
+    from reports import cluster
 
     def no_cluster(*args: Any) -> None:
         raise AssertionError("a cluster was started for bad input")
 
-    monkeypatch.setattr(engine, "executor", no_cluster)
+    monkeypatch.setattr(cluster, "connect", no_cluster)
     code = cli.main(["report", "--scale", "tiny", "--out", str(tmp_path), "--workers", "2",
                      "--only", "prop3.nope"])
     assert code == 2
@@ -233,7 +233,7 @@ def test_progress_is_keyed_by_settings(tmp_path: Path) -> None:
 
 _INTERRUPTED = """
 import sys, time
-import reports.progress as progress
+import reports.resume as progress
 
 save = progress.Progress.save
 
@@ -290,7 +290,7 @@ def test_report_files_follow_the_umask(tmp_path: Path) -> None:
 
 def test_code_version_covers_the_native_source(tmp_path: Path, monkeypatch: Any) -> None:
     """Editing numerics/model3_sweep.c changes the progress fingerprint's code version."""
-    from reports import progress
+    from reports import resume as progress
 
     root = tmp_path / "root"
     for package in ("theory", "numerics", "reports"):

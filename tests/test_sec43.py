@@ -18,8 +18,8 @@ from numerics.checks import run_check
 from numerics.data import make_data
 from numerics.flow import Flow, single_thread, train
 from numerics.init import init_params
-from numerics.measure import pl_ratio, sec43_conv
 from numerics.model import Params, loss
+from numerics.pl import pl_ratio
 from numerics.rates import rate_fit
 from theory.catalog import catalog
 from theory.config import Config
@@ -45,7 +45,7 @@ def _reference(config: Config, seed: int, L: int) -> dict[str, float]:
     sqrt(C k)), K2) / sqrt(C' k) (2 channels, sec43.HIDDEN_CHANNELS hidden, kernel 3): the loss
     series, inf G/l, the Riemann sum of G/l, sup_t max_k ||Z_{k+1} - Z_k|| and max_k ||D_{k+1}(T)
     - D_k(T)||."""
-    conv = sec43_conv(config, sec43.HIDDEN_CHANNELS)
+    conv = sec43.sec43_conv(config, sec43.HIDDEN_CHANNELS)
     C, Cm, k = conv.channels, conv.hidden_channels, conv.kernel
     X, Y = make_data("sphere", n=config.n, d=config.d, d_out=config.d_out, q=config.q, seed=seed)
     p = init_params("tied", d=config.d, d_out=config.d_out, q=config.q, m=1, L=L,
@@ -97,7 +97,7 @@ def test_runs_match_a_gradient_descent_loop_written_from_model_11() -> None:
 
 
 def _random_conv_network(L: int, seed: int) -> Params:
-    conv = sec43_conv(CONFIG, sec43.HIDDEN_CHANNELS)
+    conv = sec43.sec43_conv(CONFIG, sec43.HIDDEN_CHANNELS)
     shapes = conv.block_shapes(CONFIG.q, 1)
     g = torch.Generator().manual_seed(seed)
 
@@ -111,7 +111,7 @@ def _random_conv_network(L: int, seed: int) -> Params:
 def test_pl_ratio_of_a_convolutional_network_matches_finite_differences() -> None:
     """G/l of Definition 1 with every block of Z_k (weight L), by central differences of the
     loss over every parameter entry, against pl_ratio and the ratio the flow streams at t = 0."""
-    conv = sec43_conv(CONFIG, sec43.HIDDEN_CHANNELS)
+    conv = sec43.sec43_conv(CONFIG, sec43.HIDDEN_CHANNELS)
     L = 3
     p = _random_conv_network(L, seed=5)
     X, Y = make_data("sphere", n=CONFIG.n, d=CONFIG.d, d_out=CONFIG.d_out, q=CONFIG.q, seed=2)

@@ -291,7 +291,7 @@ def test_heat_map_labels_are_readable_on_light_and_dark_cells(tmp_path: Path) ->
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     from importlib import metadata
 
-    from reports.progress import code_version
+    from reports.resume import code_version
 
     assert _status(["--version"]) == 0
     out = capsys.readouterr().out.strip()

@@ -5,8 +5,8 @@ Each quantitative statement of the paper (docs/statements.md, families S1-S13) i
 ``theory`` adds the assumptions predicate (a function ``Config -> list[str]`` returning the names
 of the failed assumptions; resolved lazily from a ``"module:function"`` path so that importing the
 catalog stays cheap), the acceptable region of a rate, the beyond-scope experiment and the
-negative control; ``numerics.measure`` adds one measurement per id; ``properties`` and
-``reports`` iterate :data:`catalog`.
+negative control; the statement's family module under ``numerics/`` binds its measurement and
+facts to it (:func:`bind`); ``properties`` and ``reports`` iterate :data:`catalog`.
 
 A check's outcome is a :class:`CheckResult`, the record written to ``results.json``.
 
@@ -53,6 +53,11 @@ class Statement:
     (numerics.tracking).  None: the check trains nothing (S2, S7-S10, Appendix A's recurrences),
     trains with another optimizer (S13's SGD, Remark 1's), or the statement is about the loss
     landscape, not the flow (Proposition 5).
+
+    ``measure`` (Config -> numerics.measure.Measurement) and ``facts`` ((Statement, Config,
+    Measurement) -> numerics.evidence.Evidence): the statement's numerics, bound by its family
+    module under numerics/ when that module is imported (:func:`bind`; numerics.checks imports
+    them all).  theory never imports numerics: the catalog holds them by reference only.
     """
 
     id: str
@@ -70,6 +75,10 @@ class Statement:
     no_control: str = ""
     flow: Callable[[Config], Config] | None = None
     flow_residual: Literal["model3", "conv", "appd"] = "model3"
+    measure: Callable[[Config], Any] | None = dataclasses.field(default=None, compare=False,
+                                                                repr=False)
+    facts: Callable[[Statement, Config, Any], Any] | None = dataclasses.field(
+        default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if (self.control is None) == (not self.no_control):
@@ -97,6 +106,17 @@ class Statement:
 
     def __str__(self) -> str:
         return f"{self.id} [{self.paper_ref}]: {self.formula}"
+
+
+def bind(*ids: str, measure: Callable[[Config], Any],
+         facts: Callable[[Statement, Config, Any], Any]) -> None:
+    """Attach ``measure`` and ``facts`` to the statements ``ids`` (each family module of
+    numerics/ does so for its statements when it is imported).  The only write to a Statement
+    after its creation: a frozen dataclass field, set once by its numerics home."""
+    for sid in ids:
+        statement = catalog[sid]
+        object.__setattr__(statement, "measure", measure)
+        object.__setattr__(statement, "facts", facts)
 
 
 def _resolve(path: str) -> Callable[[Config], list[str]]:
@@ -166,7 +186,7 @@ def _as_given(config: Config) -> Config:
 
 
 def _smooth_run(config: Config) -> Config:
-    """sec43.smooth_init's run: model (3) from the smooth initialization (numerics.measure)."""
+    """sec43.smooth_init's run: model (3) from the smooth initialization (numerics.sec43)."""
     return dataclasses.replace(config, init="smooth")
 
 
@@ -197,7 +217,7 @@ def _below_breakdown(config: Config) -> tuple[Config, str]:
 
 def _rough_path(config: Config) -> tuple[Config, str]:
     """Proposition 2 without a Lipschitz path: the ResNet's layers V(k/L) + E_k, W(k/L) + E'_k
-    with i.i.d. standard Gaussian E_k, E'_k of the same size at every depth (numerics.measure);
+    with i.i.d. standard Gaussian E_k, E'_k of the same size at every depth (numerics.euler);
     the noise averages like a random walk plus the bias of sigma's curvature, no 1/L."""
     return (dataclasses.replace(config, init="iid"),
             "layers V(k/L) + E_k, W(k/L) + E'_k with i.i.d. O(1) noise (no Lipschitz path)")

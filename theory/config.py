@@ -182,12 +182,7 @@ class Config:
 
 def load_config(path: str | Path) -> Config:
     """Read a :class:`Config` from a JSON (``.json``) or TOML (any other suffix) file."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError("config", str(p), f"cannot be read ({exc.__class__.__name__})") from None
-    data = parse_file("config", p, text)
+    data = read_file("config", path)
     if isinstance(data, dict) and "config" in data and len(data) == 1:
         data = data["config"]
     return Config.from_mapping(data)
@@ -198,10 +193,17 @@ def file_format(path: str | Path) -> str:
     return "JSON" if Path(path).suffix == ".json" else "TOML"
 
 
-def parse_file(field: str, path: Path, text: str) -> Any:
-    """``text`` parsed in the format of ``path``'s suffix (:func:`file_format`); ConfigError
-    naming the expected format and the parser's message (and, for JSON in a TOML file, what to
-    rename it to)."""
+def read_file(field: str, path: str | Path) -> Any:
+    """The one reader of configuration files (a ``--config`` file, a sweep file): ``path`` parsed
+    in the format of its suffix (:func:`file_format`); ConfigError on ``field`` when it cannot be
+    read, or naming the expected format and the parser's message (and, for JSON in a TOML file,
+    what to rename it to)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(field, str(path), f"cannot be read ({exc.__class__.__name__})") \
+            from None
     kind = file_format(path)
     try:
         return json.loads(text) if kind == "JSON" else tomllib.loads(text)

@@ -101,7 +101,7 @@ def path_assumptions(config: Config) -> list[str]:
     """The requirements of the beyond-scope checks of Theorem 6's conclusions (S6): its setting
     (the unclipped flow, data on the sphere, the tied initialization, model (3)) and at least two
     depths.  Proposition 5's m >= c1 n, L >= c2 sqrt(nq) and the label threshold are not
-    required: PL along the path is measured beside the conclusions (numerics.checks), never used
+    required: PL along the path is measured beside the conclusions (numerics.thm6), never used
     to filter them, since it is part of what Theorem 6 concludes."""
     out = [UNCLIPPED] if config.clip != "none" else []
     out += [pl.SPHERE] if config.data != "sphere" else []

@@ -16,10 +16,10 @@ Every check has a *scope* (results.json schema 3):
   A beyond-check is never ``"violated"``, never a finding against the paper and never changes the
   exit status.
 
-Per-statement check functions (:mod:`numerics.checks`) never decide a verdict: they declare
-:class:`Facts` (what was measured, with its interval where it is an estimate over random draws,
-against what bound, what the measured quantity reaches anyway, whether the experiment had power)
-and :func:`classify` applies the rules below in order.
+A statement's facts function (its ``facts``, in its family module under numerics/) never decides
+a verdict: it declares :class:`Facts` (what was measured, with its interval where it is an
+estimate over random draws, against what bound, what the measured quantity reaches anyway,
+whether the experiment had power) and :func:`classify` applies the rules below in order.
 
 1. failed requirements -> ``n/a`` (for a paper-scope check: the statement's assumptions);
 2. ``powered`` is False (e.g. a training that did not reach its declared level) -> ``vacuous``,

@@ -9,7 +9,7 @@ from typing import Any
 
 from matplotlib.ticker import LogLocator
 
-from numerics.checks import table1_power
+from numerics.table1 import table1_power
 from reports import figures
 from reports.sections.base import (
     Checks,

@@ -2,7 +2,7 @@
 
 The unit of results is one configuration and one seed of its ``seeds``.  Its key is the sha256 of
 (task, the configuration with ``seeds = (seed,)``, seed, code version, engine), the code version
-being :func:`reports.progress.code_version` and the task module's source, the engine
+being :func:`reports.resume.code_version` and the task module's source, the engine
 :func:`numerics.native.engine` on the configuration's device (compiled sweeps with compiler, flags
 and CPU, or torch); its record is written
 atomically to ``DIR/results/<key>.json`` as soon as it arrives, so a killed sweep resumes where it
@@ -17,8 +17,9 @@ A task sees every draw seeded by its configuration, never by the worker, and run
 intra-op thread in-process and on workers alike, so the numbers are bitwise the same wherever
 it runs.
 
-Executors: in-process (sequential), an embedded ``dask.distributed.LocalCluster`` (default, one
-single-threaded worker per core), or a running scheduler (``--scheduler ADDRESS``).  A task that
+Executors: in-process (sequential), or Dask (:mod:`reports.cluster`, as the report): an embedded
+``LocalCluster`` (default, one single-threaded worker per core) or a running scheduler
+(``--scheduler ADDRESS``).  A task that
 raises, or whose workers keep dying (Dask retries a task whose worker died, up to its
 ``allowed-failures``), fails its units with the error, one line per configuration (its
 traceback in ``DIR/failures/<key>.txt``, named on the line); the rest of the sweep completes.  A
@@ -35,20 +36,20 @@ import importlib
 import inspect
 import json
 import math
-import os
 import sys
-import time
 import traceback
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from numerics import native
+from numerics.device import cpu_threads
+from numerics.progress import Console
+from reports import cluster
 from reports.io import atomic_write_json, atomic_write_text, out_lock
-from reports.progress import code_version
+from reports.resume import code_version
+from reports.sweep import table
 from reports.sweep.spec import Sweep
-from reports.text import duration
 from theory.config import Config
 from theory.errors import ConfigError
 
@@ -205,8 +206,6 @@ def run_group(task: str, config: dict[str, Any]) -> dict[str, Any]:
     intra-op threads;
     where the task raises, its error in one line (``error``) and its traceback instead of the
     records (so that a worker logs nothing: the sweep reports it, one line per configuration)."""
-    from numerics.device import cpu_threads
-
     version = task_version(task)
     ran = {"version": version, "engine": native.engine(config.get("device", "cpu"))}
     try:
@@ -254,26 +253,18 @@ def here(calls: Sequence[Call]) -> Iterator[tuple[int, dict[str, Any] | None, Fa
 
 
 def on_dask(client: Any) -> Execute:
-    """Run the calls on a ``distributed.Client``'s workers, yielding them as they complete."""
-    from distributed import as_completed
+    """Run the calls on a ``distributed.Client``'s workers (:func:`reports.cluster.completed`),
+    yielding them as they complete."""
 
     def execute(calls: Sequence[Call]) -> Iterator[tuple[int, dict[str, Any] | None,
                                                          Failure | None]]:
-        run = uuid.uuid4().hex[:8]
-        futures = {client.submit(run_group, *call, key=f"sweep-{run}-{i}", pure=False): i
-                   for i, call in enumerate(calls)}
-        try:
-            for future in as_completed(futures):
-                i = futures[future]
-                if future.status == "finished":
-                    yield i, future.result(), None
-                else:
-                    exc = future.exception()
-                    tb = "".join(traceback.format_tb(future.traceback())) if exc else ""
-                    yield i, None, Failure(_one_line(exc) if exc else future.status, tb)
-                future.release()
-        finally:
-            client.cancel(list(futures))
+        for i, future in cluster.completed(client, run_group, calls, "sweep"):
+            if future.status == "finished":
+                yield i, future.result(), None
+            else:
+                exc = future.exception()
+                tb = "".join(traceback.format_tb(future.traceback())) if exc else ""
+                yield i, None, Failure(_one_line(exc) if exc else future.status, tb)
     return execute
 
 
@@ -290,38 +281,14 @@ class Executor:
 @contextlib.contextmanager
 def executor(scheduler: str | None = None, workers: int | None = None,
              in_process: bool = False) -> Iterator[Executor]:
-    """In-process, a running scheduler, or an embedded LocalCluster of ``workers``
-    single-threaded worker processes (default: one per core)."""
+    """In-process, or on Dask (:func:`reports.cluster.connect`): a running scheduler, or an
+    embedded LocalCluster of ``workers`` single-threaded worker processes (default: one per
+    core)."""
     if in_process:
         yield Executor(here, "in-process")
         return
-    import distributed
-    if scheduler is not None:
-        try:
-            client = distributed.Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            raise ConfigError("scheduler", scheduler, f"cannot connect ({exc})") from None
-        with client:
-            count = len(client.scheduler_info().get("workers", {}))
-            yield Executor(on_dask(client), f"the scheduler {scheduler} ({count} workers)", client)
-        return
-    count = workers or len(os.sched_getaffinity(0))
-    import dask
-
-    # Dask puts MALLOC_TRIM_THRESHOLD_=65536 in its workers' environment, which turns off glibc's
-    # dynamic mmap threshold: every large temporary is then a fresh mmap, and the convolutional
-    # network of S13 trained 2.5x slower (9.9 -> 23.9 ms forward, 12.2 -> 38.6 ms backward per
-    # batch of 64, measured); the workers get this process's allocator settings instead
-    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
-               if k != "MALLOC_TRIM_THRESHOLD_"}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \
-            distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
-                                     # a free port: None still binds the scheduler's HTTP
-                                     # server to 8787 and warns when another cluster holds it
-                                     dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as client:
-        client.wait_for_workers(count)
-        yield Executor(on_dask(client), f"a local cluster of {count} workers", client)
+    with cluster.connect(scheduler, workers) as (client, where):
+        yield Executor(on_dask(client), where, client)
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -355,8 +322,6 @@ def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures
     """Run every unit of ``sweep`` that ``DIR/results`` lacks ``on`` an executor (default
     in-process), saving each record as it arrives; once all have run, write the merged table
     (and its figures)."""
-    from reports.sweep import table
-
     stream = sys.stderr if stream is None else stream
     on = Executor(here, "in-process") if on is None else on
     version, units = prepare(sweep)
@@ -372,7 +337,8 @@ def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures
         print(f"sweep {sweep.name}: {size(sweep)}, {len(records)} saved, {len(todo)} to run "
               f"in {len(groups)} tasks on {on.where}", file=stream)
         failures: dict[str, Failure] = {}
-        bar = ProgressBar(len(todo), stream)
+        bar = Console("sweep", stream, program="")
+        bar.units(len(todo), "config")
         calls = [(sweep.task, g.config.to_dict()) for g in groups]
         try:
             for i, result, failure in on.execute(calls):
@@ -398,7 +364,7 @@ def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures
                         where = f" (traceback: {file})"
                     failures.update({u.key: failure for u in group.units})
                     labels = dict(sweep.points[group.units[0].point].labels)
-                    bar.note(f"sweep: failed {labels} seeds {list(group.config.seeds)}: "
+                    bar.line(f"failed {labels} seeds {list(group.config.seeds)}: "
                              f"{failure.error}{where}")
                 else:
                     assert result is not None
@@ -407,7 +373,7 @@ def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures
                         store.save(unit.key, sweep.task, version, group.config, unit.seed,
                                    record)
                         records[unit.key] = record
-                bar.update(len(group.units), failed=failure is not None)
+                bar.finished(len(group.units), failed=failure is not None)
         finally:
             bar.close()
         outcome = Outcome(sweep, version, units, records, failures, len(todo) - len(failures))
@@ -424,46 +390,6 @@ def size(sweep: Sweep) -> str:
     seeds = f"{counts[0]} seed{'s' * (counts[0] != 1)}" if len(counts) == 1 else \
         f"{counts[0]} to {counts[-1]} seeds"
     return f"{configs} configuration{'s' * (configs != 1)} x {seeds} = {runs} runs"
-
-
-class ProgressBar:
-    """done / failed / remaining and the time left: a tqdm bar on a terminal, else one plain line
-    per finished task."""
-
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total, self.done, self.failed, self.stream = total, 0, 0, stream
-        self.start = time.perf_counter()
-        self.bar = None
-        if stream.isatty() and total:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, desc="sweep", unit="config", file=stream,
-                            bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}<{remaining}]"
-                                       "{postfix}")  # tqdm puts ", " before the postfix
-
-    def update(self, count: int, failed: bool) -> None:
-        self.done += 0 if failed else count
-        self.failed += count if failed else 0
-        finished = self.done + self.failed
-        remaining = self.total - finished
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / finished * remaining
-        status = f"{self.done} done, {self.failed} failed, {remaining} remaining"
-        if self.bar is not None:
-            self.bar.set_postfix_str(status, refresh=False)
-            self.bar.update(count)
-        else:
-            print(f"sweep: {status}, ETA {duration(eta)}", file=self.stream, flush=True)
-
-    def note(self, line: str) -> None:
-        if self.bar is not None:
-            self.bar.write(line, file=self.stream)
-        else:
-            print(line, file=self.stream, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _one_line(exc: BaseException) -> str:

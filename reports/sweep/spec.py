@@ -26,7 +26,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from theory.config import Config, parse_file
+from numerics.longtime import grid_configs, horizon
+from reports.sections.base import Context
+from reports.sections.pl import STUDY, study_base
+from theory.config import Config, read_file
 from theory.errors import ConfigError
 
 SCALES = ("quick", "full", "cluster")
@@ -91,11 +94,7 @@ def grid(name: str, task: str, base: Mapping[str, Any], axes: Mapping[str, Seque
 def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Sweep:
     """A sweep file (TOML, or JSON for ``.json``): ``task``, ``[base]``, ``[axes]``."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError("sweep", str(p), f"cannot be read ({exc.__class__.__name__})") from None
-    data = parse_file("sweep", p, text)
+    data = read_file("sweep", p)
     if not isinstance(data, dict):
         raise ConfigError("sweep", str(p), "must be a table with task, base and axes")
     for key in data:
@@ -139,10 +138,6 @@ def phase_diagram(scale: str, overrides: Mapping[str, Any] | None = None) -> Swe
     configuration (:func:`reports.sections.pl.study_base`: Theorem 6's setting), built by
     :func:`numerics.longtime.grid_configs`, labelled by n, m/n and m.  ``overrides`` may set
     ``ns``, ``ratios``, ``T_per_n`` and any base field but n, m and T."""
-    from numerics.longtime import grid_configs, horizon
-    from reports.sections.base import Context
-    from reports.sections.pl import STUDY, study_base
-
     if scale not in PHASE_SCALES:
         raise ConfigError("scale", scale, f"phase-diagram has the scales {', '.join(PHASE_SCALES)}")
     study, base = STUDY[PHASE_SCALES[scale]], study_base(Context(PHASE_SCALES[scale]))
@@ -175,7 +170,7 @@ def width_thresholds(scale: str, overrides: Mapping[str, Any] | None = None) -> 
     """Both width thresholds of Theorem 6 per n (issue 29): one point per (n, m), every seed and
     depth batched in it (:mod:`reports.sweep.width`, whose docstring states the cost per point
     and per scale: quick, full, cluster)."""
-    from reports.sweep.width import preset as width_preset
+    from reports.sweep.width import preset as width_preset  # cycle: width imports this module
 
     return width_preset(scale, overrides)
 

@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reports import figures
 from reports.io import atomic_write_json, atomic_write_text
 from theory.config import Config
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # cycle: the engine imports this module
     from reports.sweep.engine import Outcome
 
 SCHEMA = 1
@@ -87,8 +88,6 @@ def to_csv(rows: Sequence[dict[str, Any]]) -> str:
 def draw(table: dict[str, Any], folder: Path) -> list[Path]:
     """One figure per field of ``table["figures"]`` (default: every numeric field that varies
     over the rows)."""
-    from reports import figures
-
     rows, axes = table["rows"], table["axes"]
     if not rows or not axes:
         return []

@@ -1,4 +1,4 @@
-"""Saved progress of a report run: one JSON file per finished section, keyed by a fingerprint.
+"""Resuming a report run: one JSON file per finished section, keyed by a fingerprint.
 
 A section's fingerprint hashes everything its numbers depend on: the section key, the scale, the
 seed, the device, the engine of model (3)'s sweeps (:func:`numerics.native.engine`), the data
