@@ -116,7 +116,7 @@ def render_replication(data: dict[str, Any]) -> str:
                      + f" (max eta lambda_max {tracking['max_eta_lambda_max']:.3g}); "
                      + "; ".join(_outcome(sid, by.get((b, sid))) for sid in data["ids"]))
     agree = [sid for sid, c in data["classes"].items() if c["agree"]]
-    lines += ["", "Same outcome class from every base seed: "
+    lines += ["", f"Same outcome class from base seeds {', '.join(map(str, bases))}: "
               + (", ".join(f"`{sid}`" for sid in agree) if agree else "none")
               + (f"; not: {', '.join(f'`{s}`' for s in data['classes'] if s not in agree)}"
                  if len(agree) < len(data["classes"]) else "") + "."]

@@ -87,4 +87,4 @@ def test_render_replication_names_each_base_seed_and_whether_they_agree() -> Non
     assert ("base seed 0 (seeds 0..1): gradient descent tracks the flow on every seed (max eta "
             "lambda_max 0.5); `thm6.smooth_L` fails (slope -0.25, interval [-0.35, -0.15])") in text
     assert "base seed 1 (seeds 8..9): gradient descent does not track the flow on seeds [9]" in text
-    assert text.endswith("Same outcome class from every base seed: none; not: `thm6.smooth_L`.")
+    assert text.endswith("Same outcome class from base seeds 0, 1: none; not: `thm6.smooth_L`.")
