@@ -6,7 +6,7 @@ load its saved progress (same fingerprint: :mod:`reports.resume`) or compute it
 (:mod:`reports.compute`), here or on Dask (:mod:`reports.schedule`), and save it atomically.
 Only then are the outputs written (:mod:`reports.outputs`: findings from :mod:`reports.findings`,
 Markdown from :mod:`reports.markdown`).  An exception before that point leaves the previous
-outputs untouched.  Exit status: 0 when every applicable check holds, 1 otherwise.
+outputs untouched.  Exit status: 0 when no paper-scope check is violated, 1 when one is.
 
 Every scale runs with :data:`numerics.device.THREADS` torch threads, as ``check`` does: a row's
 command reproduces its numbers bit for bit.

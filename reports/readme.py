@@ -128,12 +128,13 @@ def _outcome(sid: str, result: dict[str, Any] | None) -> str:
         return f"`{sid}` not run yet"
     rate, interval = result["extra"].get("rate"), result["extra"].get("interval")
     if rate is not None:
-        value, interval = f"slope {rate['slope']:.3g}", rate["interval"]
+        value, interval = f"slope {float(rate['slope']):.3g}", rate["interval"]
     elif result["measured"] is not None:
-        value = f"measured {result['measured']:.3g}"
+        value = f"measured {float(result['measured']):.3g}"
     else:
         return f"`{sid}` {result['verdict']}"
-    where = "" if interval is None else f", interval [{interval[0]:.3g}, {interval[1]:.3g}]"
+    lo, hi = (None, None) if interval is None else (float(v) for v in interval)  # "inf": JSON
+    where = "" if interval is None else f", interval [{lo:.3g}, {hi:.3g}]"
     return f"`{sid}` {result['verdict']} ({value}{where})"
 
 

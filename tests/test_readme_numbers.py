@@ -72,7 +72,8 @@ def _replicated(base: int, verdict: str, slope: float, tracks: bool) -> dict:
     return {"base": base, "id": "thm6.smooth_L", "result": {
         "verdict": verdict, "measured": slope,
         "config": {"m": 1, "n": 8, "depths": [4, 8], "T": 160.0, "eta": 0.001, "seeds": seeds},
-        "extra": {"rate": {"slope": slope, "interval": [slope - 0.1, slope + 0.1]},
+        "extra": {"rate": {"slope": slope, "interval": [slope - 0.1, "inf" if tracks else
+                                                         slope + 0.1]},
                   "flow_tracking": {"seeds": seeds, "per_seed": per_seed,
                                     "max_eta_lambda_max": 0.5 if tracks else 2.0}}}}
 
@@ -85,6 +86,6 @@ def test_render_replication_names_each_base_seed_and_whether_they_agree() -> Non
     text = readme.render_replication(data)
     assert "m = 1, n = 8, L = 4, 8, T = 160, eta = 0.001, 2 seeds per base seed" in text
     assert ("base seed 0 (seeds 0..1): gradient descent tracks the flow on every seed (max eta "
-            "lambda_max 0.5); `thm6.smooth_L` fails (slope -0.25, interval [-0.35, -0.15])") in text
+            "lambda_max 0.5); `thm6.smooth_L` fails (slope -0.25, interval [-0.35, inf])") in text
     assert "base seed 1 (seeds 8..9): gradient descent does not track the flow on seeds [9]" in text
     assert text.endswith("Same outcome class from base seeds 0, 1: none; not: `thm6.smooth_L`.")
