@@ -27,9 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 SNAPSHOT = ROOT / "reports" / "data" / "readme-numbers.json"
 REPLICATIONS = {"replication-wide": ROOT / "reports" / "data" / "replication-m2.json",
-                "replication": ROOT / "reports" / "data" / "replication-m1-deep.json"}
+                "replication": ROOT / "reports" / "data" / "replication-m1-deep.json",
+                "replication-finer": ROOT / "reports" / "data" / "replication-m1-deep-b0.json"}
 """README block -> :mod:`reports.replicate` file: Theorem 6's rows at m/n = 2 and at m/n = 1/8
-deep and long, from base seeds 0, 1, 2."""
+deep and long, from base seeds 0, 1, 2, and the deep row's base seed 0 at a smaller step."""
 BLOCKS = ("defaults", "quick-report", *REPLICATIONS)
 
 
@@ -99,7 +100,7 @@ def render(snapshot: dict[str, Any]) -> dict[str, str]:
 def render_replication(data: dict[str, Any]) -> str:
     """The README's replication block from a :mod:`reports.replicate` file: per statement the
     verdict and fitted slope per base seed, the flow tracking per base seed, whether the
-    outcome classes agree."""
+    outcome classes agree (from two base seeds on)."""
     by = {(r["base"], r["id"]): r["result"] for r in data["results"]}
     bases = sorted({b for b, _ in by})
     first = by[bases[0], data["ids"][0]]["config"]
@@ -115,6 +116,8 @@ def render_replication(data: dict[str, Any]) -> str:
                         f"does not track the flow on seeds {bad}")
                      + f" (max eta lambda_max {tracking['max_eta_lambda_max']:.3g}); "
                      + "; ".join(_outcome(sid, by.get((b, sid))) for sid in data["ids"]))
+    if len(bases) < 2:
+        return "\n".join(lines)
     agree = [sid for sid, c in data["classes"].items() if c["agree"]]
     lines += ["", f"Same outcome class from base seeds {', '.join(map(str, bases))}: "
               + (", ".join(f"`{sid}`" for sid in agree) if agree else "none")

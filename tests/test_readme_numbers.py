@@ -89,3 +89,5 @@ def test_render_replication_names_each_base_seed_and_whether_they_agree() -> Non
             "lambda_max 0.5); `thm6.smooth_L` fails (slope -0.25, interval [-0.35, inf])") in text
     assert "base seed 1 (seeds 8..9): gradient descent does not track the flow on seeds [9]" in text
     assert text.endswith("Same outcome class from base seeds 0, 1: none; not: `thm6.smooth_L`.")
+    one = readme.render_replication(data | {"results": results[:1]})
+    assert "Same outcome class" not in one and one.endswith("inf])")  # one base seed
