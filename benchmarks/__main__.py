@@ -29,9 +29,7 @@ limit network L = 2^14 (``--limit-iterations`` steps, extrapolated to 500).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import platform
 import sys
 from collections.abc import Sequence
@@ -82,7 +80,7 @@ def run(depths: Sequence[int], *, dtype: str = "float32", device: str = "cpu",
                                          device=device, threads=1)
         engine = workload.engine_seconds(L, max(least, engine_work // L), dtype=dtype,
                                          device=device)
-        with _torch_sweeps():
+        with engines.native_sweeps(False):  # the torch sweeps instead of the compiled ones
             engine_torch = workload.engine_seconds(L, max(least, engine_work // L), dtype=dtype,
                                                    device=device)
         eager = None if device != "cuda" else workload.engine_seconds(
@@ -119,20 +117,6 @@ def run(depths: Sequence[int], *, dtype: str = "float32", device: str = "cpu",
                                                 dtype=dtype, device=device, limit_L=limit_L,
                                                 limit_iterations=limit_iterations)
     return out
-
-
-@contextlib.contextmanager
-def _torch_sweeps():
-    """The engine with its torch sweeps instead of the compiled ones (numerics.native)."""
-    before = os.environ.get("RESNET_ODE_NATIVE")
-    os.environ["RESNET_ODE_NATIVE"] = "0"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["RESNET_ODE_NATIVE"]
-        else:
-            os.environ["RESNET_ODE_NATIVE"] = before
 
 
 def format_table(result: dict[str, object]) -> str:

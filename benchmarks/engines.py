@@ -76,7 +76,7 @@ def problem(n: int, d: int, m: int, L: int, b: int) -> tuple[Params, Tensor, Ten
 
 
 @contextlib.contextmanager
-def _native(enabled: bool) -> Iterator[None]:
+def native_sweeps(enabled: bool) -> Iterator[None]:
     """RESNET_ODE_NATIVE set to "1"/"0" for the block (the Workspace reads it when built)."""
     before = os.environ.get("RESNET_ODE_NATIVE")
     os.environ["RESNET_ODE_NATIVE"] = "1" if enabled else "0"
@@ -100,7 +100,7 @@ def _descend(p: Params, gA: Tensor, gZ: Sequence[Tensor] | None, gB: Tensor) -> 
 
 
 def _workspace_step(p: Params, X: Tensor, Y: Tensor, native: bool) -> Step:
-    with _native(native):
+    with native_sweeps(native):
         ws = Workspace(p, X, Y, MLP(ACTIVATION))
     if (ws.native is not None) != native:
         raise RuntimeError(f"the compiled sweeps are {ws.engine!r}")
@@ -175,7 +175,7 @@ def stepper(engine: str, params: Params, X: Tensor, Y: Tensor, *,
     (stored as numerics.flow.train stores it for the Workspace's engines);
     ``compile_backend``: torch.compile's backend for ``compile``."""
     if engine in ("native", "torch_sweeps"):
-        with _native(engine == "native"):
+        with native_sweeps(engine == "native"):
             p = _stored_for(params, MLP(ACTIVATION))
         return _workspace_step(p, X, Y, engine == "native"), p
     p = params.clone()
