@@ -14,6 +14,7 @@ import math
 import pytest
 
 from numerics import thresholds as th
+from numerics import width_analysis as wa
 from numerics.tracking import flow_tracking
 from reports.sweep import width_tracking as wt
 
@@ -34,8 +35,8 @@ def test_summary_names_untracked_unknown_and_where_the_flow_begins() -> None:
              + [_cell(16, 2, True), _cell(16, 1, None)]
              + [_cell(32, 1, True), _cell(32, 2, False)]
              + [_cell(64, 1, True), _cell(64, 2, None)])
-    by_n = {t["n"]: t for t in th.tracking_summary(cells)}
-    assert [t["n"] for t in th.tracking_summary(cells)] == [8, 16, 32, 64]
+    by_n = {t["n"]: t for t in wa.tracking_summary(cells)}
+    assert [t["n"] for t in wa.tracking_summary(cells)] == [8, 16, 32, 64]
     assert by_n[8]["untracked"] == [1, 4] and by_n[8]["unknown"] == []
     assert by_n[8]["flow_from"] == 8
     assert by_n[8]["max_eta_lambda_max"] == {"1": 2.0, "2": 1.1, "4": 1.3, "8": 1.0, "16": 0.9}
@@ -71,19 +72,19 @@ def test_records_without_tracking_are_unknown_and_get_the_measured_one() -> None
     """Old records (no tracking fields) load as unknown; with_tracking attaches the measured
     tracking of the same (n, m, eta, T) only, keeps a record's own, and the cell reads it."""
     old = [_record(8, 1, 0, {4: 1.0, 8: 0.5}), _record(8, 1, 1, {4: 1.0, 8: 0.9})]
-    assert th.cells(old)[0]["tracks"] is None
-    assert math.isnan(th.cells(old)[0]["track_eta_lambda_max"])
+    assert wa.cells(old)[0]["tracks"] is None
+    assert math.isnan(wa.cells(old)[0]["track_eta_lambda_max"])
     own = _record(8, 2, 0, {4: 1.0, 8: 0.5}) | th.tracking_fields(_to_dict(0.5, 2.0, True))
     other_T = _record(8, 4, 0, {4: 1.0, 8: 0.5}, T=20.0)
     measured = {(8, 1, 0.01, 10.0): _to_dict(2.02, None, False),
                 (8, 2, 0.01, 10.0): _to_dict(1.9, 1.0, False),
                 (8, 4, 0.01, 10.0): _to_dict(0.1, 2.0, True)}
-    out = th.with_tracking([*old, own, other_T], measured)
+    out = wa.with_tracking([*old, own, other_T], measured)
     assert [r.get("tracks") for r in out] == [0.0, 0.0, 1.0, None]
     assert out[0]["track_eta_lambda_max"] == 2.02 and math.isnan(out[0]["track_ratio"])
     assert out[2]["track_eta_lambda_max"] == 0.5 and out[2]["track_ratio"] == 2.0
     assert "tracks" not in old[0]  # the input is not changed
-    cells = {c["m"]: c for c in th.cells(out)}
+    cells = {c["m"]: c for c in wa.cells(out)}
     assert cells[1]["tracks"] is False and cells[2]["tracks"] is True
     assert cells[4]["tracks"] is None
     # the fractions keep every seed (slopes -1 and log2 0.9): beside the outcomes, no filter
@@ -116,7 +117,7 @@ def test_the_table_row_and_the_committed_fractions() -> None:
 def test_s15_note_says_which_widths_are_about_the_flow() -> None:
     from reports.sections import width
 
-    out = {"tracking": th.tracking_summary([_cell(8, 1, False, 2.02), _cell(8, 2, True),
+    out = {"tracking": wa.tracking_summary([_cell(8, 1, False, 2.02), _cell(8, 2, True),
                                             _cell(16, 1, True), _cell(16, 2, None),
                                             _cell(32, 1, None)]),
            "thresholds": {"ode": [{"censored": "", "m_star": 1.5}, {"censored": "above"},
@@ -158,9 +159,9 @@ def test_width_point_records_the_tracking_beside_every_seed() -> None:
         assert rec["tracks"] == float(_rule(rec["track_eta_lambda_max"],
                                             rec["track_ratio"])) == 1.0
     mixed = [both[0], both[1] | {"tracks": 0.0, "track_eta_lambda_max": 1.5}]
-    cell = th.cells(mixed)[0]
+    cell = wa.cells(mixed)[0]
     assert cell["tracks"] is False and cell["track_eta_lambda_max"] == 1.5
-    assert th.cells([both[0], {k: v for k, v in both[1].items()
+    assert wa.cells([both[0], {k: v for k, v in both[1].items()
                                if k not in th.TRACKING_FIELDS}])[0]["tracks"] is None
     eta = 1.8 * c.eta / flow_tracking(c).per_seed[0].eta_lambda[0]  # eta lambda_max(0) = 1.8
     fast = th.width_point(dataclasses.replace(c, eta=eta, T=8 * eta))

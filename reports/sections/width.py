@@ -1,8 +1,9 @@
 """S15: how wide must the network be?  Both width thresholds of Theorem 6, per n, with intervals.
 
 Theorem 6 assumes m >= c1 n (c1 = 1.3e7 for tanh).  This section measures, beyond that assumption,
-two thresholds per sample size n (:mod:`numerics.thresholds`): m*_interp(n), from which on a seed
-interpolates (l(T) <= 1e-2 l(0)) within the horizon T(n) (twice a measured pilot knee), and
+two thresholds per sample size n (measured by :mod:`numerics.thresholds`, fitted by
+:mod:`numerics.width_analysis`): m*_interp(n), from which on a seed interpolates (l(T) <= 1e-2
+l(0)) within the horizon T(n) (twice a measured pilot knee, :mod:`numerics.horizon`), and
 m*_ode(n), from which on its trained weights are 1/L-smooth (the seed's slope of sup_t max_k
 ||Z_{k+1} - Z_k|| against L over the depth grid <= -0.8, the edge of the one-sided O(1/L) region
 :data:`theory.catalog.ONE_OVER_L`).  Each is the midpoint of a logistic in log m fitted by
@@ -29,7 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from numerics import thresholds as th
+from numerics.horizon import horizon, pilots
+from numerics.thresholds import SMOOTH_EDGE, width_point
+from numerics.transition import Logistic
+from numerics.width_analysis import OUTCOMES, analyze, common_grid, with_tracking
 from reports import figures
 from reports.sections.base import Checks, Context, Row, Section
 from reports.text import fmt
@@ -117,12 +121,12 @@ def _compute(ctx: Context) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                    for n in (4, 8) for m in widths(n, (0.25, 1.0, 4.0))]
     else:
         grid = GRIDS["quick"]
-        configs = [base_config(n=n, m=m, T=th.horizon(n), L=depths_at(grid, n)[-1],
+        configs = [base_config(n=n, m=m, T=horizon(n), L=depths_at(grid, n)[-1],
                                depths=depths_at(grid, n), seeds=grid.seeds)
                    for n in grid.ns for m in widths(n, grid.ratios_at(n))]
     records = []
     for c in configs:
-        for rec in th.width_point(c):
+        for rec in width_point(c):
             records.append(rec | {"seed": int(rec["seed_value"]), "depths": list(c.depths)})
     return records, {"kind": "computed", "scale": ctx.scale, "wall_s": time.perf_counter()
                      - began, "machine": platform.node() + " " + platform.processor(),
@@ -138,24 +142,24 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
                   "horizons": stored["horizons"]}
     else:
         records, source = _compute(ctx)
-    records = th.with_tracking(records, _measured_tracking())
+    records = with_tracking(records, _measured_tracking())
     c1 = _c1()
     reps = 200 if ctx.scale == "tiny" else REPS
-    out = th.analyze(records, reps=reps, seed=ctx.seed, q=Q, d_out=D_OUT, c1=c1)
+    out = analyze(records, reps=reps, seed=ctx.seed, q=Q, d_out=D_OUT, c1=c1)
     extended = {}
-    grid = th.common_grid(records)
+    grid = common_grid(records)
     deep = sorted({tuple(r["depths"]) for r in records if len(r["depths"]) > len(grid)})
     for depths in deep:
         rs = [r for r in records if tuple(r["depths"]) == depths]
-        extended = {"depths": list(depths), **th.analyze(rs, reps=reps, seed=ctx.seed, q=Q,
-                                                         d_out=D_OUT, c1=c1, grid=depths)}
-        deep = th.analyze(rs, reps=reps, seed=ctx.seed, grid=depths[-3:])
+        extended = {"depths": list(depths), **analyze(rs, reps=reps, seed=ctx.seed, q=Q,
+                                                      d_out=D_OUT, c1=c1, grid=depths)}
+        deep = analyze(rs, reps=reps, seed=ctx.seed, grid=depths[-3:])
         extended["deep"] = {"grid": list(depths[-3:]), "ode": deep["thresholds"]["ode"],
                             "limit": deep["thresholds"]["limit"]}
     horizons = {str(c["n"]): c["T"] for c in out["cells"]}
     labels = _labels(records, reps, ctx.seed) if ctx.scale != "tiny" else {}
     return {"source": source, "analysis": out, "extended": extended, "c1": c1, "labels": labels,
-            "horizons": horizons, "pilots": {str(k): v for k, v in th.pilots().items()},
+            "horizons": horizons, "pilots": {str(k): v for k, v in pilots().items()},
             "results": _results(out, source, c1)}
 
 
@@ -181,7 +185,7 @@ def _labels(records: list[dict[str, Any]], reps: int, seed: int) -> dict[str, An
         by_scale["1.0"] = own
     out = {}
     for y, rs in sorted(by_scale.items(), key=lambda kv: float(kv[0])):
-        a = th.analyze(rs, reps=reps, seed=seed, grid=(4, 8, 16, 32))
+        a = analyze(rs, reps=reps, seed=seed, grid=(4, 8, 16, 32))
         out[y] = {name: a["thresholds"][name][0] for name in ("interp", "ode", "limit")} | {
             "fractions": [[c["m"], c["fraction_interp"], c["fraction_ode"]] for c in a["cells"]]}
     return {"n": 8, "file": _rel(LABEL_FILE), "by_scale": out,
@@ -252,7 +256,7 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
             ax.plot([c["m_over_n"] for c in cells], [c[f"fraction_{name}"] for c in cells], "o",
                     color=color, label=f"n = {n}")
             t = out["thresholds"][name][j]
-            fit = th.Logistic(t["log_m_star"], t["beta"])
+            fit = Logistic(t["log_m_star"], t["beta"])
             grid = np.geomspace(min(c["m"] for c in cells), max(c["m"] for c in cells), 200)
             ax.plot(grid / n, fit.p(grid), "-", color=color, lw=1)
         ax.set_xscale("log", base=2)
@@ -297,7 +301,7 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
         mids = [math.sqrt(int(p.split("-")[0]) * int(p.split("-")[1])) for p in pairs]
         ax.plot(mids, [c["local_slopes"][p] for p in pairs], "o-",
                 color=cmap(j / max(1, len(cells) - 1)), label=f"m/n = {c['m_over_n']:.3g}")
-    ax.axhline(th.SMOOTH_EDGE, color="k", ls="--", lw=0.8, label="edge -0.8 (ONE_OVER_L)")
+    ax.axhline(SMOOTH_EDGE, color="k", ls="--", lw=0.8, label="edge -0.8 (ONE_OVER_L)")
     ax.axhline(-1.0, color="k", ls=":", lw=0.8, label="1/L")
     ax.set_xscale("log", base=2)
     figures.plain_ticks(ax.xaxis)
@@ -330,7 +334,7 @@ def _exp(e: dict[str, Any] | None) -> str:
 def _text(data: dict[str, Any], checks: Checks) -> str:
     out, src = data["analysis"], data["source"]
     lines = [_source_line(src), "",
-             f"Horizon T(n) = 2 t_knee(n) (numerics.thresholds.horizon: t_knee = the slowest "
+             f"Horizon T(n) = 2 t_knee(n) (numerics.horizon.horizon: t_knee = the slowest "
              f"of 5 wide pilot seeds' time to l <= {out['level']:g} l(0); measured pilots "
              + ", ".join(f"n = {n}: {fmt(v, 3)}" for n, v in data["pilots"].items())
              + "); the horizons used: " + ", ".join(f"n = {n}: T = {T:g}"
@@ -339,7 +343,7 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
              "| n | m*_interp [95%] | m*_ode [95%] | m*_limit [95%] | m*_interp at T/2 | "
              "m*_ode / n | c1 n |", "|---|---|---|---|---|---|---|"]
     for j, n in enumerate(out["ns"]):
-        t = {k: out["thresholds"][k][j] for k in th.OUTCOMES}
+        t = {k: out["thresholds"][k][j] for k in OUTCOMES}
         lines.append(f"| {n} | {_interval(t['interp'])} | {_interval(t['ode'])} | "
                      f"{_interval(t['limit'])} | {_interval(t['interp_half'])} | "
                      f"{'—' if t['ode']['censored'] else format(t['ode']['m_star_over_n'], '.3g')}"

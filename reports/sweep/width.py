@@ -2,7 +2,7 @@
 
 One point per (n, m) runs :func:`numerics.thresholds.width_point`: every seed (independent data
 and initialization) and every depth of the grid, one batched training per depth, to the horizon
-T(n) of :func:`numerics.thresholds.horizon` (twice the fitted pilot knee), model (3) of the
+T(n) of :func:`numerics.horizon.horizon` (twice the fitted pilot knee), model (3) of the
 long-time study (tanh, sphere data, d = d' = 4, q = 8, unclipped, tied, eta = 0.01).  Widths are
 m = max(1, round(ratio n)) for the ratios of the scale (repeated widths run once).  Depths:
 (4, 8, 16, 32) at every n (the grid the thresholds are compared on across n), extended to 128 at
@@ -136,7 +136,7 @@ def preset(scale: str, overrides: Mapping[str, Any] | None = None) -> Sweep:
 
 
 def points(grid: Grid, fields: Mapping[str, Any]) -> list[Point]:
-    from numerics.thresholds import horizon
+    from numerics.horizon import horizon
 
     out = []
     for n in grid.ns:

@@ -45,15 +45,15 @@ def _finite(v: Any) -> Any:
 def committed(records: Sequence[Mapping[str, Any]], n: int, m: int, seed: int
               ) -> dict[str, Any]:
     """The committed outcomes at (n, m): the fraction of seeds 1/L-smooth and interpolating on
-    the grid the thresholds are fitted on (:func:`numerics.thresholds.common_grid`) and on the
+    the grid the thresholds are fitted on (:func:`numerics.width_analysis.common_grid`) and on the
     point's own depth grid, and seed ``seed``'s own smooth outcome and gap slope (fitted grid)."""
-    from numerics import thresholds as th
+    from numerics.width_analysis import common_grid, restrict
 
-    grid = th.common_grid(records)
+    grid = common_grid(records)
     rs = [r for r in records if int(r["n"]) == n and int(r["m"]) == m]
     if not rs:
         return {}
-    fitted = [th.restrict(r, grid) for r in rs]
+    fitted = [restrict(r, grid) for r in rs]
     own = [s for s in fitted if int(s["seed"]) == seed]
     return {"seeds": len(rs), "grid": list(grid),
             "smooth_fraction": sum(float(r["smooth"]) for r in fitted) / len(rs),

@@ -1,0 +1,127 @@
+r"""The horizon T(n) of the width study (issue 29), set from measured decay, not a multiple of n.
+
+A pilot (:func:`pilot`) trains, at each pilot n, :data:`PILOT_SEEDS` seeds (disjoint from the
+sweeps' seeds) of a wide network (m = :data:`PILOT_RATIO` n, L = :data:`PILOT_L`, where PL is best
+conditioned) for a long time and records each seed's first time t_hit with l(t) <=
+:data:`numerics.thresholds.LEVEL` l(0); t_knee(n) = the slowest seed's t_hit.  T(n) =
+:data:`HORIZON_FACTOR` t_knee(n), rounded up to an integer, where a pilot was measured at n
+(:data:`PILOT_FILE`), and else from the fit t_knee ~ b n^alpha over the measured pilots (least
+squares in log-log, extrapolated): twice the time the slowest well-conditioned seed takes to go
+past the knee.  m*_interp is therefore "the width from which on a seed interpolates within twice
+the time a wide network needs" (:func:`numerics.thresholds.width_point` records each seed's
+t_hit and its outcome at T/2 beside it).
+
+    python -m numerics.horizon pilot N [N ...]      (measures the pilots, rewrites PILOT_FILE)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import platform
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from numerics.device import cpu_threads
+from numerics.flow import run_config
+from numerics.thresholds import hit_times, study_base
+from theory.config import Config
+from theory.errors import ConfigError
+
+HORIZON_FACTOR = 2.0
+PILOT_RATIO = 4
+PILOT_L = 8
+PILOT_SEEDS = (1000, 1001, 1002, 1003, 1004)
+PILOT_FILE = Path(__file__).resolve().parent.parent / "reports" / "data" / "width-pilot.json"
+"""The measured pilots (:func:`pilot`, one JSON object per n: t_hit per seed, t_knee, T_pilot,
+wall time, machine), written by ``python -m numerics.horizon pilot N ...``.  A data file, not
+code: a new pilot changes the horizon (hence the configuration and the sweep's keys) of its own n
+only."""
+
+
+def pilot(base: Config, n: int, T_pilot: float | None = None,
+          doublings: int = 3) -> dict[str, Any]:
+    """t_hit per seed for the wide pilot network at ``n`` (m = PILOT_RATIO n, L = PILOT_L, seeds
+    PILOT_SEEDS), run to ``T_pilot`` (default 6 n^0.8 + 60) and, while a seed has not reached
+    the level, again to twice the horizon (at most ``doublings`` times); t_knee = the slowest
+    seed's t_hit (inf when one never reached it); JSON-ready."""
+    T = float(T_pilot if T_pilot is not None else math.ceil(6 * n ** 0.8 + 60))
+    began = time.perf_counter()
+    for _ in range(doublings + 1):
+        c = dataclasses.replace(base, n=n, m=PILOT_RATIO * n, L=PILOT_L, T=T, seeds=PILOT_SEEDS)
+        result = run_config(c, seeds=c.seeds, record_every=max(1, c.iterations // 400))
+        hits = hit_times(result)
+        if all(math.isfinite(h) for h in hits):
+            break
+        T *= 2
+    knee = max(hits) if all(math.isfinite(h) for h in hits) else math.inf
+    return {"n": n, "m": c.m, "L": c.L, "T_pilot": T, "eta": c.eta, "seeds": list(PILOT_SEEDS),
+            "t_hit": [h if math.isfinite(h) else None for h in hits],
+            "t_knee": knee if math.isfinite(knee) else None,
+            "wall_s": time.perf_counter() - began, "machine": platform.node() + " "
+            + platform.processor()}
+
+
+def pilots(path: Path | None = None) -> dict[int, float]:
+    """The measured t_knee per pilot n (:data:`PILOT_FILE`; a pilot whose slowest seed never
+    reached the level is left out)."""
+    p = PILOT_FILE if path is None else path
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {int(e["n"]): float(e["t_knee"]) for e in data["pilots"] if e.get("t_knee")}
+
+
+def fit_horizon(measured: Mapping[int, float] | None = None) -> tuple[float, float]:
+    """(b, alpha) of t_knee(n) ~ b n^alpha, least squares in log-log over the pilots."""
+    measured = pilots() if measured is None else measured
+    if len(measured) < 2:
+        raise ConfigError("pilots", dict(measured), "the horizon rule needs >= 2 measured pilots")
+    x, y = np.log(list(measured)), np.log(list(measured.values()))
+    alpha, log_b = np.polyfit(x, y, 1)
+    return float(math.exp(log_b)), float(alpha)
+
+
+def horizon(n: int, measured: Mapping[int, float] | None = None) -> float:
+    """T(n) = HORIZON_FACTOR t_knee(n), rounded up to an integer: the measured pilot's t_knee
+    where one exists at n, else the power fit's b n^alpha (:func:`fit_horizon`, extrapolated)."""
+    measured = pilots() if measured is None else measured
+    if n in measured:
+        knee = measured[n]
+    else:
+        b, alpha = fit_horizon(measured)
+        knee = b * n ** alpha
+    return float(math.ceil(HORIZON_FACTOR * knee - 1e-9))
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _main(argv: Sequence[str] | None = None) -> None:
+    """``python -m numerics.horizon pilot N ...``: the horizon pilot at each N (JSON lines)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] != "pilot":
+        raise SystemExit("usage: python -m numerics.horizon pilot N [N ...]")
+    with cpu_threads():
+        for n in args[1:]:
+            entry = pilot(study_base(), int(n))
+            print(json.dumps(entry), flush=True)
+            try:
+                data = json.loads(PILOT_FILE.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {"rule": "T(n) = 2 t_knee(n); numerics.horizon.horizon", "pilots": []}
+            data["pilots"] = sorted([e for e in data["pilots"] if e["n"] != entry["n"]]
+                                    + [entry], key=lambda e: e["n"])
+            PILOT_FILE.parent.mkdir(parents=True, exist_ok=True)
+            PILOT_FILE.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,197 @@
+r"""The statistics of a transition: a logistic in log m fitted to 0/1 outcomes, its bootstrap
+interval, and a power law through the midpoints (issue 29's width thresholds, pure numbers).
+
+- :func:`fit_logistic`: p(m) = 1 / (1 + exp(-beta (log m - mu))) by maximum likelihood on the
+  0/1 outcomes (one per seed, ``m`` its width); the threshold m* = exp(mu) is the midpoint,
+  p(m*) = 1/2.  An estimate at either end of the search range is *censored*.
+- :func:`bootstrap_thresholds`: log m* of replicates that resample the outcomes of each width
+  with replacement (the seed level), each refitted on a grid (:func:`fit_logistic_counts`);
+  :func:`threshold` = the fit with the replicates' 95 % percentile interval.
+- :func:`fit_power`: m*(n) ~ a n^gamma, least squares in log-log, the interval of gamma (and a)
+  from the same bootstrap replicates refitted per replicate (:func:`power_slope`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from theory.errors import ConfigError
+
+# --------------------------------------------------------------------------- logistic fits
+
+BETA_MAX = 20.0
+"""Largest logistic steepness (per unit of log m): with completely separated outcomes (every seed
+0 below some width, 1 above) the likelihood grows without bound in the steepness, and the
+bounded maximum puts the midpoint between the last 0 and the first 1."""
+MU_MARGIN = math.log(2.0)
+"""The midpoint is searched within [log m_min - MU_MARGIN, log m_max + MU_MARGIN]: an estimate
+at either end is *censored* (every width's fraction on one side of 1/2: the threshold lies below
+the smallest or above the largest width of the grid)."""
+_MU_GRID, _BETA_GRID = 241, 36
+
+
+@dataclasses.dataclass(frozen=True)
+class Logistic:
+    """p(m) = 1 / (1 + exp(-beta (log m - mu))): the midpoint m* = exp(mu) and steepness beta;
+    ``censored`` is "below" / "above" when mu sits at the end of its search range, else ""."""
+
+    mu: float
+    beta: float
+    censored: str = ""
+
+    @property
+    def m_star(self) -> float:
+        return math.exp(self.mu)
+
+    def p(self, m: np.ndarray | float) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.beta * (np.log(m) - self.mu)))
+
+
+def _bounds(x: np.ndarray) -> tuple[float, float]:
+    return float(x.min()) - MU_MARGIN, float(x.max()) + MU_MARGIN
+
+
+def _loglik_table(x: np.ndarray, lo: float, hi: float, points: int = _MU_GRID,
+                  betas: int = _BETA_GRID) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                    np.ndarray]:
+    mus = np.linspace(lo, hi, points)
+    bs = np.geomspace(0.05, BETA_MAX, betas)
+    z = bs[None, :, None] * (x[None, None, :] - mus[:, None, None])  # (M, B, J)
+    logp = -np.logaddexp(0.0, -z)
+    log1mp = -np.logaddexp(0.0, z)
+    return mus, bs, logp.reshape(-1, x.size), log1mp.reshape(-1, x.size)
+
+
+def _censor(mu: float, lo: float, hi: float) -> str:
+    step = (hi - lo) / (_MU_GRID - 1)
+    return "below" if mu <= lo + step / 2 else "above" if mu >= hi - step / 2 else ""
+
+
+def fit_logistic(m: Sequence[float], outcomes: Sequence[float]) -> Logistic:
+    """Maximum likelihood of the logistic in log m on 0/1 ``outcomes`` (one per seed, ``m`` its
+    width): a grid search over (mu, beta) for the global maximum, polished with
+    ``scipy.optimize.minimize`` (L-BFGS-B, beta in (0, BETA_MAX], mu within the margin)."""
+    from scipy.optimize import minimize
+
+    x = np.log(np.asarray(m, dtype=float))
+    y = np.asarray(outcomes, dtype=float)
+    if x.size != y.size or x.size == 0:
+        raise ConfigError("outcomes", len(y), "one 0/1 outcome per width")
+    widths, inv = np.unique(x, return_inverse=True)
+    k = np.bincount(inv, weights=y, minlength=widths.size)
+    s = np.bincount(inv, minlength=widths.size).astype(float)
+    lo, hi = _bounds(widths)
+    mus, bs, logp, log1mp = _loglik_table(widths, lo, hi)
+    ll = logp @ k + log1mp @ (s - k)
+    best = int(np.argmax(ll))
+    mu0, b0 = mus[best // bs.size], bs[best % bs.size]
+
+    def nll(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        mu, beta = theta
+        z = beta * (widths - mu)
+        p = 1.0 / (1.0 + np.exp(-z))
+        value = -float(k @ -np.logaddexp(0.0, -z) + (s - k) @ -np.logaddexp(0.0, z))
+        r = k - s * p  # d loglik / dz
+        return value, -np.array([float(r @ (-beta * np.ones_like(z))), float(r @ (widths - mu))])
+
+    res = minimize(nll, np.array([mu0, b0]), jac=True, method="L-BFGS-B",
+                   bounds=[(lo, hi), (1e-3, BETA_MAX)])
+    mu, beta = (res.x if res.fun <= -ll[best] + 1e-12 else (mu0, b0))
+    return Logistic(float(mu), float(beta), _censor(float(mu), lo, hi))
+
+
+def fit_logistic_counts(x: np.ndarray, k: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """The midpoints mu (log m*) of the grid maximum likelihood for many count tables at once:
+    ``k`` (R, J) successes of ``s`` (J,) or (R, J) seeds at log-widths ``x`` (J,); (R,).  The
+    bootstrap's refit (the grid step is 1/240 of the search range, about 0.03 in log m)."""
+    lo, hi = _bounds(x)
+    mus, bs, logp, log1mp = _loglik_table(x, lo, hi)
+    s = np.broadcast_to(s, k.shape)
+    ll = k @ logp.T + (s - k) @ log1mp.T  # (R, M*B)
+    return mus[np.argmax(ll, axis=1) // bs.size]
+
+
+def bootstrap_thresholds(m: Sequence[float], outcomes: Sequence[float], reps: int = 1000,
+                         seed: int = 0) -> np.ndarray:
+    """log m* of ``reps`` bootstrap replicates: the seeds of each width resampled with
+    replacement (seed-level 0/1 outcomes), each replicate refitted (:func:`fit_logistic_counts`)."""
+    x = np.log(np.asarray(m, dtype=float))
+    y = np.asarray(outcomes, dtype=float)
+    widths, inv = np.unique(x, return_inverse=True)
+    rng = np.random.default_rng(seed)
+    k = np.zeros((reps, widths.size))
+    s = np.zeros(widths.size)
+    for j in range(widths.size):
+        ys = y[inv == j]
+        draws = rng.integers(0, ys.size, size=(reps, ys.size))
+        k[:, j] = ys[draws].sum(axis=1)
+        s[j] = ys.size
+    return fit_logistic_counts(widths, k, s)
+
+
+def percentile_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    lo, hi = np.quantile(values, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(lo), float(hi)
+
+
+def threshold(m: Sequence[float], outcomes: Sequence[float], n: int, reps: int,
+              seed: int) -> tuple[dict[str, Any], np.ndarray]:
+    """The fitted threshold at one n (JSON-ready) and its bootstrap replicates (log m*); the
+    interval is the replicates' 95 % percentile interval widened by half the refit's grid step
+    (1/480 of the log-width range plus margins) at each end."""
+    fit = fit_logistic(m, outcomes)
+    boot = bootstrap_thresholds(m, outcomes, reps, seed)
+    lo, hi = percentile_interval(boot)
+    x = np.log(np.asarray(m, dtype=float))
+    half_step = (float(x.max() - x.min()) + 2 * MU_MARGIN) / (_MU_GRID - 1) / 2
+    lo, hi = lo - half_step, hi + half_step  # the replicates' grid resolution, both ends
+    return {"n": n, "m_star": fit.m_star, "interval": [math.exp(lo), math.exp(hi)],
+            "log_m_star": fit.mu, "beta": fit.beta, "censored": fit.censored,
+            "m_star_over_n": fit.m_star / n, "widths": sorted({float(v) for v in m})}, boot
+
+
+# --------------------------------------------------------------------------- power laws
+
+
+@dataclasses.dataclass(frozen=True)
+class PowerFit:
+    """m*(n) ~ a n^gamma: least squares in log-log over ``ns`` (the n whose threshold is not
+    censored), and the 95 % percentile interval of gamma (and a) over the bootstrap replicates."""
+
+    gamma: float
+    prefactor: float
+    interval: tuple[float, float] | None
+    prefactor_interval: tuple[float, float] | None
+    ns: tuple[int, ...]
+
+
+def power_slope(ns: Sequence[float], values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(gamma, log a) of log values = log a + gamma log n; ``values`` (len(ns),) or
+    (len(ns), R) for R fits at once."""
+    x = np.log(np.asarray(ns, dtype=float))
+    y = np.log(np.asarray(values, dtype=float))
+    xc = x - x.mean()
+    gamma = (xc @ (y - y.mean(axis=0))) / (xc @ xc)
+    return gamma, y.mean(axis=0) - gamma * x.mean()
+
+
+def fit_power(ns: Sequence[int], m_star: Sequence[float],
+              replicates: np.ndarray | None = None) -> PowerFit | None:
+    """The power fit of m*(n) (None for fewer than 2 n); ``replicates`` (len(ns), R): the
+    bootstrap thresholds at the same n, for the interval."""
+    if len(ns) < 2:
+        return None
+    gamma, log_a = power_slope(ns, np.asarray(m_star, dtype=float))
+    interval = prefactor = None
+    if replicates is not None:
+        g, la = power_slope(ns, np.asarray(replicates, dtype=float))
+        interval = percentile_interval(g)
+        lo, hi = percentile_interval(la)
+        prefactor = (math.exp(lo), math.exp(hi))
+    return PowerFit(float(gamma), float(math.exp(log_a)), interval, prefactor,
+                    tuple(int(n) for n in ns))

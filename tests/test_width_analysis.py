@@ -1,0 +1,82 @@
+"""numerics.width_analysis: records -> thresholds and exponents on synthetic records with a known
+m*(n), and the outcomes recomputed on a depth sub-grid against hand-computed slopes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from numerics import width_analysis as wa
+from theory.errors import ConfigError
+
+
+def test_analyze_end_to_end_on_synthetic_records() -> None:
+    """Records of a known m* = 0.5 n^1.5 (interpolation) and 2 n (smoothness): the exponents
+    come out near 1.5 and 1, inside their intervals."""
+    rng = np.random.default_rng(5)
+    records = []
+    for n in (8, 16, 32, 64):
+        for m in sorted({max(1, round(r * n)) for r in 2.0 ** np.arange(-6, 4)}):
+            for _ in range(8):
+                pi = 1 / (1 + np.exp(-4 * (math.log(m) - math.log(0.5 * n**1.5))))
+                po = 1 / (1 + np.exp(-4 * (math.log(m) - math.log(2 * n))))
+                yi, yo = float(rng.random() < pi), float(rng.random() < po)
+                records.append({"n": n, "m": m, "T": 10.0, "interpolated": yi,
+                                "interpolated_half": yi, "smooth": yo, "limit_smooth": yo,
+                                "gap_slope": -1.0 if yo else -0.3, "limit_slope": -1.0,
+                                "gap_L4": 1.0, "gap_L8": 0.5 if yo else 0.8, "interp_L4": yi,
+                                "interp_L8": yi, "interp_half_L4": yi, "interp_half_L8": yi,
+                                "mu_L4": 0.1, "mu_L8": 0.1, "limit_gap_L4_8": 0.1,
+                                "l_ratio_L4": 0.1, "l_ratio_L8": 0.1, "t_hit_L4": 1.0,
+                                "t_hit_L8": 1.0, "local_slope_L4_8": -1.0, "diverged": 0.0,
+                                "wall_s": 1.0})
+    out = wa.analyze(records, reps=300, q=8, d_out=4, c1=1.3e7)
+    gi, go = out["exponents"]["interp"], out["exponents"]["ode"]
+    assert gi["gamma"] == pytest.approx(1.5, abs=0.2)
+    assert go["gamma"] == pytest.approx(1.0, abs=0.2)
+    assert gi["interval"][0] <= 1.5 <= gi["interval"][1] or abs(gi["gamma"] - 1.5) < 0.1
+    assert out["per_sample"]["ode"][0]["8"] == pytest.approx(
+        2 * 8 * 8 * out["thresholds"]["ode"][0]["m_star"] / (8 * 4))
+    assert set(out["by_depth"]) == {"4", "8"}
+
+
+def _three_depths() -> dict:
+    """A record on L = 4, 8, 16: gaps 1, 0.5, 0.4; limit gaps 0.2 (4-8), 0.1 (8-16); it
+    interpolates at L = 8 only, at T/2 at L = 8 and 16; its own summary fields are placeholders
+    that restrict must overwrite."""
+    rec = {"n": 8.0, "m": 2.0, "T": 10.0, "seed": 0, "gap_slope": 99.0, "limit_slope": 99.0,
+           "smooth": 99.0, "limit_smooth": 99.0, "interpolated": 99.0,
+           "interpolated_half": 99.0, "L_max": 99.0}
+    for L, gap, interp, half in ((4, 1.0, 0.0, 0.0), (8, 0.5, 1.0, 1.0), (16, 0.4, 0.0, 1.0)):
+        rec |= {f"gap_L{L}": gap, f"interp_L{L}": interp, f"interp_half_L{L}": half,
+                f"l_ratio_L{L}": 0.5, f"t_hit_L{L}": 1.0, f"mu_L{L}": 0.1}
+    return rec | {"limit_gap_L4_8": 0.2, "limit_gap_L8_16": 0.1, "local_slope_L4_8": -1.0,
+                  "local_slope_L8_16": math.log(0.8, 2)}
+
+
+def test_restrict_recomputes_the_outcomes_on_a_sub_grid() -> None:
+    """On (4, 8): gap slope log 0.5 / log 2 = -1 (smooth), one limit pair (no slope, not
+    smooth), interpolation at 8; the fields of L = 16 dropped.  On (4, 8, 16): the
+    least-squares slope over three equally spaced log depths is (log 0.4 - log 1) / log 4 =
+    -0.661 (not smooth), the limit slope log(0.1 / 0.2) / log 2 = -1 (smooth), interpolation at
+    16 (no) and at T/2 (yes).  A gap stored as None (a diverged depth in JSON) leaves no slope."""
+    rec = _three_depths()
+    short = wa.restrict(rec, (8, 4))
+    assert short["gap_slope"] == pytest.approx(-1.0) and short["smooth"] == 1.0
+    assert math.isnan(short["limit_slope"]) and short["limit_smooth"] == 0.0
+    assert short["interpolated"] == 1.0 and short["interpolated_half"] == 1.0
+    assert short["L_max"] == 8.0
+    assert not [k for k in short if k.endswith(("L16", "L8_16"))]
+    full = wa.restrict(rec, (4, 8, 16))
+    assert full["gap_slope"] == pytest.approx(math.log(0.4) / math.log(4)) and full["smooth"] == 0
+    assert full["limit_slope"] == pytest.approx(-1.0) and full["limit_smooth"] == 1.0
+    assert full["interpolated"] == 0.0 and full["interpolated_half"] == 1.0
+    assert full["L_max"] == 16.0
+    diverged = wa.restrict(rec | {"gap_L16": None}, (4, 8, 16))
+    assert math.isnan(diverged["gap_slope"]) and diverged["smooth"] == 0.0
+    assert wa.common_grid([rec, short]) == (4, 8)
+    for grid in ((8, 32), (8,)):
+        with pytest.raises(ConfigError):
+            wa.restrict(rec, grid)
