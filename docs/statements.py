@@ -76,6 +76,14 @@ assumptions a configuration fails is reported "n/a" with the failed assumption n
 ([verdicts.md](verdicts.md)).  The official code (michaelsdr/implicit-regularization-resnets-nodes)
 scales differently (no 1/sqrt(m), 1/sqrt(q), A = B = identity, q = d = d'); `Config.scaling`
 selects it, and each report says which.
+
+Formulas: the formula of a statement whose check compares with a computed bound (Propositions 1,
+2, 3, 5, Theorem 6's decay and residual, Lemmas 20 and 21) is printed by sympy from the expression
+the check evaluates (`theory/formula.py`): `^` is a power, `Min`/`Max` a minimum/maximum, and its
+`where` clause lists the definitions in the order they are substituted (each may use the symbols
+of the ones after it).  A rate statement's acceptance ("the 95% interval of the slope <= -0.8")
+is printed from its window.  Identities, experiments and criteria with a fixed right-hand side
+(Lemma 18's 0, the doubling ratios' 1) keep their text.
 """
 
 

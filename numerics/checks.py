@@ -108,7 +108,7 @@ def run_check(statement_id: str, config: Config, *, control: bool = True) -> Che
     control that holds as well leaves the check vacuous (theory.verdicts.with_control)."""
     st = catalog[statement_id]
     resolve(config.device, config.dtype)  # CUDA asked for but absent: rejected before any work
-    if st.id not in TRAINS_NOTHING:
+    if st.trains:
         guard_resources(config)
     scope, failed_paper, failed = st.scope(config)
     tracking, untracked = _flow_tracking(st, config)  # a precondition, measured
@@ -160,14 +160,6 @@ def run_check(statement_id: str, config: Config, *, control: bool = True) -> Che
         scope=scope,
         failed_requirements=failed if scope == "beyond" else [],
         control=None if ctrl is None else ctrl.to_dict())
-
-
-TRAINS_NOTHING = frozenset({"lemma18.linalg", "lemma20.gaussian_norm", "lemma21.smin",
-                            "hermite.coefficients", "appD.relu", "cor12.recurrence",
-                            "cor13.recurrence", "prop15.double_limit"})
-"""Statements whose check trains no model-(3) network (random matrices, quadrature, the scalar
-network of Appendix D, fixed-weight recurrences): the resource guard, an estimate of a model-(3)
-training's memory, does not apply."""
 
 
 def _flow_tracking(st: Statement, config: Config) -> tuple[Tracking | None, str | None]:

@@ -139,13 +139,13 @@ def measure_prop2_width_m(config: Config) -> Measurement:
 
 
 def _prop2(st: Statement, c: Config, m: Measurement) -> Evidence:
-    from theory.euler import prop2_constants
+    from theory.euler import prop2_bound, prop2_constants
 
     i = m.inputs
     consts = prop2_constants(c.activation, q=c.q, m=c.m, sup_V=i["sup_V"], sup_W=i["sup_W"],
                              lip_V=i["lip_V"], lip_W=i["lip_W"], norm_A=i["norm_A"],
                              norm_B=i["norm_B"], M_X=i["M_X"])
-    bound = consts["C"] / c.L
+    bound = prop2_bound(consts["C"], c.L)
     facts = Facts(m.values["gap"], finite_or_none(bound),
                   None if math.isfinite(bound) else math.inf,
                   a_priori=finite_or_none(m.values["a_priori"]),

@@ -152,10 +152,11 @@ CLIPPED_SPEED = ("||Z(t)|| <= ||Z(0)|| + t sup ||pi(grad)|| <= M0 + T M_pi: the 
 
 
 def _prop1(st: Statement, c: Config, m: Measurement) -> Evidence:
-    from theory.finite_time import M_pi
+    from theory.finite_time import M_bound, M_pi
 
     v = m.values
-    bound = m.inputs["M0"] + c.T * M_pi(c.clip, c.clip_c, q=c.q, m=c.m, d=c.d, d_out=c.d_out)
+    bound = M_bound(m.inputs["M0"], c.T, M_pi(c.clip, c.clip_c, q=c.q, m=c.m, d=c.d,
+                                              d_out=c.d_out))
     finite = math.isfinite(v["max_norm"]) and math.isfinite(v["final_loss"])
     return Evidence(Facts(v["max_norm"] if finite else math.nan, bound, a_priori=bound,
                           a_priori_reason=CLIPPED_SPEED, dtype=c.dtype),
@@ -166,13 +167,13 @@ def _prop1(st: Statement, c: Config, m: Measurement) -> Evidence:
 
 
 def _prop3_bounded(st: Statement, c: Config, m: Measurement) -> Evidence:
-    from theory.finite_time import M0_bound, M0_failure_probability, M_pi
+    from theory.finite_time import M0_bound, M0_failure_probability, M_bound, M_pi
 
     v = m.values
     m_pi = M_pi(c.clip, c.clip_c, q=c.q, m=c.m, d=c.d, d_out=c.d_out)
     # the statement: M = M0 + T M_pi with the measured M0 (deterministic); eq. (7)'s
     # 2 sqrt(qm) + T M_pi bounds it only on Lemma 20's event, for a tied initialization
-    bound = m.inputs["M0"] + c.T * m_pi
+    bound = M_bound(m.inputs["M0"], c.T, m_pi)
     return Evidence(Facts(v["max_norm"], bound, a_priori=bound, a_priori_reason=CLIPPED_SPEED,
                           dtype=c.dtype),
                     notes=[f"bound M = M0 + T M_pi with the measured M0 = {m.inputs['M0']:.6g}; "

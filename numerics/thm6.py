@@ -101,11 +101,11 @@ def _thm6_decay(st: Statement, c: Config, m: Measurement) -> Evidence:
 
 
 def _thm6_interpolation(st: Statement, c: Config, m: Measurement) -> Evidence:
-    from theory.long_time import decay_bound
+    from theory.long_time import interpolation_bound
 
     # ||F(x_i) - y_i||^2 <= n l(T) <= n exp(-mu T) l(0)   (eq. 10)
     v = m.values
-    bound = math.sqrt(c.n * decay_bound(c.T, v["l0"], c.n, c.q, c.activation, c.r))
+    bound = interpolation_bound(c.T, v["l0"], c.n, c.q, c.activation, c.r)
     return Evidence(Facts(v["max_residual"], bound, a_priori=math.sqrt(c.n * v["l_T"]),
                           a_priori_reason="max_i ||F(x_i) - y_i|| <= sqrt(n l(T)) by the "
                                           "definition of l", dtype=c.dtype),

@@ -1,7 +1,8 @@
 """theory: every bound and constant of Marion, Wu, Sander, Biau (ICLR 2024) in sympy/mpmath.
 
-No torch here: ``import theory`` is cheap and pure.  Start from :data:`catalog` (the statements,
-keyed by id) and :mod:`theory.activations` (profiles of sigma).
+No torch here: ``import theory`` is pure (sympy and mpmath: the catalog's formulas are the
+sympy expressions of the family modules, theory.formula).  Start from :data:`catalog` (the
+statements, keyed by id) and :mod:`theory.activations` (profiles of sigma).
 """
 
 from theory.catalog import CheckResult as CheckResult

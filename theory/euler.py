@@ -50,6 +50,7 @@ import sympy as sp
 from theory import symbols as S
 from theory.errors import ConfigError
 from theory.finite_time import MODEL3, TIED_OR_SMOOTH, activation, sigma_failures
+from theory.formula import Formula
 
 if TYPE_CHECKING:
     from theory.activations import Activation
@@ -58,17 +59,35 @@ if TYPE_CHECKING:
 sup_V, sup_W, lip_V, lip_W, norm_A, norm_B = sp.symbols(
     "sup_V sup_W lip_V lip_W norm_A norm_B", positive=True)
 
-C_h_expr = S.K_sigma * sup_V * sup_W / sp.sqrt(S.m * S.q)
-H_expr = norm_A * S.M_X * sp.exp(C_h_expr)
-a_expr = sp.Min(S.M_sigma, S.K_sigma * sup_W * H_expr / sp.sqrt(S.m * S.q))
-b_expr = S.K_sigma * sup_V * H_expr / sp.sqrt(S.m * S.q)
+C, C_h, H, a, b, C_U, C_tilde = sp.symbols("C C_h H a b C_U C~", positive=True)
+PROP2 = Formula(
+    "sup_x ||F(x) - F^L(x)||", "<=", C / S.L,
+    ((C, norm_B * (sp.exp(C_h) - 1) / C_h * (a * lip_V + b * lip_W + C_tilde / 2)),
+     (C_tilde, C_h * C_U + a * lip_V + b * lip_W), (C_U, C_h * H),
+     (a, sp.Min(S.M_sigma, S.K_sigma * sup_W * H / sp.sqrt(S.m * S.q))),
+     (b, S.K_sigma * sup_V * H / sp.sqrt(S.m * S.q)), (H, norm_A * S.M_X * sp.exp(C_h)),
+     (C_h, S.K_sigma * sup_V * sup_W / sp.sqrt(S.m * S.q))),
+    note="sup_V, sup_W >= sup_s ||V(s)||, ||W(s)||; lip_V, lip_W their Lipschitz constants; "
+         "norm_A, norm_B >= ||A||_2, ||B||_2")
+"""Proposition 2 with the explicit C of the module docstring: :func:`prop2_constants` evaluates
+its definitions, :func:`prop2_bound` its rhs."""
+
+
+def _resolved(symbol: sp.Symbol) -> sp.Expr:
+    """``symbol``'s definition in :data:`PROP2` in the base symbols (every later definition
+    substituted)."""
+    where = dict(PROP2.where)
+    out = where[symbol]
+    for later, definition in PROP2.where[list(where).index(symbol) + 1:]:
+        out = out.xreplace({later: definition})
+    return out
+
+
+C_h_expr, H_expr, a_expr, b_expr, C_U_expr, C_tilde_expr, C_expr = (
+    _resolved(x) for x in (C_h, H, a, b, C_U, C_tilde, C))
 C_theta_expr = sp.Max(a_expr, b_expr)
 C_g_expr = sp.Max(C_h_expr, C_theta_expr)
 C_Theta_expr = lip_V + lip_W
-C_U_expr = C_h_expr * H_expr
-C_tilde_expr = C_h_expr * C_U_expr + a_expr * lip_V + b_expr * lip_W
-C_expr = (norm_B * (sp.exp(C_h_expr) - 1) / C_h_expr
-          * (a_expr * lip_V + b_expr * lip_W + C_tilde_expr / 2))
 C_paper_expr = norm_B * (2 * C_Theta_expr + C_tilde_expr / C_g_expr) * sp.exp(C_g_expr)
 
 _ARGS = (S.K_sigma, S.M_sigma, S.m, S.q, sup_V, sup_W, lip_V, lip_W, norm_A, norm_B, S.M_X)
@@ -116,6 +135,11 @@ def prop2_constants(sigma: Activation | str, *, q: int, m: int, sup_V: float, su
         args = (K_sigma, M_sigma, m, q, *(max(v, tiny) for v in rates.values()), norm_A, norm_B,
                 M_X)
         return {key: float(f(*args)) for key, f in _numeric().items()}
+
+
+def prop2_bound(C_value: float, L: int) -> float:
+    """C / L (:data:`PROP2`'s rhs) for C = ``C_value``, in floats."""
+    return PROP2.function(C, S.L, modules="math")(C_value, L)
 
 
 def prop2_constant(sigma: Activation | str, *, q: int, m: int, sup_V: float, sup_W: float,

@@ -70,6 +70,7 @@ import sympy as sp
 
 from theory import symbols as S
 from theory.errors import ConfigError
+from theory.formula import Formula
 
 if TYPE_CHECKING:
     from theory.activations import Activation
@@ -193,6 +194,20 @@ def pi_lipschitz(clip: str) -> float:
     raise ConfigError("clip", clip, "Proposition 3 needs a clipped flow (coord or norm)")
 
 
+M_expr = S.M0 + S.T * S.M_pi
+"""M = M0 + T M_pi of Proposition 3 ((17), p16): the clipping bounds the speed by M_pi."""
+WELLPOSED = Formula("sup_{t<=T} max(||A(t)||_F, sup_k ||Z_k(t)||, ||B(t)||_F)", "<=", M_expr,
+                    note="finite: M_0 the initial max, M_pi = sup ||pi(.)||")
+BOUNDED = Formula("max_t max(||A(t)||_F, sup_k ||Z_k(t)||, ||B(t)||_F)", "<=", M_expr,
+                  note="M_0 the measured initial max, M_pi = sup ||pi(.)||")
+"""The shown formulas of Propositions 1 and 3, whose bound :func:`M_bound` evaluates."""
+
+
+def M_bound(M0: float, T: float, M_pi: float) -> float:
+    """M = M0 + T M_pi (:data:`M_expr`), in floats."""
+    return BOUNDED.function(S.M0, S.T, S.M_pi, modules="math")(M0, T, M_pi)
+
+
 def M0_bound(q: int, m: int) -> float:
     """M0 <= 2 sqrt(qm) for the initialization of Section 3 (B.3): ||A||_F = sqrt d <= 2 sqrt(qm),
     ||B||_F = sqrt d' <= 2 sqrt(qm) (q >= max(d, d')), ||V||_F = 0 and ||W_bar||_F <= 2 sqrt(qm)
@@ -222,6 +237,20 @@ Kprime21_expr = (S.K_sigma * S.M / sp.sqrt(S.m * S.q)
 alpha_expr = 2 * sp.exp(K) * K_prime * S.M * (sp.exp(K) * S.M**2 * S.M_X + S.M_Y)
 beta_expr = (2 * K * sp.exp(K) * S.M * (K + sp.exp(K) * K_prime * S.M * S.M_X)
              * (sp.exp(K) * S.M**2 * S.M_X + S.M_Y))
+LIP_PI = sp.Symbol("Lip_pi", positive=True)  # :func:`pi_lipschitz`, multiplies alpha and beta
+alpha, beta = sp.symbols("alpha beta", positive=True)
+K1, K2, K21, K22 = sp.symbols("K_1 K_2 K'_21 K'_22", positive=True)
+gap0 = sp.Symbol("||Z_{k+1}(0) - Z_k(0)||", nonnegative=True)
+SUCCESSIVE = Formula(
+    "max_{k,t} ||Z_{k+1}(t) - Z_k(t)||", "<=", (gap0 + beta * S.T / S.L) * sp.exp(alpha * S.T),
+    ((alpha, LIP_PI * alpha_expr), (beta, LIP_PI * beta_expr), (K, sp.Max(K1, K2)),
+     (K_prime, sp.Max(K21, K22)), (K1, K1_expr), (K2, K2_expr), (K21, Kprime21_expr),
+     (K22, Kprime22_expr), (H, E_radius_expr), (M_A, S.M), (S.M, M_expr)),
+    note="Proposition 7 with the bounds (18)-(19) of K_1, K_2, K' for model (3); "
+         "Lip_pi = 1 (coordinate clipping) or 2 (norm clipping)")
+"""Proposition 7's neighbour bound (p16) as :func:`prop3_constants` and
+:func:`successive_bound_log10` evaluate it."""
+_SUCCESSIVE_LOG10 = sp.expand(sp.expand_log(sp.log(SUCCESSIVE.rhs), force=True) / sp.log(10))
 
 _DPS = 30
 _EXP_MAX = mpmath.mpf("1e4000")  # exp of larger arguments is not evaluated (beyond any use)
@@ -354,10 +383,10 @@ def prop3_constants(sigma: Activation | str, *, q: int, m: int, T: float, M_pi: 
     with mpmath.workdps(_DPS):
         values = bounds_mp(M, M_X, m, q, K_sigma, S2, M)
         values["K"] = Kmax = max(values["K1"], values["K2"])
-        args = (K, K_prime, S.M, S.M_X, S.M_Y)
-        for key, expr in (("alpha", alpha_expr), ("beta", beta_expr)):
-            values[key] = (lip_pi * _mp(expr, args)(Kmax, values["Kprime"], M, M_X, M_Y)
-                           if exp_is_safe(Kmax) else mpmath.inf)
+        args = (K, K_prime, S.M, S.M_X, S.M_Y, LIP_PI)
+        for symbol, expr in SUCCESSIVE.where[:2]:
+            values[str(symbol)] = (_mp(expr, args)(Kmax, values["Kprime"], M, M_X, M_Y, lip_pi)
+                                   if exp_is_safe(Kmax) else mpmath.inf)
         alpha, beta = values["alpha"], values["beta"]
         # log10 K_tied = log10(beta T) + alpha T log10(e)
         log10_K = (mpmath.log10(beta * T) + alpha * T / mpmath.ln(10)
@@ -387,11 +416,11 @@ def successive_bound_log10(init_gap: float, L: int, constants: dict[str, float],
         raise ConfigError("init_gap", init_gap, "must be a non-negative number")
     _positive("L", L)
     _positive("T", T)
-    alpha, log10_beta = constants["alpha"], constants["log10_beta"]
-    if math.isnan(alpha) or math.isnan(log10_beta):
+    alpha_, log10_beta = constants["alpha"], constants["log10_beta"]
+    if math.isnan(alpha_) or math.isnan(log10_beta):
         return math.nan  # K' undefined: sigma is not C^2
-    if math.isinf(alpha) or math.isinf(log10_beta):
+    if math.isinf(alpha_) or math.isinf(log10_beta):
         return math.inf
-    with mpmath.workdps(_DPS):
-        first = init_gap + mpmath.power(10, log10_beta) * T / L
-        return float(mpmath.log10(first) + alpha * T / mpmath.ln(10))
+    with mpmath.workdps(_DPS):  # log10 of SUCCESSIVE's rhs, so that e^{alpha T} is never formed
+        return float(_mp(_SUCCESSIVE_LOG10, (gap0, beta, alpha, S.T, S.L))(
+            init_gap, mpmath.power(10, log10_beta), alpha_, T, L))

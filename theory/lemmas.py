@@ -33,6 +33,7 @@ import sympy as sp
 from theory import activations, hermite
 from theory import symbols as S
 from theory.errors import ConfigError
+from theory.formula import Formula
 
 if TYPE_CHECKING:
     from theory.activations import Activation
@@ -69,12 +70,14 @@ def lemma18_assumptions(config: Config) -> list[str]:
 
 LEMMA20_CONDITION = "M_W >= sqrt(2)"
 LEMMA20_BOUND = sp.exp(-(S.M_W**2 - 1) * S.q * S.m / 16)  # >= P(||W||_F > M_W sqrt(qm))
+LEMMA20 = Formula("P(||W||_F > M_W sqrt(qm))", "<=", LEMMA20_BOUND)
+"""Lemma 20 as its check evaluates it (:func:`lemma20_bound`)."""
 
 
 def lemma20_bound(q: int, m: int, M_W: float | mpmath.mpf, dps: int = 40) -> mpmath.mpf:
     """exp(-(M_W^2 - 1) qm / 16), Lemma 20's bound on P(||W||_F > M_W sqrt(qm))."""
     _sizes(q=q, m=m)
-    return _evaluate(LEMMA20_BOUND, {S.q: q, S.m: m, S.M_W: _exact(M_W)}, dps)
+    return _evaluate(LEMMA20.rhs, {S.q: q, S.m: m, S.M_W: _exact(M_W)}, dps)
 
 
 def _exact(value: float | mpmath.mpf) -> sp.Expr:
@@ -129,6 +132,11 @@ _c = sp.Symbol("c", positive=True)
 LEMMA21_DELTA = (S.n * sp.exp(-_c * S.m * S.eta_r**2 / (S.M_sigma**2 * S.n))
                  + 2 * S.n**2 * sp.exp(-(S.d / (2 * S.v_x**2))
                                        * (sp.Rational(3, 4) / S.n) ** (2 / S.r)))
+LEMMA21 = Formula("P(smin(sigma(W X)) < sqrt(m) |eta_r| / 4)", "<=",
+                  LEMMA21_DELTA.xreplace({_c: CHERNOFF["paper"]}),
+                  note="delta of p38 as printed; v_x^2 = C^2 = 1 for unit-sphere columns")
+"""Lemma 21 as its check evaluates it (:func:`lemma21_delta` with the paper's Chernoff
+coefficient)."""
 BOUNDED = "sigma bounded"
 
 
@@ -178,9 +186,11 @@ def lemma21_delta(sigma: Activation | str, r: int, m: int, n: int, d: int,
     if not C2 > 0:
         raise ConfigError("C2", C2, "the variance proxy must be positive")
     act = _bounded(sigma)
-    values = {_c: CHERNOFF[chernoff], S.m: m, S.n: n, S.d: d, S.r: r, S.M_sigma: act.M_sigma,
+    values = {S.m: m, S.n: n, S.d: d, S.r: r, S.M_sigma: act.M_sigma,
               S.eta_r: sp.Float(hermite.eta(act, r), 45), S.v_x: sp.sqrt(_exact(C2))}
-    return _evaluate(LEMMA21_DELTA, values, 40)
+    delta = (LEMMA21.rhs if chernoff == "paper"
+             else LEMMA21_DELTA.xreplace({_c: CHERNOFF[chernoff]}))
+    return _evaluate(delta, values, 40)
 
 
 def lemma21_vacuous(sigma: Activation | str, r: int, m: int, n: int, d: int,

@@ -49,6 +49,7 @@ from theory.finite_time import (
     exp_is_safe,
     sigma_mp,
 )
+from theory.formula import Formula
 
 if TYPE_CHECKING:
     from theory.activations import Activation
@@ -66,6 +67,17 @@ label_threshold_expr = (pl.c3_expr**2 * pl.c4_expr**2
 Ktilde_expr = (K * (K + K_prime * sp.exp(K) * MA * S.M_X) * S.M / (2 * S.M_X)
                * sp.exp(K_prime * S.M / (2 * S.M_X)))
 _ARGS = (K, K_prime, MA, MB, S.M_X, S.M, loss0, S.K_sigma, pl.eta, S.n, S.q)
+
+mu, loss_T = sp.symbols("mu lbar_T", positive=True)
+DECAY = Formula("l(t)", "<=", loss0 * sp.exp(-mu * S.t), ((mu, pl.mu_expr),),
+                note="eq. (10) with Proposition 5's mu; measured: max_{t > 0} l(t) over the "
+                     "bound, against 1")
+"""Theorem 6's decay (10), as :func:`decay_bound` evaluates it (mu: :data:`theory.pl.mu_expr`)."""
+INTERPOLATION = Formula("max_i ||F(x_i; T) - y_i||", "<=",
+                        sp.Pow(S.n * loss_T, sp.S.Half, evaluate=False),  # as sqrt(n l_T)
+                        ((loss_T, DECAY.rhs.xreplace({S.t: S.T})), (mu, pl.mu_expr)),
+                        note="||F(x_i) - y_i||^2 <= n l(T) and (10) at T")
+"""Theorem 6 (iv) at the finite horizon T, as :func:`interpolation_bound` evaluates it."""
 _DPS = 30
 
 
@@ -119,8 +131,15 @@ def decay_bound(t: float, l0: float, n: int, q: int, sigma: Activation | str,
         raise ConfigError("l0", l0, "must be a non-negative loss")
     K_sigma, eta_r = _K_eta(sigma, r)
     with mpmath.workdps(_DPS):
-        rate = pl.evaluate(pl.mu_expr, K_sigma=K_sigma, eta_r=eta_r, n=n, q=q)
-        return float(mpmath.exp(-rate * t) * l0)
+        rate = pl.evaluate(DECAY.where[0][1], K_sigma=K_sigma, eta_r=eta_r, n=n, q=q)
+        return float(DECAY.function(loss0, mu, S.t)(l0, rate, t))
+
+
+def interpolation_bound(T: float, l0: float, n: int, q: int, sigma: Activation | str,
+                        r: int | None = None) -> float:
+    """sqrt(n e^{-mu T} l0) (:data:`INTERPOLATION`), with e^{-mu T} l0 from :func:`decay_bound`."""
+    return INTERPOLATION.function(S.n, loss_T, modules="math")(
+        n, decay_bound(T, l0, n, q, sigma, r))
 
 
 def label_threshold_log10(sigma: Activation | str, *, n: int, q: int, m: int,

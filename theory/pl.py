@@ -46,6 +46,7 @@ import sympy as sp
 from theory import symbols as S
 from theory.errors import ConfigError
 from theory.finite_time import MODEL3, activation, sigma_failures, sigma_mp
+from theory.formula import Formula, show
 
 if TYPE_CHECKING:
     from theory.activations import Activation
@@ -86,6 +87,13 @@ p_upper_expr = 3 * sp.exp(2 * sp.sqrt(2) * K) * sp.sqrt(ell / S.n)
 smin_init_expr = sp.sqrt(S.m) * eta / 4  # Lemma 21
 smin_perturbed_expr = sp.sqrt(S.m) * eta / 8  # for k <= L eta / (C2 sqrt(nq))
 k_max_expr = S.L * eta / (C2_expr * sp.sqrt(S.n * S.q))
+
+PL = Formula(f"G/l at initialization, on the ball of radius M = {show(M_expr)} around it and "
+             "along training", ">=", mu_expr,
+             note="G = ||dl/dA||^2 + L sum_k ||dl/dZ_k||^2 + ||dl/dB||^2; "
+                  "mu = c4 / (n sqrt(nq)), p35")
+"""Proposition 5's (M, mu)-local PL condition as its check evaluates it
+(:func:`local_constants`)."""
 
 V_X2_SPHERE = 1.0
 """v_x^2 for x uniform on the sphere of radius sqrt(q) (module docstring)."""
@@ -199,4 +207,4 @@ def local_constants(config: Config) -> dict[str, float] | None:
     if eta_r is None or not mpmath.isfinite(K_sigma):
         return None
     sizes = {"K_sigma": K_sigma, "eta_r": eta_r, "n": config.n, "q": config.q}
-    return {"M": float(evaluate(M_expr, **sizes)), "mu": float(evaluate(mu_expr, **sizes))}
+    return {"M": float(evaluate(M_expr, **sizes)), "mu": float(evaluate(PL.rhs, **sizes))}
