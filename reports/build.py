@@ -26,6 +26,7 @@ from reports import cluster, outputs, schedule
 from reports.arguments import RunSpec
 from reports.io import out_lock
 from reports.markdown import counts
+from reports.records import parse
 from reports.resume import Progress
 from reports.sections import SECTIONS
 
@@ -40,8 +41,9 @@ def run_report(args: argparse.Namespace) -> int:
     else:
         with cluster.connect(args.scheduler, args.workers) as (client, _):
             results = build_report(spec, client)
-    k, b = counts(results["checks"]), counts(results["checks"], "beyond")
-    print(f"resnet-ode: report written to {args.out}/report.md ({len(results['checks'])} checks; "
+    checks = parse(results).checks
+    k, b = counts(checks), counts(checks, "beyond")
+    print(f"resnet-ode: report written to {args.out}/report.md ({len(checks)} checks; "
           f"paper scope: {k['holds']} hold, {k['violated']} violated, {k['inconclusive']} "
           f"inconclusive, {k['vacuous']} vacuous, {k['n/a']} not applicable; beyond the "
           f"assumptions: {b['holds']} hold, {b['fails']} fail, {b['inconclusive']} inconclusive, "
@@ -63,6 +65,4 @@ def build_report(spec: RunSpec, client: Any = None) -> dict[str, Any]:
         run = schedule.here if client is None else functools.partial(schedule.on_dask, client)
         done = run(selected, spec, Progress(spec.out), console)
         console.close()
-        results = outputs.write(spec, done, time.perf_counter() - start)
-        outputs.remove_stale(spec, before, results)
-        return results
+        return outputs.write(spec, done, time.perf_counter() - start, before)

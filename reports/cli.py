@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "sweep":
             return _sweep(args)
-        from reports.build import run_report
+        from reports.build import run_report  # lazy: torch, sections; --version in 1 s
 
         return run_report(args)
     except ConfigError as exc:
@@ -189,13 +189,13 @@ def _constants(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from numerics.checks import run_check
+    from numerics.checks import run_check  # lazy: torch, sections; --version in 1 s
 
     statement = catalog[args.id]
     if args.config:
         config, source, why_not = load_config(args.config), args.config, None
     else:
-        from reports.defaults import default
+        from reports.defaults import default  # lazy: torch, sections; --version in 1 s
 
         chosen = default(statement.id, args.scale or "quick")
         config, why_not = chosen.row.config, chosen.why_not
@@ -242,7 +242,7 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from reports.sweep import engine, spec
+    from reports.sweep import engine, spec  # lazy: torch, sections; --version in 1 s
 
     overrides = dict(spec.parse_override(text) for text in args.set)
     if args.preset is not None:

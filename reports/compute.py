@@ -13,6 +13,7 @@ from numerics.device import cpu_threads
 from numerics.progress import checkpointing
 from reports.arguments import RunSpec
 from reports.provenance import measure_usage
+from reports.records import CheckRow
 from reports.resume import code_version
 from reports.sections import SECTIONS, Context, Section
 from theory.catalog import CheckResult, catalog, jsonable
@@ -50,7 +51,7 @@ def compute(sec: Section, ctx: Context, ids: tuple[str, ...], checkpoints: Path
             if record["control"] is not None:
                 record["control"]["config_file"] = f"configs/{sec.key}-{row.id}-{j}-control.json"
             records.append(roundtrip(record))
-        data = sec.data(ctx, records)
+        data = sec.data(ctx, [CheckRow.from_dict(r) for r in records])
     section = {"key": sec.key, "title": sec.title, "ids": list(ids), "checks": records,
                "data": json_safe(data), "usage": dataclasses.asdict(usage)}
     return roundtrip(section)

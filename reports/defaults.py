@@ -14,7 +14,9 @@ import math
 
 import mpmath
 
+from numerics.checks import guard_limit, memory_estimate
 from reports.sections import SECTIONS, Context, Row
+from theory import pl
 from theory.catalog import catalog
 from theory.config import Config
 
@@ -53,9 +55,6 @@ def default(statement_id: str, scale: str = "quick") -> Default:
 def _unreachable(statement_id: str, config: Config, failed: list[str]) -> str | None:
     """One line with the sizes m >= c1 n, L >= c2 sqrt(nq) at the smallest problem (n = 1,
     d = d' = 1, q = 2) and their memory, when those are among the failed assumptions."""
-    from numerics.checks import guard_limit, memory_estimate
-    from theory import pl
-
     if pl.WIDTH not in failed and pl.DEPTH not in failed:
         return None
     sizes = pl.thresholds(config.activation, n=1, q=2, r=config.r)

@@ -22,13 +22,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from numerics.depth_study import depth_study
 from numerics.table1 import table1_power
 from theory.catalog import catalog
 from theory.config import Config
 from theory.derivations import findings as derived
+
+if TYPE_CHECKING:  # reports.records reads findings as Finding: a cycle at run time
+    from reports.records import CheckRow
 
 KINDS: tuple[str, ...] = ("error", "violation", "imprecision", "agreement", "beyond")
 """The kinds of a finding, in the report's order:
@@ -144,12 +147,11 @@ def derivation_command(finding_id: str) -> str:
                f"findings() if f['id'] == '{finding_id}'))")
 
 
-def kind_of_violation(check: dict[str, Any]) -> str:
+def kind_of_violation(row: CheckRow) -> str:
     """The kind of the finding a check's non-holding outcome gives: "violation" for a
-    paper-scope check (the default while checks carry no ``scope``), "beyond" for a
-    beyond-scope check (its conclusion tested where an assumption fails: never a finding
-    against the paper)."""
-    return "beyond" if check.get("scope") == "beyond" else "violation"
+    paper-scope check, "beyond" for a beyond-scope check (its conclusion tested where an
+    assumption fails: never a finding against the paper)."""
+    return "beyond" if row.check.scope == "beyond" else "violation"
 
 
 def ordered(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -159,59 +161,59 @@ def ordered(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(findings, key=lambda f: rank.get(f.get("kind", ""), len(KINDS)))
 
 
-def table1_relu_finding(checks: Iterable[dict[str, Any]]) -> dict[str, str] | None:
+def table1_relu_finding(rows: Iterable[CheckRow]) -> dict[str, str] | None:
     """Table 1's ReLU row (p9: weight-tied ReLU gives non-smooth trained weights) against this
     run's ``table1.realdata`` row for ReLU on digits, when the run has it and the contrast has
     power: kind "beyond" (another data set, depth and budget; sigma not C^2).  None otherwise."""
-    row = next((c for c in checks if c["id"] == "table1.realdata"
-                and c["config"].get("activation") == "relu"
-                and c["config"].get("data") != "cifar" and c.get("measured") is not None), None)
+    row = next((r for r in rows if r.check.id == "table1.realdata"
+                and r.check.config.get("activation") == "relu"
+                and r.check.config.get("data") != "cifar" and r.check.measured is not None), None)
     if row is None:
         return None
-    runs = row["extra"]["series"]["runs"]
+    runs = row.check.extra["series"]["runs"]  # numerics.table1's measurement: one per seed
     ratios = [r["ratio"] for r in runs if r["ratio"] is not None]
     if not ratios or table1_power(runs) is not None:
         return None
-    cfg = row["config"]
+    cfg = row.check.config
     return {
         "id": "table1.relu_digits", "kind": "beyond",
         "text": (f"Table 1 (p9) reports weight-tied ReLU networks as not smooth after training "
                  f"(CIFAR-10, L = 256, 180 epochs). Here tied + ReLU gives a roughness ratio "
-                 f"tied / i.i.d. of what training added of {row['measured']:.3g} "
+                 f"tied / i.i.d. of what training added of {row.check.measured:.3g} "
                  f"[{min(ratios):.3g}, {max(ratios):.3g}] over {len(ratios)} seeds (1: "
                  "exchangeable layers, as i.i.d.; smaller: smoother): much smoother than i.i.d. "
                  f"Scope: beyond the paper's setting, L = {cfg.get('L')}, {cfg.get('epochs')} "
                  f"epochs on scikit-learn's digits against L = 256 on CIFAR-10, and sigma = ReLU "
                  "is not C^2 (no theorem of the paper covers the row, which is n/a); Table 1 "
                  "judges smoothness by visual inspection."),
-        "command": f"resnet-ode check table1.realdata --config {row['config_file']}"}
+        "command": f"resnet-ode check table1.realdata --config {row.config_file}"}
 
 
-def of_run(checks: list[dict[str, Any]], data: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def of_run(rows: list[CheckRow], data: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The findings of a report run (:func:`collect`): its sections' ``evidence`` (in their
     ``data``), its measured violations (paper scope only: a beyond-check that fails is a
     measured answer, listed in the summary's beyond table; it joins the findings only as a
-    replicated study, :mod:`theory.derivations`) and its ``checks``."""
+    replicated study, :mod:`theory.derivations`) and its checks' ``rows``."""
     evidence: dict[str, list[str]] = {}
     for d in data:
         for key, lines in d.get("evidence", {}).items():
             evidence.setdefault(key, []).extend(lines)
-    violations = [{"id": f"violation.{c['id']}.{c['config_file'].split('/')[-1][:-5]}",
-                   "text": f"{c['id']} ({catalog[c['id']].paper_ref}) is violated for "
-                           f"{c['label']}: {c['verdict_rule']}"
-                           + (f" ({c['notes']})" if c["notes"] else ""),
-                   "command": f"resnet-ode check {c['id']} --config {c['config_file']}",
+    violations = [{"id": f"violation.{r.check.id}.{r.config_file.split('/')[-1][:-5]}",
+                   "text": f"{r.check.id} ({catalog[r.check.id].paper_ref}) is violated for "
+                           f"{r.label}: {r.check.verdict_rule}"
+                           + (f" ({r.check.notes})" if r.check.notes else ""),
+                   "command": f"resnet-ode check {r.check.id} --config {r.config_file}",
                    "kind": "violation"}
-                  for c in checks if c["verdict"] == "violated"]
-    return collect(evidence, violations, checks)
+                  for r in rows if r.check.verdict == "violated"]
+    return collect(evidence, violations, rows)
 
 
 def collect(evidence: dict[str, list[str]], violations: list[dict[str, str]],
-            checks: Iterable[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+            rows: Iterable[CheckRow] | None = None) -> list[dict[str, Any]]:
     """Every finding as ``{"id", "text", "command", "kind"}``, ordered by kind
     (:func:`ordered`): the re-derivations, the established findings (with the run's
-    ``evidence`` appended to the text), Table 1's ReLU row when ``checks`` (the run's check
-    records) hold it, then the measured ``violations`` (a violation without a ``kind`` is
+    ``evidence`` appended to the text), Table 1's ReLU row when ``rows`` (the run's checks)
+    hold it, then the measured ``violations`` (a violation without a ``kind`` is
     "violation"; give it :func:`kind_of_violation` of its check).  Commands run from the
     report's folder."""
     by_id: dict[str, dict[str, Any]] = {}
@@ -224,7 +226,7 @@ def collect(evidence: dict[str, list[str]], violations: list[dict[str, str]],
     for key, lines in evidence.items():
         if key in by_id and lines:
             by_id[key]["text"] += " This run: " + "; ".join(lines) + "."
-    relu = table1_relu_finding(checks or ())
+    relu = table1_relu_finding(rows or ())
     extra = [relu] if relu is not None else []
     measured = [{**v, "kind": v.get("kind", "violation")} for v in violations]
     return ordered([*by_id.values(), *extra, *measured])

@@ -12,16 +12,18 @@ with :func:`html.escape`; the sections' Markdown (tables, paragraphs, indented f
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import shlex
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reports.findings import KINDS
+from reports.findings import KINDS, Finding
 from reports.io import atomic_write_text
-from reports.markdown import bound_text, counts, verdict
-from reports.provenance import PACKAGES
+from reports.markdown import bound_text, counts, memory, verdict
+from reports.records import CheckRow, Results, SectionRecord
 from reports.text import fmt
 from theory.catalog import catalog
 
@@ -126,6 +128,18 @@ _JS = """
 _CSP = ("default-src 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'; "
         "script-src 'unsafe-inline'")
 
+Numbered = dict[str, list[tuple[int, CheckRow]]]  # section key -> its rows, numbered from 1
+
+
+@dataclasses.dataclass(frozen=True)
+class SectionText:
+    """What results.json does not hold of a section: its Markdown ``text`` (``Section.text``),
+    its ``figure_note`` and its statements' assumption names (``Section.assumptions``)."""
+
+    text: str = ""
+    figure_note: str = ""
+    assumptions: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+
 
 def esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
@@ -201,35 +215,35 @@ def vclass(cls: str) -> str:
     return "v-" + re.sub(r"[^a-z0-9]", "", cls.lower())
 
 
-def badge(check: dict[str, Any]) -> str:
-    cls = check["verdict"]
+def badge(row: CheckRow) -> str:
+    cls = row.check.verdict
     scope = ('<span class="badge v-beyond">beyond</span> '
-             if check.get("scope") == "beyond" else "")
+             if row.check.scope == "beyond" else "")
     return f'{scope}<span class="badge {vclass(cls)}">{esc(cls)}</span>'
 
 
-def verdict_html(check: dict[str, Any]) -> str:
+def verdict_html(row: CheckRow) -> str:
     """The verdict class as a badge, then the report's words for it (:func:`reports.markdown.
     verdict`: the rule that decided, the failed assumptions, the negative control) without the
     class word the badge already shows."""
-    words = verdict(check)
-    for prefix in (check["verdict"], "**VIOLATED**"):
+    words = verdict(row)
+    for prefix in (row.check.verdict, "**VIOLATED**"):
         if words.startswith(prefix):
             words = words[len(prefix):].lstrip(": ")
     rule = f' <span class="rule">{inline(words)}</span>' if words.strip() else ""
-    return badge(check) + rule
+    return badge(row) + rule
 
 
-def verdict_cell(check: dict[str, Any]) -> str:
-    return f'<td class="verdict" data-sort="{esc(check["verdict"])}">{verdict_html(check)}</td>'
+def verdict_cell(row: CheckRow) -> str:
+    return (f'<td class="verdict" data-sort="{esc(row.check.verdict)}">{verdict_html(row)}'
+            "</td>")
 
 
-def _config_links(check: dict[str, Any], text: str = "JSON") -> str:
+def _config_links(row: CheckRow, text: str = "JSON") -> str:
     """Links to the row's configuration file and its negative control's, where it has one."""
-    out = f'<a href="{esc(check["config_file"])}">{esc(text)}</a>'
-    control = check.get("control") or {}
-    if control.get("config_file"):
-        out += f', <a href="{esc(control["config_file"])}">control</a>'
+    out = f'<a href="{esc(row.config_file)}">{esc(text)}</a>'
+    if row.control_file:
+        out += f', <a href="{esc(row.control_file)}">control</a>'
     return out
 
 
@@ -238,38 +252,35 @@ def _num(value: Any, text: str) -> str:
     return f'<td data-sort="{esc(sort)}">{esc(text)}</td>'
 
 
-def _bound_cell(check: dict[str, Any]) -> str:
-    extra = check.get("extra", {})
-    sort: Any = check["bound"]
-    if sort is None and isinstance(extra.get("log10_bound"), float | int):
+def _bound_cell(row: CheckRow) -> str:
+    sort: Any = row.check.bound
+    if sort is None and (row.log10_bound is not None or row.log10_log10_bound is not None):
         sort = "1e999"  # past the float range: sorts as +inf
-    if sort is None and isinstance(extra.get("log10_log10_bound"), float | int):
-        sort = "1e999"
-    return f'<td data-sort="{esc("" if sort is None else sort)}">{esc(bound_text(check))}</td>'
+    return f'<td data-sort="{esc("" if sort is None else sort)}">{esc(bound_text(row))}</td>'
 
 
-def _row_id(check: dict[str, Any], j: int) -> str:
-    return anchor("row", check["section"], j)
+def _row_id(row: CheckRow, j: int) -> str:
+    return anchor("row", row.section, j)
 
 
-def _numbered(results: dict[str, Any]) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+def _numbered(results: Results) -> Numbered:
     """Each section's checks, numbered from 1 as in the report."""
-    out: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for c in results["checks"]:
-        rows = out.setdefault(c["section"], [])
+    out: Numbered = {}
+    for c in results.checks:
+        rows = out.setdefault(c.section, [])
         rows.append((len(rows) + 1, c))
     return out
 
 
-def _classes(checks: list[dict[str, Any]]) -> list[str]:
+def _classes(checks: Sequence[CheckRow]) -> list[str]:
     """The verdict classes to show: the first four of :data:`VERDICTS`, the others present."""
-    present = {c["verdict"] for c in checks}
+    present = {c.check.verdict for c in checks}
     known = [k for j, k in enumerate(VERDICTS) if j < 4 or k in present]
     return known + sorted(present - set(VERDICTS))
 
 
-def _scopes(checks: list[dict[str, Any]]) -> list[str]:
-    present = {c.get("scope", "paper") for c in checks} | {"paper"}
+def _scopes(checks: Sequence[CheckRow]) -> list[str]:
+    present = {c.check.scope for c in checks} | {"paper"}
     return [s for s in SCOPES if s in present] + sorted(present - set(SCOPES))
 
 
@@ -277,10 +288,9 @@ def _verdict_anchor(scope: str, cls: str) -> str:
     return anchor("verdict", cls) if scope == "paper" else anchor(scope, cls)
 
 
-def _summary(results: dict[str, Any], numbered: dict[str, list[tuple[int, dict[str, Any]]]]
-             ) -> str:
-    checks = results["checks"]
-    statements = [sid for s in results.get("sections", []) for sid in s["ids"]]
+def _summary(results: Results, numbered: Numbered) -> str:
+    checks = results.checks
+    statements = [sid for s in results.sections for sid in s.ids]
     classes = _classes(checks)
     out = ['<section id="summary"><h2>Verdict summary</h2>',
            f"<p>{len(checks)} checks over {len(statements)} statements. <em>holds</em>: "
@@ -299,7 +309,7 @@ def _summary(results: dict[str, Any], numbered: dict[str, list[tuple[int, dict[s
     for sid in statements:
         st = catalog[sid]
         for scope in _scopes(checks):
-            n = counts([c for c in checks if c["id"] == sid], scope)
+            n = counts([c for c in checks if c.check.id == sid], scope)
             if sum(n.values()) or scope == "paper":
                 rows.append([f'<a href="#{anchor("stmt", sid)}"><code>{esc(sid)}</code></a>',
                              esc(st.paper_ref), esc(scope)] + [str(n[cls]) for cls in classes])
@@ -308,7 +318,7 @@ def _summary(results: dict[str, Any], numbered: dict[str, list[tuple[int, dict[s
     for scope in _scopes(checks):
         for cls in classes:
             items = [(sec, j, c) for sec, rows_ in numbered.items() for j, c in rows_
-                     if c["verdict"] == cls and c.get("scope", "paper") == scope]
+                     if c.check.verdict == cls and c.check.scope == scope]
             where = "" if scope == "paper" else f", scope {scope}"
             out.append(f'<section id="{_verdict_anchor(scope, cls)}"><h3>'
                        f"{esc(VERDICTS.get(cls, cls))}{esc(where)} ({len(items)})</h3>")
@@ -316,7 +326,7 @@ def _summary(results: dict[str, Any], numbered: dict[str, list[tuple[int, dict[s
                 out.append("<ul>")
                 for sec, j, c in items:
                     out.append(f'<li><a href="#{_row_id(c, j)}">{esc(sec)} #{j}</a> '
-                               f"<code>{esc(c['id'])}</code>, {esc(c['label'])}"
+                               f"<code>{esc(c.check.id)}</code>, {esc(c.label)}"
                                f": {verdict_html(c)}</li>")
                 out.append("</ul>")
             else:
@@ -326,83 +336,81 @@ def _summary(results: dict[str, Any], numbered: dict[str, list[tuple[int, dict[s
     return "\n".join(out)
 
 
-def _assumptions(names: list[str], sid: str, rows: list[tuple[int, dict[str, Any]]]) -> str:
+def _assumptions(names: Sequence[str], sid: str, rows: list[tuple[int, CheckRow]]) -> str:
     names = list(names)
     for _, c in rows:
-        names += [n for n in c["failed_assumptions"] if n not in names]
+        names += [n for n in c.check.failed_assumptions if n not in names]
     if not names:
         return "<p>Assumptions: none (deterministic or exact statement).</p>"
-    body = [[esc(n)] + ["<strong>fails</strong>" if n in c["failed_assumptions"] else "holds"
+    body = [[esc(n)] + ["<strong>fails</strong>" if n in c.check.failed_assumptions else "holds"
                         for _, c in rows] for n in names]
     return (f"<p>Assumptions of <code>{esc(sid)}</code> per configuration:</p>"
             + table(["assumption"] + [f"#{j}" for j, _ in rows], body))
 
 
-def _section(s: dict[str, Any], texts: dict[str, Any],
-             rows: list[tuple[int, dict[str, Any]]]) -> str:
-    key = s["key"]
-    out = [f'<section id="{anchor("sec", key)}"><h2>{esc(key)}. {esc(s["title"])}</h2>']
-    for sid in s["ids"]:
+def _section(s: SectionRecord, texts: SectionText, rows: list[tuple[int, CheckRow]]) -> str:
+    key = s.key
+    out = [f'<section id="{anchor("sec", key)}"><h2>{esc(key)}. {esc(s.title)}</h2>']
+    for sid in s.ids:
         st = catalog[sid]
         out.append(f'<p id="{anchor("stmt", sid)}"><strong><code>{esc(sid)}</code></strong> '
                    f"({esc(st.paper_ref)}). {esc(st.claim)}</p><pre>{esc(st.formula)}</pre>")
-    for sid in s["ids"]:
-        mine = [(j, c) for j, c in rows if c["id"] == sid]
+    for sid in s.ids:
+        mine = [(j, c) for j, c in rows if c.check.id == sid]
         if mine:
-            out.append(_assumptions(texts.get("assumptions", {}).get(sid, []), sid, mine))
+            out.append(_assumptions(texts.assumptions.get(sid, ()), sid, mine))
     if rows:
-        body = [[str(j), f"<code>{esc(c['id'])}</code>", esc(c["label"]), _bound_cell(c),
-                 _num(c["measured"], fmt(c["measured"])),
-                 _num(c["slack_log10"], fmt(c["slack_log10"], 3)),
-                 _num(c["rate_slope"], fmt(c["rate_slope"], 3)), _config_links(c),
-                 verdict_cell(c)]
-                for j, c in rows]
+        body = [[str(j), f"<code>{esc(r.check.id)}</code>", esc(r.label), _bound_cell(r),
+                 _num(r.check.measured, fmt(r.check.measured)),
+                 _num(r.check.slack_log10, fmt(r.check.slack_log10, 3)),
+                 _num(r.check.rate_slope, fmt(r.check.rate_slope, 3)), _config_links(r),
+                 verdict_cell(r)]
+                for j, r in rows]
         out.append(table(["#", "statement", "configuration", "bound", "measured", "slack log10",
                           "slope", "config", "verdict"], body,
                          row_ids=[_row_id(c, j) for j, c in rows]))
         out.append("<p>Slack: log10(bound/measured), positive when the check holds with room "
                    "(negated for the lower bound of a PL ratio). Slope: log-log fit against "
                    "L.</p>")
-    if texts.get("text"):
-        out.append(markdown_html(texts["text"]))
-    if s.get("figure"):
-        note = texts.get("figure_note") or ""
-        out.append(f'<figure><img src="{esc(s["figure"])}" alt="Figure of section {esc(key)}">'
+    if texts.text:
+        out.append(markdown_html(texts.text))
+    if s.figure:
+        note = texts.figure_note
+        out.append(f'<figure><img src="{esc(s.figure)}" alt="Figure of section {esc(key)}">'
                    + (f"<figcaption>{inline(note)}</figcaption>" if note else "") + "</figure>")
-    out.append(f"<p><strong>Conclusion.</strong> {inline(s['conclusion'])}</p>")
+    out.append(f"<p><strong>Conclusion.</strong> {inline(s.conclusion)}</p>")
     if rows:
         out.append("<details><summary>Notes and commands per row</summary><ol>")
-        for j, c in rows:
-            notes = f" {esc(c['notes'])}." if c["notes"] else ""
-            out.append(f'<li value="{j}"><a href="#{_row_id(c, j)}">{esc(c["label"])}</a>.'
-                       f"{notes} Reproduce: <code>resnet-ode check {esc(c['id'])} --config "
-                       f"{esc(c['config_file'])}</code>{_control_command(c)}</li>")
+        for j, r in rows:
+            notes = f" {esc(r.check.notes)}." if r.check.notes else ""
+            out.append(f'<li value="{j}"><a href="#{_row_id(r, j)}">{esc(r.label)}</a>.'
+                       f"{notes} Reproduce: <code>resnet-ode check {esc(r.check.id)} --config "
+                       f"{esc(r.config_file)}</code>{_control_command(r)}</li>")
         out.append("</ol></details>")
     out.append("</section>")
     return "\n".join(out)
 
 
-def _control_command(check: dict[str, Any]) -> str:
-    control = check.get("control") or {}
-    if not control.get("config_file"):
+def _control_command(row: CheckRow) -> str:
+    if not row.control_file:
         return ""
-    return (f" Control: <code>resnet-ode check {esc(check['id'])} --config "
-            f"{esc(control['config_file'])}</code>")
+    return (f" Control: <code>resnet-ode check {esc(row.check.id)} --config "
+            f"{esc(row.control_file)}</code>")
 
 
-def _finding_groups(findings: list[dict[str, Any]]) -> list[tuple[str, str, list[Any]]]:
+def _finding_groups(findings: Sequence[Finding]) -> list[tuple[str, str, list[Finding]]]:
     """(anchor, title, findings) per kind, in the order of :data:`reports.findings.KINDS` then
     any other kind; one group when no finding has a kind."""
-    if not any(f.get("kind") for f in findings):
+    if not any(f.kind for f in findings):
         return [(anchor("findings", "all"), "All findings", list(findings))] if findings else []
-    by: dict[str, list[Any]] = {}
+    by: dict[str, list[Finding]] = {}
     for f in findings:
-        by.setdefault(f.get("kind") or "unclassified", []).append(f)
+        by.setdefault(f.kind or "unclassified", []).append(f)
     order = [k for k in KINDS if k in by] + [k for k in by if k not in KINDS]
     return [(anchor("findings", k), TITLES.get(k, k.capitalize()), by[k]) for k in order]
 
 
-def _findings(findings: list[dict[str, Any]]) -> str:
+def _findings(findings: Sequence[Finding]) -> str:
     out = ['<section id="findings"><h2>Findings</h2>',
            "<p>Discrepancies between the paper and its re-derivations or the measurements, each "
            "with a command that reproduces it.</p>"]
@@ -410,57 +418,49 @@ def _findings(findings: list[dict[str, Any]]) -> str:
     for aid, title, items in _finding_groups(findings):
         out.append(f'<section id="{aid}"><h3>{esc(title)} ({len(items)})</h3>')
         for f in items:
-            fid = anchor("finding", f["id"])
+            fid = anchor("finding", f.id)
             while fid in seen:
                 fid += "-"
             seen.add(fid)
-            kind = f' <span class="rule">[{esc(f["kind"])}]</span>' if f.get("kind") else ""
-            command = (f"<pre><code>{esc(f['command'])}</code></pre>" if f.get("command")
-                       else "")
-            out.append(f'<div class="finding" id="{fid}"><strong><code>{esc(f["id"])}</code>'
-                       f"</strong>{kind}: {esc(f['text'])}{command}</div>")
+            kind = f' <span class="rule">[{esc(f.kind)}]</span>' if f.kind else ""
+            command = f"<pre><code>{esc(f.command)}</code></pre>" if f.command else ""
+            out.append(f'<div class="finding" id="{fid}"><strong><code>{esc(f.id)}</code>'
+                       f"</strong>{kind}: {esc(f.text)}{command}</div>")
         out.append("</section>")
     out.append("</section>")
     return "\n".join(out)
 
 
-def _provenance(results: dict[str, Any], numbered: dict[str, list[tuple[int, dict[str, Any]]]]
-                ) -> str:
-    env = results["environment"]
-    argv = env.get("argv") or []
-    packages = ("python", *PACKAGES)
-    rows = [["command", f"<code>{esc(shlex.join(['resnet-ode', *argv[1:]]))}</code>"]]
-    rows += [[esc(k), esc(v)] for k, v in env.items() if k not in ("argv", *packages)]
+def _provenance(results: Results, numbered: Numbered) -> str:
+    env = results.environment
+    rows = [["command", f"<code>{esc(shlex.join(['resnet-ode', *env.argv[1:]]))}</code>"]]
+    rows += [[esc(k), esc(v)] for k, v in env.fields.items()  # every field, as written
+             if k != "argv" and k not in env.versions]
     out = ['<section id="provenance"><h2>Provenance</h2>', '<h3 id="environment">Environment</h3>',
            table(["field", "value"], rows, sortable=False),
            '<h3 id="versions">Package versions</h3>',
-           table(["package", "version"], [[esc(k), esc(env[k])] for k in packages if k in env]),
+           table(["package", "version"], [[esc(k), esc(v)] for k, v in env.versions.items()]),
            '<h3 id="seeds">Seeds and configurations</h3>',
-           f"<p>Base seed {esc(env.get('seed'))}; each row's seeds and full configuration are in "
+           f"<p>Base seed {esc(env.seed)}; each row's seeds and full configuration are in "
            "its configuration file (JSON, a <code>--config</code> file of <code>resnet-ode "
            "check</code>).</p>"]
     body = []
     for sec, rows_ in numbered.items():
         for j, c in rows_:
-            cfg = c.get("config", {})
+            cfg = c.check.config  # a Config's fields: the columns are the sizes it has
             fields = ", ".join(f"{k}={cfg[k]}" for k in ("n", "d", "m", "L", "T", "activation")
                                if k in cfg)
             body.append([f'<a href="#{_row_id(c, j)}">{esc(sec)} #{j}</a>',
-                         f"<code>{esc(c['id'])}</code>", esc(cfg.get("seed", "")),
+                         f"<code>{esc(c.check.id)}</code>", esc(cfg.get("seed", "")),
                          esc(", ".join(map(str, cfg.get("seeds", [])))), esc(fields),
-                         _config_links(c, c["config_file"])])
+                         _config_links(c, c.config_file)])
     out.append(table(["row", "statement", "seed", "seeds", "sizes", "configuration file"], body))
     out.append('<h3 id="usage">Wall time and memory per section</h3>')
-    usage = []
-    for s in results.get("sections", []):
-        u = s["usage"]
-        mem = f"{u['peak_rss_mb']:.0f}" + (f" (+{u['peak_cuda_mb']:.0f} CUDA)"
-                                           if u.get("peak_cuda_mb") is not None else "")
-        usage.append([f'<a href="#{anchor("sec", s["key"])}">{esc(s["key"])}</a>',
-                      _num(u["wall_s"], f"{u['wall_s']:.1f}"), _num(u["peak_rss_mb"], mem),
-                      "yes" if s["resumed"] else "no"])
+    usage = [[f'<a href="#{anchor("sec", s.key)}">{esc(s.key)}</a>',
+              _num(s.usage.wall_s, f"{s.usage.wall_s:.1f}"), _num(s.usage.peak_rss_mb, memory(s)),
+              "yes" if s.resumed else "no"] for s in results.sections]
     out.append(table(["section", "wall time (s)", "peak memory (MB)", "resumed"], usage))
-    total = env.get("total_wall_s")
+    total = env.total_wall_s
     if isinstance(total, int | float):
         out.append(f"<p>Total wall time {esc(fmt(total, 4))} s (sections resumed from saved "
                    "progress keep their original time).</p>")
@@ -468,14 +468,14 @@ def _provenance(results: dict[str, Any], numbered: dict[str, list[tuple[int, dic
     return "\n".join(out)
 
 
-def _toc(results: dict[str, Any]) -> str:
-    secs = "".join(f'<li><a href="#{anchor("sec", s["key"])}">{esc(s["key"])}. '
-                   f"{esc(s['title'])}</a></li>" for s in results.get("sections", []))
+def _toc(results: Results) -> str:
+    secs = "".join(f'<li><a href="#{anchor("sec", s.key)}">{esc(s.key)}. '
+                   f"{esc(s.title)}</a></li>" for s in results.sections)
     groups = "".join(f'<li><a href="#{aid}">{esc(title)} ({len(items)})</a></li>'
-                     for aid, title, items in _finding_groups(results["findings"]))
+                     for aid, title, items in _finding_groups(results.findings))
     verdicts = "".join(f'<li><a href="#{_verdict_anchor("paper", cls)}">'
                        f"{esc(VERDICTS.get(cls, cls))}</a></li>"
-                       for cls in _classes(results["checks"]))
+                       for cls in _classes(results.checks))
     return ('<nav id="toc" aria-label="Contents"><strong>Contents</strong><ol>'
             f'<li><a href="#summary">Verdict summary</a><ol>{verdicts}</ol></li>'
             f'<li><a href="#sections">Sections</a><ol>{secs}</ol></li>'
@@ -485,14 +485,14 @@ def _toc(results: dict[str, Any]) -> str:
             "</nav>")
 
 
-def render(results: dict[str, Any], texts: dict[str, dict[str, Any]]) -> str:
-    """The page for ``results`` (results.json's dict) and ``texts[section key]``: ``text``
-    (Markdown), ``figure_note`` and ``assumptions`` (statement id -> assumption names)."""
+def render(results: Results, texts: Mapping[str, SectionText]) -> str:
+    """The page for ``results`` (results.json read by :func:`reports.records.parse`) and
+    ``texts[section key]`` (what results.json does not hold of a section)."""
     numbered = _numbered(results)
-    scale = results["environment"].get("scale", "")
+    scale = results.environment.scale or ""
     title = "Bound-vs-measured report: Marion, Wu, Sander, Biau (ICLR 2024)"
-    sections = "\n".join(_section(s, texts.get(s["key"], {}), numbered.get(s["key"], []))
-                         for s in results.get("sections", []))
+    sections = "\n".join(_section(s, texts.get(s.key, SectionText()), numbered.get(s.key, []))
+                         for s in results.sections)
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -504,18 +504,16 @@ def render(results: dict[str, Any], texts: dict[str, dict[str, Any]]) -> str:
         "against measurements of real networks (model (3) unless a section says otherwise). "
         "Every command runs from this report's folder. Click a table header to sort.</p>",
         _summary(results, numbered), '<div id="sections">', sections, "</div>",
-        _findings(results["findings"]), _provenance(results, numbered), "</main>",
+        _findings(results.findings), _provenance(results, numbered), "</main>",
         f"<script>{_JS}</script>", "</body></html>", ""])
 
 
-def write_html(out: Path, results: dict[str, Any], done: list[tuple[Any, dict[str, Any]]]
-               ) -> None:
+def write_html(out: Path, results: Results, done: list[tuple[Any, dict[str, Any]]]) -> None:
     """Write ``out/report.html`` atomically for ``results`` and the computed sections ``done``
     ((Section, its result) pairs, whose texts results.json does not hold)."""
-    figures = {s["key"]: s.get("figure") for s in results.get("sections", [])}
-    texts = {sec.key: {"text": sec.text(s["data"], s["checks"]),
-                       "figure_note": sec.figure_note(s["data"]) if figures.get(sec.key)
-                       else "",
-                       "assumptions": {k: list(v) for k, v in sec.assumptions.items()}}
+    figures = {s.key: s.figure for s in results.sections}
+    texts = {sec.key: SectionText(sec.text(s["data"], results.rows(sec.key)),
+                                  sec.figure_note(s["data"]) if figures.get(sec.key) else "",
+                                  sec.assumptions)
              for sec, s in done}
     atomic_write_text(Path(out) / "report.html", render(results, texts))

@@ -1,6 +1,7 @@
 """The outputs of a report in ``--out``, each written atomically: the rows' configurations
 (``configs/*.json``), the PNG figures, ``results.json`` (validated against
-:data:`reports.schema.RESULTS`), ``report.html`` and last ``report.md``; a previous report's
+:data:`reports.schema.RESULTS`), then, from it read back into typed records
+(:func:`reports.records.parse`), ``report.html`` and last ``report.md``; a previous report's
 files that the new one does not write are removed, and a report of another scale or a whole
 report by an ``--only`` subset is replaced only with ``--force``."""
 
@@ -17,6 +18,7 @@ from reports.compute import roundtrip
 from reports.html import write_html
 from reports.io import atomic_write_json, atomic_write_text
 from reports.provenance import environment
+from reports.records import CheckRow, Results, parse
 from reports.resume import code_version
 from reports.schedule import Done
 from reports.schema import RESULTS
@@ -27,7 +29,8 @@ from theory.errors import ConfigError
 def previous(spec: RunSpec) -> set[str]:
     """The files of the report already in ``--out`` (relative paths), after refusing to replace
     it by a report of another scale or by an ``--only`` subset unless ``--force``: a folder never
-    mixes two reports."""
+    mixes two reports.  Read leniently (not :func:`reports.records.parse`): a report of an
+    older schema version is replaced too, its files removed."""
     path = spec.out / "results.json"
     if not path.exists():
         return set()
@@ -50,38 +53,42 @@ def previous(spec: RunSpec) -> set[str]:
 
 
 def _files(check: dict[str, Any]) -> list[str]:
-    """The configuration files a check's row writes: its own and its control's."""
+    """The configuration files of a check's record in a previous report: its own and its
+    control's."""
     control = check.get("control") or {}
     return [check["config_file"]] + ([control["config_file"]] if "config_file" in control else [])
 
 
-def remove_stale(spec: RunSpec, before: set[str], results: dict[str, Any]) -> None:
+def remove_stale(spec: RunSpec, before: set[str], results: Results) -> None:
     """Delete the files of the previous report (``before``) that the new one did not write."""
-    written = {f for c in results["checks"] for f in _files(c)}
-    written |= {s["figure"] for s in results["sections"] if s["figure"]}
+    written = {f for r in results.checks for f in (r.config_file, r.control_file) if f}
+    written |= {s.figure for s in results.sections if s.figure}
     for name in before - written:
         (spec.out / name).unlink(missing_ok=True)
 
 
-def write(spec: RunSpec, done: Done, total_s: float) -> dict[str, Any]:
-    """Write every output of the computed sections ``done``; returns results.json."""
+def write(spec: RunSpec, done: Done, total_s: float, before: set[str]) -> dict[str, Any]:
+    """Write every output of the computed sections ``done`` and remove the previous report's
+    files (``before``, :func:`previous`) that it did not write; returns results.json."""
     checks = [c for _, s in done for c in s["checks"]]
     for c in checks:
         atomic_write_json(spec.out / c["config_file"], c["config"])
         if c["control"] is not None:
             atomic_write_json(spec.out / c["control"]["config_file"], c["control"]["config"])
+    rows = [CheckRow.from_dict(c) for c in checks]
+    mine = {sec.key: [r for r in rows if r.section == sec.key] for sec, _ in done}
     figure_files: dict[str, str | None] = {}
     for sec, s in done:
-        fig = sec.draw(s["data"], s["checks"])
+        fig = sec.draw(s["data"], mine[sec.key])
         figure_files[sec.key] = None if fig is None else f"{sec.key.lower()}.png"
         if fig is not None:
             figures.save(fig, spec.out / f"{sec.key.lower()}.png")
-    found = findings.of_run(checks, (s["data"] for _, s in done))
+    found = findings.of_run(rows, (s["data"] for _, s in done))
     env = {**environment(spec.device, spec.seed, "float64"), "scale": spec.scale,
            "code_version": code_version(), "total_wall_s": total_s}
     sections = [{"key": sec.key, "title": sec.title, "ids": s["ids"], "usage": s["usage"],
                  "resumed": s["resumed"], "figure": figure_files[sec.key],
-                 "conclusion": sec.conclusion(s["data"], s["checks"]),
+                 "conclusion": sec.conclusion(s["data"], mine[sec.key]),
                  **({"results": s["data"]["results"]} if "results" in s["data"] else {})}
                 for sec, s in done]  # "results": a section's measured summary (S15)
     results = {"schema": SCHEMA_VERSION, "environment": env, "checks": checks, "findings": found,
@@ -89,6 +96,8 @@ def write(spec: RunSpec, done: Done, total_s: float) -> dict[str, Any]:
     results = roundtrip(results)
     jsonschema.validate(results, RESULTS)
     atomic_write_json(spec.out / "results.json", results)
-    write_html(spec.out, results, done)
-    atomic_write_text(spec.out / "report.md", markdown.report(results, done))
+    typed = parse(results)
+    write_html(spec.out, typed, done)
+    atomic_write_text(spec.out / "report.md", markdown.report(typed, done))
+    remove_stale(spec, before, typed)
     return results

@@ -20,7 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from numerics.checks import run_check
+from reports.defaults import default
 from reports.markdown import counts
+from reports.records import Results, parse
 from theory.catalog import catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,9 +40,6 @@ BLOCKS = ("defaults", "quick-report", *REPLICATIONS)
 def run_defaults(ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Every statement's (or ``ids``') default check at the quick scale: scope, verdict, rule,
     seconds (one torch thread, as ``resnet-ode check``)."""
-    from numerics.checks import run_check
-    from reports.defaults import default
-
     out = {}
     for sid in catalog if ids is None else ids:
         chosen = default(sid, "quick")
@@ -52,14 +52,13 @@ def run_defaults(ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
     return out
 
 
-def report_numbers(results: dict[str, Any]) -> dict[str, Any]:
+def report_numbers(results: Results) -> dict[str, Any]:
     """A quick report's counts per scope and its sections' wall times (from results.json)."""
-    checks = results["checks"]
+    checks = results.checks
     return {"checks": len(checks), "paper": dict(counts(checks)),
             "beyond": dict(counts(checks, "beyond")),
-            "total_wall_s": round(results["environment"].get("total_wall_s", 0.0), 1),
-            "sections": {s["key"]: round(s["usage"]["wall_s"], 1)
-                         for s in results.get("sections", [])}}
+            "total_wall_s": round(results.environment.total_wall_s or 0.0, 1),
+            "sections": {s.key: round(s.usage.wall_s, 1) for s in results.sections}}
 
 
 def _word(entry: dict[str, Any]) -> str:
@@ -183,7 +182,8 @@ def main(argv: list[str] | None = None) -> None:
                 "command": "python -m reports.readme" + (" --report DIR" if args.report else ""),
                 "defaults": defaults}
     if args.report is not None:
-        snapshot["report"] = report_numbers(json.loads((args.report / "results.json").read_text()))
+        snapshot["report"] = report_numbers(
+            parse(json.loads((args.report / "results.json").read_text())))
     elif "report" in old:
         snapshot["report"] = old["report"]
     tmp = SNAPSHOT.with_suffix(".tmp")

@@ -74,7 +74,7 @@ def _rows(ctx: Context) -> list[Row]:
 TOY_SECTION = Section(
     key="S99", title="A toy: Cauchy-Schwarz", ids=(TOY_ID,), assumptions={TOY_ID: ()},
     rows=_rows, draw=lambda data, checks: None,
-    conclusion=lambda data, checks: f"Cauchy-Schwarz {checks[0]['verdict']}.",
+    conclusion=lambda data, checks: f"Cauchy-Schwarz {checks[0].check.verdict}.",
     figure_note=lambda data: "No figure.")
 
 

@@ -5,6 +5,7 @@ their order (``reports.findings``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shlex
@@ -17,6 +18,8 @@ import pytest
 
 from reports import findings as F
 from reports.defaults import rows
+from reports.records import CheckRow
+from theory.catalog import CheckResult
 from theory.config import load_config
 
 BIN = Path(sys.executable).parent
@@ -28,16 +31,18 @@ def _violation(check_id: str, config_file: str) -> dict[str, str]:
             "command": f"resnet-ode check {check_id} --config {config_file}"}
 
 
-def _relu_row(config_file: str, ratios: tuple[float, ...] = (0.39, 0.41, 0.44)
-              ) -> dict[str, Any]:
-    """A ``table1.realdata`` check record for ReLU on digits (quick row), with powered runs."""
+def _relu_row(config_file: str, ratios: tuple[float, ...] = (0.39, 0.41, 0.44)) -> CheckRow:
+    """A ``table1.realdata`` check for ReLU on digits (quick row; n/a: sigma is not C^2), with
+    powered runs."""
     config = next(r.config for r in rows("table1.realdata", "quick")
                   if r.config.activation == "relu")
     runs = [{"seed": j, "ratio": ratio, "ref_test_acc": 0.97, "tied_test_acc": 0.97,
              "iid_test_acc": 0.97, "tied_test_acc_no_branches": 0.87,
              "iid_test_acc_no_branches": 0.87} for j, ratio in enumerate(ratios)]
-    return {"id": "table1.realdata", "config": config.to_dict(), "measured": 0.407,
-            "config_file": config_file, "extra": {"series": {"runs": runs}}}
+    check = CheckResult("table1.realdata", "", "", config.to_dict(), False, ["sigma C^2"], None,
+                        0.407, None, extra={"series": {"runs": runs}}, verdict="n/a",
+                        verdict_rule="assumption fails")
+    return CheckRow(check, "relu", "S13", config_file)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +54,7 @@ def report_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lemma18 = rows("lemma18.linalg", "quick")[0].config
     (folder / "configs/S7-lemma18.linalg-1.json").write_text(json.dumps(lemma18.to_dict()))
     relu = _relu_row("configs/S13-table1.realdata-3.json")
-    (folder / relu["config_file"]).write_text(json.dumps(relu["config"]))
+    (folder / relu.config_file).write_text(json.dumps(relu.check.config))
     return folder
 
 
@@ -107,9 +112,13 @@ def test_every_finding_has_a_kind_and_the_list_is_ordered() -> None:
 
 
 def test_kind_of_violation_and_ordered() -> None:
-    assert F.kind_of_violation({"id": "thm6.smooth_L"}) == "violation"
-    assert F.kind_of_violation({"id": "thm6.smooth_L", "scope": "paper"}) == "violation"
-    assert F.kind_of_violation({"id": "thm6.smooth_L", "scope": "beyond"}) == "beyond"
+    def row(scope: str) -> CheckRow:
+        check = CheckResult("thm6.smooth_L", "", "", {}, False, ["m >= c1*n"], None, None, None,
+                            verdict="n/a", verdict_rule="assumption fails", scope=scope)
+        return CheckRow(check, "m = 1", "S6", "configs/x.json")
+
+    assert F.kind_of_violation(row("paper")) == "violation"
+    assert F.kind_of_violation(row("beyond")) == "beyond"
     items = [{"id": "a", "kind": "agreement"}, {"id": "b"}, {"id": "c", "kind": "beyond"},
              {"id": "d", "kind": "error"}, {"id": "e", "kind": "violation"},
              {"id": "f", "kind": "error"}]
@@ -122,6 +131,7 @@ def test_relu_finding_needs_the_row_and_power() -> None:
     assert "table1.relu_digits" not in {f["id"] for f in F.collect({}, [])}
     weak = _relu_row("configs/x.json", ratios=(0.4, 0.41))  # 2 seeds: underpowered
     assert F.table1_relu_finding([weak]) is None
-    cifar = _relu_row("configs/x.json")
-    cifar["config"] = {**cifar["config"], "data": "cifar"}
+    relu = _relu_row("configs/x.json")
+    cifar = dataclasses.replace(relu, check=dataclasses.replace(
+        relu.check, config={**relu.check.config, "data": "cifar"}))
     assert F.table1_relu_finding([cifar]) is None

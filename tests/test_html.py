@@ -23,6 +23,7 @@ import pytest
 
 from reports.build import RunSpec, build_report
 from reports.html import render
+from reports.records import parse
 
 CHROMIUM = os.environ.get("RESNET_ODE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -164,14 +165,14 @@ def test_findings_are_grouped_by_kind(report: tuple[Path, dict[str, Any]]) -> No
     bare = json.loads(json.dumps(results))
     for f in bare["findings"]:
         f.pop("kind", None)
-    page = render(bare, {})
+    page = render(parse(bare), {})
     assert 'id="findings-all"' in page and 'id="findings-error"' not in page
     order = ["error", "violation", "imprecision", "agreement", "beyond"]
     tagged = json.loads(json.dumps(bare))
     tagged["findings"] = [{**f, "kind": order[-1 - j % 5]} for j, f in enumerate(bare["findings"])]
     tagged["findings"].append({"id": "x<script>", "text": "a < b & <b>c</b>", "command": "",
                                "kind": "error"})
-    page = render(tagged, {})
+    page = render(parse(tagged), {})
     at = [page.index(f'id="findings-{k}"') for k in order]
     assert at == sorted(at) and 'id="findings-all"' not in page
     assert "a &lt; b &amp; &lt;b&gt;c&lt;/b&gt;" in page and "x<script>" not in page
@@ -187,7 +188,7 @@ def test_scopes_classes_and_controls_render(report: tuple[Path, dict[str, Any]])
              failed_assumptions=["sigma C^2"], verdict_rule="measured 2 > 1",
              control={"config": {}, "config_file": "configs/x-control.json", "why": "shuffled",
                       "verdict": "fails", "rule": "r", "measured": 1.0, "failed": True})
-    page = render(data, {})
+    page = render(parse(data), {})
     assert 'id="beyond-fails"' in page and 'class="badge v-fails"' in page
     assert 'href="configs/x-control.json"' in page
     assert page.count(f'href="#row-{c["section"]}-1"') == 3  # summary, notes, provenance

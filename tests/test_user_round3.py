@@ -257,10 +257,14 @@ def test_a_config_file_that_does_not_parse_names_the_expected_format(
 
 def test_a_missing_value_is_not_the_verdict_class_na() -> None:
     from reports.markdown import verdict
+    from reports.records import CheckRow
     from reports.sections.finite_time import _log10_K
+    from theory.catalog import CheckResult
 
     assert fmt(None) == MISSING != "n/a" and _log10_K({}, 1.0) == MISSING
-    assert verdict({"verdict": "n/a", "failed_assumptions": ["m >= c1*n"]}) == "n/a: m >= c1*n"
+    check = CheckResult("thm6.smooth_L", "", "", {}, False, ["m >= c1*n"], None, None, None,
+                        verdict="n/a", verdict_rule="assumption fails")
+    assert verdict(CheckRow(check, "m = 1", "S6", "configs/x.json")) == "n/a: m >= c1*n"
 
 
 def test_a_sweep_header_counts_configurations_and_seeds_and_the_csv_keeps_integers(
@@ -325,8 +329,10 @@ def test_a_beyond_row_states_the_assumptions_it_fails_and_never_exits_1(tmp_path
     the S6 assumption table lists Theorem 6's failed assumptions for it, and the exit status
     counts only paper-scope violations."""
     from reports.markdown import counts, summary
+    from reports.records import CheckRow
     from reports.sections.long_time import SECTION
     from theory import long_time
+    from theory.catalog import CheckResult
 
     config = Config(n=8, d=4, d_out=4, q=8, m=1, L=2, depths=(2, 4, 8, 16), T=8.0, eta=0.05,
                     activation="tanh", data="sphere", seeds=(0, 1, 2, 3, 4))
@@ -334,10 +340,9 @@ def test_a_beyond_row_states_the_assumptions_it_fails_and_never_exits_1(tmp_path
     assert (scope, requirements) == ("beyond", [])
     assert set(long_time.assumptions(config)) == set(failed) and "m >= c1*n" in failed
     assert set(failed) <= set(SECTION.assumptions["thm6.smooth_L"])  # the S6 table's rows
-    record = {"id": "thm6.smooth_L", "scope": "beyond", "verdict": "fails", "label": "m = 1",
-              "outcome": "conclusion fails beyond the assumptions",
-              "section": "S6", "failed_assumptions": failed, "verdict_rule": "slope -0.3",
-              "control": None}
+    check = CheckResult("thm6.smooth_L", "", "", config.to_dict(), False, failed, None, None,
+                        None, verdict="fails", verdict_rule="slope -0.3", scope="beyond")
+    record = CheckRow(check, "m = 1", "S6", "configs/x.json")
     assert counts([record])["violated"] == 0 and counts([record], "beyond")["fails"] == 1
     text = summary([record], ["thm6.smooth_L"])
     assert "No paper-scope check is violated." in text and "m >= c1*n" in text

@@ -19,10 +19,11 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from numerics import native
+from reports.records import CheckRow
 from theory.config import Config
 
 SCALES = ("tiny", "quick", "paper")
-Checks = list[dict[str, Any]]  # CheckResult.to_dict() records, with "label" and "config_file"
+Checks = list[CheckRow]  # the section's rows: checks with label and configuration file
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,7 +98,7 @@ class Section:
 
 
 def applicable(checks: Checks) -> Checks:
-    return [c for c in checks if c["applicable"]]
+    return [c for c in checks if c.check.applicable]
 
 
 def verdict_phrase(checks: Checks) -> str:
@@ -107,16 +108,16 @@ def verdict_phrase(checks: Checks) -> str:
     vacuous in every applicable configuration (...)", "is not applicable ...", followed by what
     the beyond-scope rows answered."""
     app = applicable(checks)
-    beyond = [c for c in checks if c.get("scope") == "beyond"]
+    beyond = [c for c in checks if c.check.scope == "beyond"]
     tail = "" if not beyond else "; " + _beyond_phrase(beyond)
     if not app:
         return "is not applicable in any row (each names its failed assumptions)" + tail
-    by = {cls: [c for c in app if c["verdict"] == cls] for cls in ("holds", "vacuous",
-                                                                    "violated", "inconclusive")}
+    by = {cls: [c for c in app if c.check.verdict == cls]
+          for cls in ("holds", "vacuous", "violated", "inconclusive")}
     if by["violated"]:
         return (f"is VIOLATED in {len(by['violated'])} of {len(app)} applicable configurations"
                 + tail)
-    rules = sorted({c["verdict_rule"] for c in by["vacuous"]})
+    rules = sorted({c.check.verdict_rule for c in by["vacuous"]})
     undecided = ("" if not by["inconclusive"] else
                  f", inconclusive in {len(by['inconclusive'])} (the interval straddles the edge)")
     if not by["holds"]:
@@ -139,10 +140,10 @@ def _beyond_phrase(beyond: Checks) -> str:
     their outcome (theory.verdicts.Verdict.outcome)."""
     by: dict[str, list[str]] = {}
     for c in beyond:
-        by.setdefault(c["outcome"], []).append(c["label"])
+        by.setdefault(c.check.outcome, []).append(c.label)
     return ", ".join(f"{outcome} in {len(rows)} ({'; '.join(rows)})"
                      for outcome, rows in by.items())
 
 
 def by_id(checks: Checks, statement_id: str) -> Checks:
-    return [c for c in checks if c["id"] == statement_id]
+    return [c for c in checks if c.check.id == statement_id]

@@ -38,16 +38,16 @@ def _rows(ctx: Context) -> list[Row]:
 def _draw(data: dict[str, Any], checks: Checks) -> Any:
     fig, (ax, bx) = figures.new(2, height=4.8)
     rates = by_id(checks, "prop2.rate_L")
-    for j, check in enumerate(rates):
-        s = check["extra"]["series"]
+    for j, row in enumerate(rates):
+        s = row.check.extra["series"]
         gaps = figures.positive([sum(g) / len(g) for g in s["gap"]])
-        ax.loglog(s["L"], gaps, "o-" if check["applicable"] else "x:", ms=4, color=f"C{j}",
-                  label=f"{check['label']}: {figures.slope_label(check['extra'].get('rate'))}")
+        ax.loglog(s["L"], gaps, "o-" if row.check.applicable else "x:", ms=4, color=f"C{j}",
+                  label=f"{row.label}: {figures.slope_label(row.check.extra.get('rate'))}")
     if rates:
-        first = rates[0]["extra"]["series"]
+        first = rates[0].check.extra["series"]
         figures.reference_slope(ax, first["L"], sum(first["gap"][0]) / len(first["gap"][0]) * 2)
         figures.depth_axis(ax, first["L"])
-    bounds = [f"{c['label']}: C = {fmt(c['extra'].get('C'), 3)}"
+    bounds = [f"{c.label}: C = {fmt(c.check.extra.get('C'), 3)}"
               for c in applicable(by_id(checks, "prop2.euler"))]
     ax.text(0.98, 0.98, "bound C/L off the plot:\n" + "\n".join(bounds),
             transform=ax.transAxes, fontsize=7, va="top", ha="right",
@@ -55,14 +55,14 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
     ax.set_ylabel("sup_i ||F(x_i) - F^L(x_i)||  (mean over seeds)")
     ax.set_title("Proposition 2: ResNet vs neural ODE (6) at fixed weights")
     figures.legend_below(ax)
-    for j, check in enumerate(by_id(checks, "prop2.width_m")):
-        s = check["extra"]["series"]
+    for j, row in enumerate(by_id(checks, "prop2.width_m")):
+        s = row.check.extra["series"]
         C_emp = [sum(v) / len(v) for v in s["C_emp"]]
         bx.loglog(s["m"], C_emp, "o-", ms=4, color=f"C{j}",
-                  label=f"{check['label']}: C_emp ~ m^{fmt(check['rate_slope'], 2)}")
+                  label=f"{row.label}: C_emp ~ m^{fmt(row.check.rate_slope, 2)}")
         bx.loglog(s["m"], figures.positive(s["C"]), "--", color=f"C{j}",
-                  label=f"{check['label']}: explicit C ~ "
-                        f"m^{fmt(check['extra']['values']['gamma_C'], 2)}")
+                  label=f"{row.label}: explicit C ~ "
+                        f"m^{fmt(row.check.extra['values']['gamma_C'], 2)}")
     bx.set_xlabel("width m")
     bx.set_ylabel("C_emp = L x gap (solid), explicit C (dashed)")
     bx.set_title("The constant against the width m")
@@ -73,10 +73,10 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
 def _conclusion(data: dict[str, Any], checks: Checks) -> str:
     bound = by_id(checks, "prop2.euler")
     rates, widths = by_id(checks, "prop2.rate_L"), by_id(checks, "prop2.width_m")
-    slopes = [c["rate_slope"] for c in applicable(rates) if c["rate_slope"] is not None]
-    slack = [c["slack_log10"] for c in applicable(bound) if c["slack_log10"] is not None]
-    gammas = [f"{c['label']} m^{fmt(c['rate_slope'], 2)} (explicit C: "
-              f"m^{fmt(c['extra']['values']['gamma_C'], 2)})" for c in applicable(widths)]
+    slopes = [c.check.rate_slope for c in applicable(rates) if c.check.rate_slope is not None]
+    slack = [c.check.slack_log10 for c in applicable(bound) if c.check.slack_log10 is not None]
+    gammas = [f"{c.label} m^{fmt(c.check.rate_slope, 2)} (explicit C: "
+              f"m^{fmt(c.check.extra['values']['gamma_C'], 2)})" for c in applicable(widths)]
     return (f"Proposition 2's explicit bound C/L {verdict_phrase(bound)}, with "
             f"{fmt(min(slack, default=None), 3)} or more orders of magnitude of slack. Its shape, "
             f"tested with empirical constants: the 1/L rate {verdict_phrase(rates)} (slopes "

@@ -45,20 +45,20 @@ def _s11_rows(ctx: Context) -> list[Row]:
 def _s11_draw(data: dict[str, Any], checks: Checks) -> Any:
     fig, (ax, bx) = figures.new(2, height=4.4)
     for j, c in enumerate(checks):
-        s = c["extra"]["series"]
+        s = c.check.extra["series"]
         ax.loglog(s["L"], figures.positive(s["gap_vs_L"]), "o-", ms=4, color=f"C{j}",
-                  label=c["label"])
-        bx.plot(s["t"], s["w_even"], color=f"C{j}", label=f"{c['label']}, L = {c['config']['L']}")
+                  label=c.label)
+        bx.plot(s["t"], s["w_even"], color=f"C{j}", label=f"{c.label}, L = {c.check.config['L']}")
     relu = checks[0]
-    C = relu["config"]["appd_C"]
-    depths = relu["extra"]["series"]["L"]
+    C = relu.check.config["appd_C"]
+    depths = relu.check.extra["series"]["L"]
     ax.loglog(depths, [2 * L * (C ** (1 / L) - 1) + 1 / (2 * L) for L in depths], "k--", lw=0.9,
               label="ReLU limit w* + 1/(2L), w* = 2L(C^(1/L) - 1)")
     figures.depth_axis(ax, depths, "L (the network has depth 2L)")
     ax.set_ylabel("max_k |w_{k+1}(T) - w_k(T)|")
     ax.set_title("Appendix D: neighbour gap after training")
     figures.legend_below(ax)
-    w_star = relu["extra"]["values"]["w_star"]
+    w_star = relu.check.extra["values"]["w_star"]
     bx.axhline(w_star, color="k", ls="--", lw=0.9, label=f"ReLU fixed point w* = {w_star:.4g}")
     bx.set_xlabel("flow time t")
     bx.set_ylabel("mean even weight w_(2k)(t)")
@@ -69,9 +69,9 @@ def _s11_draw(data: dict[str, Any], checks: Checks) -> Any:
 
 def _s11_conclusion(data: dict[str, Any], checks: Checks) -> str:
     relu, smooth = checks[0], checks[1:]
-    gaps = relu["extra"]["series"]["gap_vs_L"]
-    smooth_text = ", ".join(f"{c['label'].split()[0]} "
-                            f"{fmt(c['extra']['series']['gap_vs_L'][-1], 3)}" for c in smooth)
+    gaps = relu.check.extra["series"]["gap_vs_L"]
+    smooth_text = ", ".join(f"{c.label.split()[0]} "
+                            f"{fmt(c.check.extra['series']['gap_vs_L'][-1], 3)}" for c in smooth)
     return (f"Appendix D {verdict_phrase(checks)}: with ReLU the gap stays "
             f"{fmt(min(gaps), 3)}..{fmt(max(gaps), 3)} at every depth (no ODE limit), while the "
             f"smooth activations' gap at the deepest L is {smooth_text} (O(1/L)).")
@@ -133,16 +133,16 @@ _S12_SERIES = {"sec43.general": ("conv", "o", "convolutional residual, tied"),
 
 def _s12_draw(data: dict[str, Any], checks: Checks) -> Any:
     fig, (ax, bx, cx) = figures.new(3, width=5.2, height=5.0)
-    finite = [c for c in checks if c["id"] in _S12_SERIES]
+    finite = [c for c in checks if c.check.id in _S12_SERIES]
     for j, c in enumerate(finite):
-        s = c["extra"]["series"]
-        key, marker, what = _S12_SERIES[c["id"]]
+        s = c.check.extra["series"]
+        key, marker, what = _S12_SERIES[c.check.id]
         means = [sum(v) / len(v) for v in s[key]]
-        ax.loglog(s["L"], figures.positive(means), marker + ("-" if c["applicable"] else ":"),
+        ax.loglog(s["L"], figures.positive(means), marker + ("-" if c.check.applicable else ":"),
                   ms=4, color=f"C{j % 3}", alpha=1.0 if key == "conv" else 0.6,
-                  label=f"{c['label']}, {what}: {figures.slope_label(c['extra']['rate'])}")
+                  label=f"{c.label}, {what}: {figures.slope_label(c.check.extra['rate'])}")
     if finite:
-        figures.depth_axis(ax, finite[0]["extra"]["series"]["L"])
+        figures.depth_axis(ax, finite[0].check.extra["series"]["L"])
     ax.set_ylabel("max_{k,t} ||Z_{k+1}(t) - Z_k(t)||  (mean over seeds)")
     ax.set_title("Section 4.3: general residuals, smooth initialization")
     figures.legend_below(ax)
@@ -155,9 +155,9 @@ def _s12_long_draw(bx: Any, cx: Any, checks: Checks) -> None:
     rho(T') and the PL ratio's running infimum mu(T') (both min over L, mean over seeds; on the
     flow rho(T') is the mean of G/l over [0, T'], so rho >= mu) against T'."""
     for c in by_id(checks, "sec43.long_smooth_L"):
-        s = c["extra"]["series"]
+        s = c.check.extra["series"]
         bx.loglog(s["L"], figures.positive([sum(v) / len(v) for v in s["sup_gap"]]), "o-",
-                  ms=4, label=f"{c['label']}: {figures.slope_label(c['extra']['rate'])}")
+                  ms=4, label=f"{c.label}: {figures.slope_label(c.check.extra['rate'])}")
         figures.depth_axis(bx, s["L"])
     # the gaps span less than a decade: label the 2..6 multiples, there is no major tick
     bx.yaxis.set_minor_locator(LogLocator(subs=(2.0, 3.0, 4.0, 5.0, 6.0)))
@@ -166,10 +166,10 @@ def _s12_long_draw(bx: Any, cx: Any, checks: Checks) -> None:
     bx.set_title("Long time: neighbour gap (convolutional, unclipped)")
     figures.legend_below(bx)
     for c in by_id(checks, "sec43.long_decay"):
-        s = c["extra"]["series"]
+        s = c.check.extra["series"]
         cx.loglog(s["T"], figures.positive([sum(v) / len(v) for v in s["rho"]]), "s-",
                   color="C3", ms=4, label="rho(T') = min_L log(l(0)/l(T'))/T': "
-                  + figures.slope_label(c["extra"]["rate"]))
+                  + figures.slope_label(c.check.extra["rate"]))
         cx.loglog(s["T"], figures.positive([sum(v) / len(v) for v in s["mu_T"]]), "v:",
                   color="C7", ms=4, label="mu(T') = min_L inf_(t<=T') G/l (precondition)")
     cx.set_xlabel("T' (flow time)")
@@ -189,8 +189,8 @@ S12 = Section(
         f"Section 4.3's O(1/L) for a convolutional residual "
         f"{verdict_phrase(by_id(checks, 'sec43.general'))}, and from a smooth initialization "
         f"{verdict_phrase(by_id(checks, 'sec43.smooth_init'))}; fitted slopes "
-        + "; ".join(f"{c['label'].split(',')[0]} ({_S12_SERIES[c['id']][2]}): "
-                    f"{fmt(c['rate_slope'], 3)}" for c in applicable(checks)) + ". "
+        + "; ".join(f"{c.label.split(',')[0]} ({_S12_SERIES[c.check.id][2]}): "
+                    f"{fmt(c.check.rate_slope, 3)}" for c in applicable(checks)) + ". "
         + _s12_long_conclusion(checks)),
     figure_note=lambda data: (
         "Left: convolutional residual: a 1-D signal of q/2 positions and 2 channels, 2 hidden "
@@ -208,13 +208,13 @@ def _s12_long_conclusion(checks: Checks) -> str:
     """One sentence on the long-time rows: each outcome with its slope and interval, and the
     precondition measured beside it."""
     parts = []
-    for c in (c for c in checks if c["id"] in S12_LONG):
-        rate, pre = c["extra"].get("rate") or {}, c["extra"].get("precondition") or {}
+    for c in (c for c in checks if c.check.id in S12_LONG):
+        rate, pre = c.check.extra.get("rate") or {}, c.check.extra.get("precondition") or {}
         lo, hi = rate.get("interval") or (None, None)
-        what = "loss decay (rho(T'))" if c["id"] == "sec43.long_decay" else "1/L smoothness"
-        parts.append(f"{what}: {c['outcome']}, slope {fmt(c['rate_slope'], 3)} [{fmt(lo, 3)}, "
-                     f"{fmt(hi, 3)}] (T = {fmt(c['config']['T'], 3)}; median mu_emp "
-                     f"{fmt(pre.get('mu_emp'), 3)}, largest l(T)/l(0) "
+        what = "loss decay (rho(T'))" if c.check.id == "sec43.long_decay" else "1/L smoothness"
+        parts.append(f"{what}: {c.check.outcome}, slope {fmt(c.check.rate_slope, 3)} "
+                     f"[{fmt(lo, 3)}, {fmt(hi, 3)}] (T = {fmt(c.check.config['T'], 3)}; "
+                     f"median mu_emp {fmt(pre.get('mu_emp'), 3)}, largest l(T)/l(0) "
                      f"{fmt(pre.get('max_l_T_over_l0'), 3)})")
     if not parts:
         return ""
@@ -248,8 +248,8 @@ def _median_and_range(checks: Checks, key: str) -> tuple[list[float], list[float
     """Per row: the median over seeds of ``key`` and its distance to the smallest and largest."""
     mid, lo, hi = [], [], []
     for c in checks:
-        column = [r[key] for r in c["extra"]["series"]["runs"]]
-        median = c["extra"]["values"][key]
+        column = [r[key] for r in c.check.extra["series"]["runs"]]
+        median = c.check.extra["values"][key]
         if median is None or None in column:  # undefined (e.g. a displacement that is 0)
             mid.append(math.nan)
             lo.append(0.0)
@@ -264,7 +264,7 @@ def _median_and_range(checks: Checks, key: str) -> tuple[list[float], list[float
 def _s13_draw(data: dict[str, Any], checks: Checks) -> Any:
     fig, axes = figures.new(3, width=4.6, height=3.6, nrows=2)
     ax, bx, cx = axes[:3]
-    names = [c["config"]["activation"] for c in checks]
+    names = [c.check.config["activation"] for c in checks]
     xs = range(len(names))
     for shift, init, color in ((-0.2, "tied", "C0"), (0.2, "iid", "C1")):
         mid, lo, hi = _median_and_range(checks, f"{init}_roughness")
@@ -273,17 +273,17 @@ def _s13_draw(data: dict[str, Any], checks: Checks) -> Any:
         mid, lo, hi = _median_and_range(checks, f"{init}_test_acc")
         bx.bar([x + shift for x in xs], [100 * v for v in mid], 0.4,
                yerr=[[100 * v for v in lo], [100 * v for v in hi]], capsize=3, color=color)
-        nob = [100 * c["extra"]["values"][f"{init}_test_acc_no_branches"] for c in checks]
+        nob = [100 * c.check.extra["values"][f"{init}_test_acc_no_branches"] for c in checks]
         bx.plot([x + shift for x in xs], nob, "v", color="k", ms=5)
         bx.plot([x + shift for x in xs], [PAPER_TABLE1[(n, init)][1] for n in names], "k_",
                 ms=14, mew=2)
         cx.bar([x + shift for x in xs], figures.positive(
-            [(c["extra"]["values"][f"{init}_relative_1"] + c["extra"]["values"][
+            [(c.check.extra["values"][f"{init}_relative_1"] + c.check.extra["values"][
                 f"{init}_relative_2"]) / 2 for c in checks]), 0.4, color=color)
-    L = checks[0]["config"]["L"] if checks else 2
+    L = checks[0].check.config["L"] if checks else 2
     ax.axhline(1.0, color="0.4", lw=0.8, ls=":", label="exchangeable layers (1)")
     ax.axhline(3 / (L + 1), color="0.4", lw=0.8, ls="--", label=f"linear trend (3/(L+1), L={L})")
-    bx.plot(list(xs), [100 * c["extra"]["values"]["ref_test_acc"] for c in checks], "*",
+    bx.plot(list(xs), [100 * c.check.extra["values"]["ref_test_acc"] for c in checks], "*",
             color="C2", ms=9, label="L = 1 reference")
     bx.plot([], [], "v", color="k", ms=5, label="residual branches removed")
     bx.plot([], [], "k_", ms=14, mew=2, label="paper, CIFAR-10 (median of 5)")
@@ -300,7 +300,7 @@ def _s13_draw(data: dict[str, Any], checks: Checks) -> Any:
     cx.set_ylabel("relative smoothness (see note)")
     cx.set_title("Figure 4 analogue: trained weights")
     for panel, c in zip(axes[3:], checks, strict=False):
-        series = c["extra"]["series"]
+        series = c.check.extra["series"]
         for init, style in (("tied", {"color": "C0", "ls": "-"}),
                             ("iid", {"color": "C1", "ls": "--", "alpha": 0.7})):
             for j, row in enumerate(series.get(f"{init}_conv1", [])):
@@ -308,8 +308,8 @@ def _s13_draw(data: dict[str, Any], checks: Checks) -> Any:
                            label=init if j == 0 else None)
         panel.set_xlabel("layer k")
         panel.set_ylabel("entry of conv_(1,k) after training")
-        panel.set_title(f"Figure 3 analogue: {c['config']['activation']}, seed "
-                        f"{c['config']['seeds'][0]}")
+        panel.set_title(f"Figure 3 analogue: {c.check.config['activation']}, seed "
+                        f"{c.check.config['seeds'][0]}")
         panel.legend(fontsize=7)
     handles = [*ax.get_legend_handles_labels()[0], *bx.get_legend_handles_labels()[0]]
     labels = [*ax.get_legend_handles_labels()[1], *bx.get_legend_handles_labels()[1]]
@@ -325,14 +325,14 @@ def _s13_text(data: dict[str, Any], checks: Checks) -> str:
              "|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def cell(c: dict[str, Any], key: str, scale: float = 1.0) -> str:
-        column = [r[key] for r in c["extra"]["series"]["runs"]]
+        column = [r[key] for r in c.check.extra["series"]["runs"]]
         if None in column:
             return fmt(None)
-        return (f"{fmt(scale * c['extra']['values'][key], 3)} "
+        return (f"{fmt(scale * c.check.extra['values'][key], 3)} "
                 f"[{fmt(scale * min(column), 3)}, {fmt(scale * max(column), 3)}]")
 
     for c in checks:
-        v, name = c["extra"]["values"], c["config"]["activation"]
+        v, name = c.check.extra["values"], c.check.config["activation"]
         for init in ("tied", "iid"):
             p = PAPER_TABLE1[(name, init)]
             smooth = (v[f"{init}_relative_1"] + v[f"{init}_relative_2"]) / 2
@@ -346,22 +346,22 @@ def _s13_text(data: dict[str, Any], checks: Checks) -> str:
 
 
 def _s13_conclusion(data: dict[str, Any], checks: Checks) -> str:
-    ratio = {c["config"]["activation"]: c for c in checks}
+    ratio = {c.check.config["activation"]: c for c in checks}
     parts = [f"Tied smoother than i.i.d. in what training added {verdict_phrase(checks)}"]
     relu = ratio.get("relu")
-    if relu is not None and relu["measured"] is not None:
-        runs = [r["ratio"] for r in relu["extra"]["series"]["runs"] if r["ratio"] is not None]
-        smooth = [c["measured"] for c in applicable(checks) if c["measured"] is not None]
-        powered = table1_power(relu["extra"]["series"]["runs"]) is None
+    if relu is not None and relu.check.measured is not None:
+        runs = [r["ratio"] for r in relu.check.extra["series"]["runs"] if r["ratio"] is not None]
+        smooth = [c.check.measured for c in applicable(checks) if c.check.measured is not None]
+        powered = table1_power(relu.check.extra["series"]["runs"]) is None
         parts.append(
             f"tied + ReLU (Table 1: not smooth; sigma is not C^2, so the row is n/a) gives a "
-            f"ratio {fmt(relu['measured'], 3)} [{fmt(min(runs, default=None), 3)}, "
+            f"ratio {fmt(relu.check.measured, 3)} [{fmt(min(runs, default=None), 3)}, "
             f"{fmt(max(runs, default=None), 3)}] against {', '.join(fmt(v, 3) for v in smooth)} "
             "for the smooth activations and 1 for exchangeable layers"
             + (": at this depth and budget ReLU does not break the smoothness Table 1 says it "
                "breaks (Table 1 is at L = 256, 180 epochs on CIFAR-10)" if powered else
                " (underpowered here)"))
-    acc = {n: c["extra"]["values"]["tied_test_acc"] for n, c in ratio.items()}
+    acc = {n: c.check.extra["values"]["tied_test_acc"] for n, c in ratio.items()}
     parts.append("median tied test accuracies " + ", ".join(
         f"{n} {100 * a:.1f}%" for n, a in acc.items() if a is not None)
         + " (Table 1's order identity < GELU < ReLU on CIFAR-10 is about accuracy, not about "

@@ -13,6 +13,7 @@ from typing import Any
 from matplotlib.colors import LogNorm
 
 from reports import figures
+from reports.records import CheckRow
 from reports.sections.base import Checks, Context, Row, Section, applicable, by_id, verdict_phrase
 from reports.sections.configs import base
 from reports.sections.figure1 import FORMS, figure1, setting
@@ -24,12 +25,13 @@ FORM_LABEL = {"derived": "derived adjoint", "printed": "printed (44)"}
 SMOOTH_SIGMA = (ASSUMPTIONS["C2"], ASSUMPTIONS["lipschitz"], ASSUMPTIONS["zero_at_zero"])
 
 
-def _bound_M(check: dict[str, Any]) -> float | None:
-    c = check["config"]
+def _bound_M(row: CheckRow) -> float | None:
+    """M0 + T M_pi, Proposition 1's a-priori bound on ||Z(t)|| for clipped training."""
+    c = row.check.config
     if c["clip"] == "none":
         return None
     m_pi = M_pi(c["clip"], c["clip_c"], q=c["q"], m=c["m"], d=c["d"], d_out=c["d_out"])
-    return check["extra"]["inputs"]["M0"] + c["T"] * m_pi
+    return row.check.extra["inputs"]["M0"] + c["T"] * m_pi
 
 
 # --------------------------------------------------------------------------- S1
@@ -50,17 +52,17 @@ def _s1_rows(ctx: Context) -> list[Row]:
 
 def _s1_draw(data: dict[str, Any], checks: Checks) -> Any:
     fig, (ax, bx) = figures.new(2, height=4.6)
-    for j, check in enumerate(checks):
-        s = check["extra"]["series"]
-        style = {"color": f"C{j}", "ls": "-" if check["applicable"] else ":", "lw": 1.5}
+    for j, row in enumerate(checks):
+        s = row.check.extra["series"]
+        style = {"color": f"C{j}", "ls": "-" if row.check.applicable else ":", "lw": 1.5}
         norms = [max(a, z, b) for a, z, b in zip(s["a_norm"], s["z_norm"], s["b_norm"],
                                                   strict=True)]
-        M0 = check["extra"]["inputs"]["M0"]
+        M0 = row.check.extra["inputs"]["M0"]
         growth = [v - M0 for v in norms]
-        ax.plot(s["t"], growth, label=check["label"], **style)
-        M = _bound_M(check)
+        ax.plot(s["t"], growth, label=row.label, **style)
+        M = _bound_M(row)
         if M is not None:
-            T = check["config"]["T"]
+            T = row.check.config["T"]
             bx.semilogy(s["t"][1:], figures.positive(
                 [g / (t * (M - M0) / T) for t, g in zip(s["t"][1:], growth[1:], strict=True)]),
                 **style)
@@ -76,9 +78,9 @@ def _s1_draw(data: dict[str, Any], checks: Checks) -> Any:
 
 
 def _s1_conclusion(data: dict[str, Any], checks: Checks) -> str:
-    ratios = [c["measured"] / c["bound"] for c in applicable(checks)
-              if c["measured"] is not None and c["bound"]]
-    halving = [c["extra"]["values"].get("halving_ratio") for c in applicable(checks)]
+    ratios = [c.check.measured / c.check.bound for c in applicable(checks)
+              if c.check.measured is not None and c.check.bound]
+    halving = [c.check.extra["values"].get("halving_ratio") for c in applicable(checks)]
     halving_text = ", ".join(fmt(h, 3) for h in halving if h is not None)
     return (f"Proposition 1 {verdict_phrase(checks)}: clipped training stays finite with norms at "
             f"most {fmt(max(ratios, default=None), 3)} of M = M0 + T M_pi; halving eta shrinks "
@@ -154,14 +156,14 @@ def _s3_draw(data: dict[str, Any], checks: Checks) -> Any:
                    f"n={st['n']}, d=q=d'={st['d']}, m={st['m']}, eta={st['eta']}")
     figures.legend_below(left)
     rows = by_id(checks, "prop3.rate_L")
-    for j, check in enumerate(rows):
-        s = check["extra"]["series"]
+    for j, row in enumerate(rows):
+        s = row.check.extra["series"]
         values = figures.positive(_seed_mean(s["values"]))
-        right.loglog(s["L"], values, "o-" if check["applicable"] else "x:", ms=4,
-                     color=f"C{j}", label=f"{check['label']}: "
-                     f"{figures.slope_label(check['extra'].get('rate'))}")
+        right.loglog(s["L"], values, "o-" if row.check.applicable else "x:", ms=4,
+                     color=f"C{j}", label=f"{row.label}: "
+                     f"{figures.slope_label(row.check.extra.get('rate'))}")
     if rows:
-        figures.depth_axis(right, rows[0]["extra"]["series"]["L"])
+        figures.depth_axis(right, rows[0].check.extra["series"]["L"])
     right.set_ylabel("max_{k,t} ||Z_{k+1}(t) - Z_k(t)||  (mean over seeds)")
     right.set_title("Table rows: clipped flow, model (3)\n(dotted: not applicable)")
     figures.legend_below(right)
@@ -188,9 +190,9 @@ def _s3_text(data: dict[str, Any], checks: Checks) -> str:
              "|---|---|---|---|---|"]
     for c in by_id(checks, "prop3.successive"):
         j = checks.index(c) + 1  # the main table's row number
-        e = c["extra"]
-        lines.append(f"| {j} | {c['label']} | {fmt(e.get('K_emp'))} | "
-                     f"{_log10_K(e, c['config']['T'])} | {fmt(e.get('log10_log10_bound'))} |")
+        e = c.check.extra
+        lines.append(f"| {j} | {c.label} | {fmt(e.get('K_emp'))} | "
+                     f"{_log10_K(e, c.check.config['T'])} | {fmt(e.get('log10_log10_bound'))} |")
     growth = by_id(checks, "prop3.growth_T")
     if growth:
         lines += ["", "Growth of K_emp(T) = L max_{k, t <= T} gap in T (one run per row, seeds "
@@ -200,18 +202,18 @@ def _s3_text(data: dict[str, Any], checks: Checks) -> str:
                   "|---|---|---|---|---|---|---|"]
         for c in growth:
             j = checks.index(c) + 1
-            v, rate = c["extra"]["values"], c["extra"]["rate"]
+            v, rate = c.check.extra["values"], c.check.extra["rate"]
             better = "exponential" if v["rss_exp"] < v["rss_poly"] else "polynomial"
-            lines.append(f"| {j} | {c['label']} | {figures.slope_label(rate)} | "
+            lines.append(f"| {j} | {c.label} | {figures.slope_label(rate)} | "
                          f"{fmt(v['p_emp'], 3)} | {fmt(v['alpha_emp'], 3)} | {better} | "
-                         f"{fmt(c['extra'].get('log10_alpha'), 4)} |")
+                         f"{fmt(c.check.extra.get('log10_alpha'), 4)} |")
     return "\n".join(lines)
 
 
 def _s3_conclusion(data: dict[str, Any], checks: Checks) -> str:
     last = str(data["iterations"][-1])
     rate = data["left_rates"][last]
-    k_emp = [c["extra"].get("K_emp") for c in applicable(by_id(checks, "prop3.successive"))]
+    k_emp = [c.check.extra.get("K_emp") for c in applicable(by_id(checks, "prop3.successive"))]
     return (f"Proposition 3 (bounded weights) {verdict_phrase(by_id(checks, 'prop3.bounded'))}. "
             f"Proposition 7's explicit bound (neighbours K/L apart) "
             f"{verdict_phrase(by_id(checks, 'prop3.successive'))}, with K_emp = L x max gap "

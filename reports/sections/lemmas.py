@@ -30,13 +30,13 @@ def _s7_rows(ctx: Context) -> list[Row]:
 
 
 def _s7_conclusion(checks: Checks) -> str:
-    inside = [c for c in checks if not c["failed_assumptions"]]
-    outside = [c for c in checks if c["failed_assumptions"]]
+    inside = [c for c in checks if not c.check.failed_assumptions]
+    outside = [c for c in checks if c.check.failed_assumptions]
     text = (f"Lemma 18 {verdict_phrase(inside)}: the largest relative violation (rhs - lhs)/max "
-            f"over the drawn matrices is {fmt(max(c['measured'] for c in inside), 3)} (<= 0 "
+            f"over the drawn matrices is {fmt(max(c.check.measured for c in inside), 3)} (<= 0 "
             "holds)" if inside else "Lemma 18: no row within its shape conditions")
-    return text + "".join(f"; without {', '.join(c['failed_assumptions'])} it is "
-                          f"{fmt(c['measured'], 3)}" for c in outside) + "."
+    return text + "".join(f"; without {', '.join(c.check.failed_assumptions)} it is "
+                          f"{fmt(c.check.measured, 3)}" for c in outside) + "."
 
 
 S7 = Section(
@@ -76,8 +76,9 @@ def _s8_data(ctx: Context, checks: Checks) -> dict[str, Any]:
                        "bound": [_log10(lemmas.lemma20_bound(q, m, w, dps=30)) for w in grid]})
     low = checks[-1]
     breakdown = float(lemmas.lemma20_breakdown())
-    exact, bound = low["extra"]["values"]["exact_tail"], low["bound"]
-    evidence = [f"M_W = {low['config']['M_W']}, qm = {low['config']['q'] * low['config']['m']}: "
+    exact, bound = low.check.extra["values"]["exact_tail"], low.check.bound
+    cfg = low.check.config
+    evidence = [f"M_W = {cfg['M_W']}, qm = {cfg['q'] * cfg['m']}: "
                 f"exact tail {fmt(exact, 3)} vs bound {fmt(bound, 3)}"]
     return {"M_W": grid, "curves": curves, "breakdown": breakdown,
             "evidence": {"lemma20.breakdown": evidence}}
@@ -142,12 +143,12 @@ def _s9_rows(ctx: Context) -> list[Row]:
 def _s9_data(ctx: Context, checks: Checks) -> dict[str, Any]:
     deltas = []
     for c in checks:
-        cfg = c["config"]
+        cfg = c.check.config
         r = hermite.index(cfg["activation"], cfg["r"])
-        if not c["applicable"] or r is None:
+        if not c.check.applicable or r is None:
             continue
         args = (cfg["activation"], r, cfg["m"], cfg["n"], cfg["d"])
-        deltas.append({"label": c["label"], "paper": float(lemmas.lemma21_delta(*args)),
+        deltas.append({"label": c.label, "paper": float(lemmas.lemma21_delta(*args)),
                        "tropp": float(lemmas.lemma21_delta(*args, chernoff="tropp"))})
     return {"deltas": deltas, "evidence": {"lemma21.chernoff": [chernoff_counterexample()]}}
 
@@ -155,14 +156,14 @@ def _s9_data(ctx: Context, checks: Checks) -> dict[str, Any]:
 def _s9_draw(data: dict[str, Any], checks: Checks) -> Any:
     fig, (ax,) = figures.new(width=6.0, height=4.6)
     for j, c in enumerate(checks):
-        samples = c["extra"]["series"]["smin"]
-        threshold = c["extra"]["values"].get("threshold")
+        samples = c.check.extra["series"]["smin"]
+        threshold = c.check.extra["values"].get("threshold")
         if not threshold:
             continue
         xs = [s / threshold for s in samples]
         ys = [(k + 1) / len(xs) for k in range(len(xs))]
-        ax.semilogx(figures.positive(xs), ys, "-" if c["applicable"] else ":", color=f"C{j}",
-                    label=c["label"])
+        ax.semilogx(figures.positive(xs), ys, "-" if c.check.applicable else ":", color=f"C{j}",
+                    label=c.label)
     ax.axvline(1.0, color="k", ls="--", lw=0.9, label="bound sqrt(m)|eta_r|/4")
     ax.set_xlabel("smin(sigma(W X)) / (sqrt(m) |eta_r| / 4)")
     figures.plain_ticks(ax.xaxis)
@@ -182,7 +183,7 @@ def _s9_text(data: dict[str, Any], checks: Checks) -> str:
 
 def _s9_conclusion(data: dict[str, Any], checks: Checks) -> str:
     app = applicable(checks)
-    worst = min((c["extra"]["values"].get("min_ratio", math.inf) for c in app), default=None)
+    worst = min((c.check.extra["values"].get("min_ratio", math.inf) for c in app), default=None)
     vacuous = sum(1 for d in data["deltas"] if d["paper"] >= 1)
     return (f"Lemma 21 {verdict_phrase(checks)}: the smallest draw of smin is "
             f"{fmt(worst, 3)} times the bound; delta >= 1 (vacuous) in {vacuous} of "
@@ -213,9 +214,9 @@ def _s10_draw(data: dict[str, Any], checks: Checks) -> Any:
     fig, (ax,) = figures.new(width=6.5)
     width = 0.8 / len(checks)
     for j, c in enumerate(checks):
-        eta = c["extra"]["series"]["eta"]
+        eta = c.check.extra["series"]["eta"]
         ax.bar([r + (j - (len(checks) - 1) / 2) * width for r in range(len(eta))], eta, width,
-               color=f"C{j}", label=c["label"])
+               color=f"C{j}", label=c.label)
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xlabel("Hermite index r")
     ax.set_ylabel("eta_r(sigma) = E[sigma(Z) He_r(Z)] / sqrt(r!)")
@@ -230,7 +231,7 @@ S10 = Section(
     rows=_s10_rows, draw=_s10_draw,
     conclusion=lambda data, checks: (
         f"Parseval {verdict_phrase(checks)}: the relative tail E[sigma^2] - sum_(r<=31) eta_r^2 "
-        f"is at most {fmt(max(c['measured'] for c in checks), 3)}; eta_r decides r in "
+        f"is at most {fmt(max(c.check.measured for c in checks), 3)}; eta_r decides r in "
         "Proposition 5 (tanh: r = 3 with eta_3 < 0, GELU and ReLU: r = 2, identity: none)."),
     figure_note=lambda data: "eta_0..eta_11 per activation; Proposition 5 uses the first "
                              "nonzero eta_r with r >= 2 (in absolute value).")

@@ -36,6 +36,7 @@ from reports.sections.pl import SECTION as PL
 from reports.text import fmt
 from theory import long_time, pl
 from theory.config import Config
+from theory.constants import constants
 from theory.finite_time import MODEL3
 
 
@@ -118,7 +119,7 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
             "snapshot_times": [float(t) for t in result.record_times], "entries": entries,
             "t": [float(t) for t in result.times], "loss": loss,
             "L_gap": [st.L * float(v) for v in result.series["gap"][:, 0]],
-            "row_mu": [(pl.local_constants(Config.from_mapping(c["config"])) or {}).get("mu")
+            "row_mu": [(pl.local_constants(Config.from_mapping(c.check.config)) or {}).get("mu")
                        for c in checks],
             "assumptions_failed": long_time.assumptions(config),
             "study": _study(ctx)}
@@ -130,8 +131,6 @@ def _study(ctx: Context) -> dict[str, Any]:
     out = longtime.depth_and_labels(b, STUDY[ctx.scale])
     n = out["n"]
     c = pl.local_constants(dataclasses.replace(b, n=n))
-    from theory.constants import constants
-
     k = constants(activation=b.activation, n=n, q=b.q, d=b.d, d_out=b.d_out, m=out["label_m"],
                   L=b.L)
     out["L_min"] = k["L_min"]
@@ -242,12 +241,12 @@ def smoothness_sentence(study: dict[str, Any]) -> str:
 
 
 def _conclusion(data: dict[str, Any], checks: Checks) -> str:
-    path = "; ".join(f"{c['id']} ({c['label']}): {c['outcome']}"
-                     + (f" (slope {c['rate_slope']:.3g})" if c["rate_slope"] is not None else
-                        f" ({fmt(c['measured'], 3)} against {fmt(c['bound'], 3)})")
+    path = "; ".join(f"{c.check.id} ({c.label}): {c.check.outcome}"
+                     + (f" (slope {c.check.rate_slope:.3g})" if c.check.rate_slope is not None else
+                        f" ({fmt(c.check.measured, 3)} against {fmt(c.check.bound, 3)})")
                      for sid in PATH_IDS for c in by_id(checks, sid))
-    rates = [c["extra"]["values"]["empirical_rate"] for c in by_id(checks, "thm6.decay")
-             if c["config"]["clip"] == "none"]
+    rates = [c.check.extra["values"]["empirical_rate"] for c in by_id(checks, "thm6.decay")
+             if c.check.config["clip"] == "none"]
     mus = [mu for mu in data["row_mu"] if mu is not None]
     text = f"Theorem 6 {verdict_phrase(checks)}: its width m >= c1 n is out of reach"
     if rates and mus:

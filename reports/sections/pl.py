@@ -79,13 +79,13 @@ def _rows(ctx: Context) -> list[Row]:
 def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
     b = _base(ctx)
     c = constants(activation="tanh", n=b.n, q=b.q, d=b.d, d_out=b.d_out, m=b.m, L=b.L)
-    sweep = [x for x in checks if x["config"]["activation"] == "tanh"]
+    sweep = [x for x in checks if x.check.config["activation"] == "tanh"]
     ratios, smin_ratio = [], []
     for x in sweep:
-        m = x["config"]["m"]
+        m = x.check.config["m"]
         threshold = float(lemmas.lemma21_threshold("tanh", c["r"], m))
         ratios.append(m / b.n)
-        smin_ratio.append(x["extra"]["values"]["smin_first_layer"] / threshold)
+        smin_ratio.append(x.check.extra["values"]["smin_first_layer"] / threshold)
     empirical = None
     for j in range(len(ratios)):
         if all(v >= 1 for v in smin_ratio[j:]):
@@ -99,11 +99,11 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
 
 def _draw(data: dict[str, Any], checks: Checks) -> Any:
     fig, (ax, bx, cx, dx) = figures.new(2, height=4.6, nrows=2)
-    sweep = [x for x in checks if x["config"]["activation"] == "tanh"]
+    sweep = [x for x in checks if x.check.config["activation"] == "tanh"]
     for key, marker, size, label in (("pl_init", "o--", 8, "G/l at initialization"),
                                      ("pl_ball_min", "s-", 4, "min G/l on the M-ball (64 points)"),
                                      ("pl_train_min", "^-", 4, "min G/l along training")):
-        ax.loglog(data["ratios"], figures.positive([x["extra"]["values"].get(key)
+        ax.loglog(data["ratios"], figures.positive([x.check.extra["values"].get(key)
                                                     for x in sweep]), marker, ms=size,
                   mfc="none" if key == "pl_init" else None, label=label)
     ax.axhline(data["mu"], color="k", ls="--", lw=0.9,
@@ -220,8 +220,8 @@ def threshold_sentence(phase: dict[str, Any], c1: float) -> str:
 
 
 def _conclusion(data: dict[str, Any], checks: Checks) -> str:
-    sweep = [x for x in checks if x["config"]["activation"] == "tanh"]
-    least = min((x["measured"] for x in sweep if x["measured"] is not None), default=None)
+    sweep = [x for x in checks if x.check.config["activation"] == "tanh"]
+    least = min((x.check.measured for x in sweep if x.check.measured is not None), default=None)
     text = (f"Proposition 5 {verdict_phrase(checks)}: m >= c1 n with c1 = {data['c1']:.3g} is out "
             f"of reach; the measured PL ratio stays >= {fmt(least, 3)}")
     if least is not None:

@@ -62,20 +62,20 @@ def _rows(ctx: Context) -> list[Row]:
 
 
 def _draw(data: dict[str, Any], checks: Checks) -> Any:
-    rows = [c for c in checks if c["id"].endswith("_L")]
-    finite = [c for c in rows if "finite" in c["label"]]
-    long = [c for c in rows if c not in finite and "smooth" not in c["label"]]
+    rows = [c for c in checks if c.check.id.endswith("_L")]
+    finite = [c for c in rows if "finite" in c.label]
+    long = [c for c in rows if c not in finite and "smooth" not in c.label]
     fig, axes = figures.new(2, height=4.6)
     for ax, group, title in ((axes[0], finite, "finite time, tied"),
                              (axes[1], long, "long time (interpolating), tied")):
         for j, c in enumerate(group):
-            s = c["extra"]["series"]
+            s = c.check.extra["series"]
             mean = [sum(v) / len(v) for v in s["values"]]
             ax.loglog(s["L"], figures.positive(mean), "o-", ms=4, color=f"C{j}",
-                      label=f"{c['label'].split(',')[0]}: "
-                            f"{figures.slope_label(c['extra'].get('rate'))}")
+                      label=f"{c.label.split(',')[0]}: "
+                            f"{figures.slope_label(c.check.extra.get('rate'))}")
         if group:  # the rows of a panel share their configuration: one reference
-            s, rate = group[0]["extra"]["series"], group[0]["extra"].get("rate_gd")
+            s, rate = group[0].check.extra["series"], group[0].check.extra.get("rate_gd")
             ax.loglog(s["L"], figures.positive([sum(v) / len(v) for v in s["gd"]]), "x:k",
                       ms=4, label=f"gradient descent, same draws: {figures.slope_label(rate)}")
             figures.depth_axis(ax, s["L"])
@@ -93,12 +93,12 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
              "doubling ratio of R, median | late growth of R |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for j, c in enumerate(checks, start=1):
-        e, shape = c["extra"], c["id"].endswith("_L")
+        e, shape = c.check.extra, c.check.id.endswith("_L")
         v, ratios = e["values"], sorted(e["series"]["R_doubling"])
         slopes = [figures.slope_label(e.get(k)) if shape else "-"
                   for k in ("rate", "rate_gd", "rate_moved")]
         lines.append(
-            f"| {j} | {c['id'].split('.')[1]}: {c['label']} | {' | '.join(slopes)} | "
+            f"| {j} | {c.check.id.split('.')[1]}: {c.label} | {' | '.join(slopes)} | "
             f"{fmt(v['l_T_over_l0'], 3)} ({fmt(v['gd_l_T_over_l0'], 3)}) | "
             f"{fmt(v['norm_growth'], 3)} | {fmt(v['max_speed'], 3)} "
             f"({fmt(v['gd_max_speed'], 3)}) | "
@@ -110,9 +110,9 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
     parts = [f"{WHO[sid.split('.')[1].split('_')[0]]}: "
              f"{'1/L neighbours' if sid.endswith('_L') else 'weights bounded in t'} "
              f"{verdict_phrase(by_id(checks, sid))}" for sid in IDS if by_id(checks, sid)]
-    deep = [f"L <= {max(c['config']['depths'])} against q m = "
-            f"{c['config']['q'] * c['config']['m']}" for c in checks
-            if c["id"] == "remark1.adam_L" and "long" in c["label"]]
+    deep = [f"L <= {max(c.check.config['depths'])} against q m = "
+            f"{c.check.config['q'] * c.check.config['m']}" for c in checks
+            if c.check.id == "remark1.adam_L" and "long" in c.label]
     caveat = ("" if not deep else f" The long rows' depths ({deep[0]} entries per block) stay "
               "below the depth where Adam's sign flips between neighbouring layers dominate; "
               "the finite-time rows reach it.")
