@@ -74,6 +74,7 @@ def test_section_draws_a_collected_data_file(tmp_path, monkeypatch) -> None:  # 
     assert collected["provenance"]["records"] == 12 and collected["horizons"] == {"4": 0.5,
                                                                                   "8": 0.5}
     monkeypatch.setattr(width, "DATA_FILE", data_file)
+    monkeypatch.setattr(width, "FACTORS_FILE", tmp_path / "absent.json")
     monkeypatch.setattr(width, "ROOT", tmp_path)
     monkeypatch.setattr(width, "_compute", lambda ctx: pytest.fail("must not train"))
     data = width._data(Context("quick"), [])
@@ -81,3 +82,47 @@ def test_section_draws_a_collected_data_file(tmp_path, monkeypatch) -> None:  # 
     assert set(data["results"]["thresholds"]) >= {"interp", "ode"}
     assert set(data["results"]["exponents"]) >= {"interp", "ode"}
     assert "data.json" in width._text(data, [])
+
+
+def _sweep_folder(folder, configs) -> None:  # type: ignore[no-untyped-def]
+    """A sweep's results folder (one file per seed, as reports.sweep.engine writes it)."""
+    import json
+
+    from reports.sweep.engine import _json_ready
+
+    (folder / "results").mkdir(parents=True)
+    for j, c in enumerate(configs):
+        for k, rec in enumerate(th.width_point(c)):
+            single = c.to_dict() | {"seeds": [c.seeds[k]]}
+            (folder / "results" / f"{j}-{k}.json").write_text(json.dumps(
+                {"key": f"{j}-{k}", "code_version": "test", "seed": c.seeds[k],
+                 "config": single, "record": _json_ready(rec)}))
+
+
+def test_factor_groups(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """collect_factors names a folder by the one base field it changes (and the step where that
+    differs too), refuses a folder of several groups or of none, and S15's table per group
+    carries the fractions counted from the records themselves."""
+    import json
+
+    from reports.sections import width
+
+    tiny = {"n": 8, "T": 0.5, "eta": 0.05, "depths": width.FACTOR_GRID, "L": 32,
+            "seeds": (0, 1)}
+    _sweep_folder(tmp_path / "d2", [th.study_base(**tiny, d=2, m=m) for m in (1, 4)])
+    _sweep_folder(tmp_path / "mixed", [th.study_base(**tiny, d=2, m=1),
+                                       th.study_base(**tiny, q=4, m=1)])
+    _sweep_folder(tmp_path / "base", [th.study_base(**tiny, m=1)])
+    out = tmp_path / "factors.json"
+    data = width.collect_factors([tmp_path / "d2"], out)
+    assert list(data["groups"]) == ["d=2, eta=0.05"]
+    records = json.loads(out.read_text())["groups"]["d=2, eta=0.05"]["records"]
+    assert sorted((r["m"], r["seed"]) for r in records) == [(1, 0), (1, 1), (4, 0), (4, 1)]
+    for bad, why in (("mixed", "several groups"), ("base", "changed: none")):
+        with pytest.raises(SystemExit, match=why):
+            width.collect_factors([tmp_path / bad], out)
+    monkeypatch.setattr(width, "FACTORS_FILE", out)
+    table = width._factors([], reps=50, seed=0)["groups"]["d=2, eta=0.05"]
+    counted = [[m, sum(bool(r["interpolated"]) for r in records if r["m"] == m) / 2,
+                sum(bool(r["smooth"]) for r in records if r["m"] == m) / 2] for m in (1, 4)]
+    assert table["fractions"] == counted

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from numerics.horizon import horizon, pilots
-from numerics.thresholds import SMOOTH_EDGE, width_point
+from numerics.thresholds import SMOOTH_EDGE, study_base, width_point
 from numerics.transition import Logistic
 from numerics.width_analysis import OUTCOMES, analyze, common_grid, with_tracking
 from reports import figures
@@ -41,8 +41,14 @@ from reports.text import fmt
 ROOT = Path(__file__).resolve().parents[2]
 DATA_FILE = ROOT / "reports" / "data" / "width-thresholds-full.json"
 RESULTS_DIR = ROOT / "reports" / "data" / "width-thresholds-full"
-LABEL_FILE = ROOT / "reports" / "data" / "width-label-scale.json"
-"""The thresholds at n = 8 against the label scale (quick grid; committed, drawn when present)."""
+FACTORS_FILE = ROOT / "reports" / "data" / "width-factors.json"
+"""The thresholds at n = 8 against one base field changed at a time (:data:`FACTOR_FIELDS`; the
+quick grid; committed by :func:`collect_factors`, drawn when present)."""
+FACTOR_FIELDS = ("y_scale", "d", "q")
+"""The fields whose effect on the thresholds is measured at one n (issue 29: the label scale,
+the input dimension d, the embedding dimension q)."""
+FACTOR_GRID = (4, 8, 16, 32)
+"""The depth grid the groups are compared on (the quick grid's)."""
 TRACKING_FILE = ROOT / "reports" / "data" / "width-tracking.json"
 """Flow tracking of the committed points, measured after they were swept
 (:mod:`reports.sweep.width_tracking`): attached to records that carry none of their own."""
@@ -157,8 +163,8 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
         extended["deep"] = {"grid": list(depths[-3:]), "ode": deep["thresholds"]["ode"],
                             "limit": deep["thresholds"]["limit"]}
     horizons = {str(c["n"]): c["T"] for c in out["cells"]}
-    labels = _labels(records, reps, ctx.seed) if ctx.scale != "tiny" else {}
-    return {"source": source, "analysis": out, "extended": extended, "c1": c1, "labels": labels,
+    factors = _factors(records, reps, ctx.seed) if ctx.scale != "tiny" else {}
+    return {"source": source, "analysis": out, "extended": extended, "c1": c1, "factors": factors,
             "horizons": horizons, "pilots": {str(k): v for k, v in pilots().items()},
             "results": _results(out, source, c1)}
 
@@ -172,24 +178,73 @@ def _measured_tracking() -> dict[tuple[int, int, float, float], dict[str, Any]]:
             for e in stored["entries"]}
 
 
-def _labels(records: list[dict[str, Any]], reps: int, seed: int) -> dict[str, Any]:
-    """Per label scale at n = 8 (:data:`LABEL_FILE`, and y_scale = 1 from ``records``): the
-    thresholds m*_interp, m*_ode and m*_limit and the fractions per width."""
-    if not LABEL_FILE.exists():
+def _factors(records: list[dict[str, Any]], reps: int, seed: int) -> dict[str, Any]:
+    """Per group of :data:`FACTORS_FILE` ("FIELD=VALUE", one base field changed) and the base
+    itself (n = 8 of ``records`` on depths 4..32): the thresholds m*_interp, m*_ode, m*_limit, the
+    fractions per width and the widths where gradient descent does not track the flow."""
+    if not FACTORS_FILE.exists():
         return {}
-    stored = json.loads(LABEL_FILE.read_text(encoding="utf-8"))
-    by_scale = dict(stored["records"])
-    own = [r for r in records if int(r["n"]) == 8 and float(r.get("y_scale", 1.0)) == 1.0
-           and {4, 8, 16, 32} <= set(r["depths"])]
-    if own:
-        by_scale["1.0"] = own
+    stored = json.loads(FACTORS_FILE.read_text(encoding="utf-8"))
+    groups = {"base": [r for r in records if int(r["n"]) == stored["n"]
+                       and float(r.get("y_scale", 1.0)) == 1.0 and set(FACTOR_GRID)
+                       <= set(r["depths"])]}
+    groups |= {name: g["records"] for name, g in stored["groups"].items()}
     out = {}
-    for y, rs in sorted(by_scale.items(), key=lambda kv: float(kv[0])):
-        a = analyze(rs, reps=reps, seed=seed, grid=(4, 8, 16, 32))
-        out[y] = {name: a["thresholds"][name][0] for name in ("interp", "ode", "limit")} | {
-            "fractions": [[c["m"], c["fraction_interp"], c["fraction_ode"]] for c in a["cells"]]}
-    return {"n": 8, "file": _rel(LABEL_FILE), "by_scale": out,
-            "provenance": stored["provenance"]}
+    for name, rs in groups.items():
+        if not rs:
+            continue
+        a = analyze(rs, reps=reps, seed=seed, grid=FACTOR_GRID)
+        out[name] = {k: a["thresholds"][k][0] for k in ("interp", "ode", "limit")} | {
+            "fractions": [[c["m"], c["fraction_interp"], c["fraction_ode"]] for c in a["cells"]],
+            "untracked": [c["m"] for c in a["cells"] if c["tracks"] is False],
+            "tracking_measured": all(c["tracks"] is not None for c in a["cells"])}
+    return {"n": stored["n"], "file": _rel(FACTORS_FILE), "groups": out,
+            "provenance": {k: g["provenance"] for k, g in stored["groups"].items()}}
+
+
+def collect_factors(folders: list[Path], out: Path = FACTORS_FILE) -> dict[str, Any]:
+    """Add each sweep results folder of ``folders`` (``resnet-ode sweep --preset
+    width-thresholds --quick --set 'ns=[8]' --set FIELD=VALUE --out FOLDER``) to ``out`` as the
+    group "FIELD=VALUE": the one field of :data:`FACTOR_FIELDS` its configurations change from
+    the study's base (numerics.thresholds.study_base), with ", eta=ETA" where the step differs
+    too (a group rerun with a step that tracks the flow); the groups already in ``out`` stay."""
+    from reports.io import atomic_write_json
+
+    base = study_base().to_dict()
+    data = (json.loads(out.read_text(encoding="utf-8")) if out.exists()
+            else {"schema": 1, "n": 8, "groups": {}})
+    for folder in folders:
+        paths = sorted((folder / "results").glob("*.json"))
+        if not paths:
+            raise SystemExit(f"{folder}: no sweep results")
+        records, names, versions, wall = [], set(), set(), {}
+        for path in paths:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            cfg = saved["config"]
+            changed = [f for f in FACTOR_FIELDS if cfg[f] != base[f]]
+            if len(changed) != 1 or int(cfg["n"]) != data["n"]:
+                raise SystemExit(f"{path}: not one of {', '.join(FACTOR_FIELDS)} changed at "
+                                 f"n = {data['n']} (changed: {changed or 'none'})")
+            step = f", eta={cfg['eta']}" if cfg["eta"] != base["eta"] else ""
+            names.add(f"{changed[0]}={cfg[changed[0]]}{step}")
+            records.append(dict(saved["record"]) | {"seed": saved["seed"],
+                                                    "depths": cfg["depths"]})
+            versions.add(saved["code_version"])
+            wall[int(cfg["m"])] = saved["record"].get("wall_s") or 0.0
+        if len(names) != 1:
+            raise SystemExit(f"{folder}: results of several groups ({', '.join(sorted(names))})")
+        data["groups"][names.pop()] = {
+            "provenance": {"folder": _rel(folder), "code_versions": sorted(versions),
+                           "collected_on": platform.node() + " " + platform.platform(),
+                           "collected_at": time.strftime("%Y-%m-%d %H:%M:%S UTC",
+                                                         time.gmtime()),
+                           "wall_s_tasks": float(sum(wall.values())), "points": len(wall)},
+            "records": records}
+    data["command"] = ("resnet-ode sweep --preset width-thresholds --quick --set 'ns=[8]' --set "
+                       "FIELD=VALUE --out FOLDER; python -m reports.sections.width factors "
+                       "FOLDER ...")
+    atomic_write_json(out, data)
+    return data
 
 
 def _results(out: dict[str, Any], source: dict[str, Any], c1: float) -> dict[str, Any]:
@@ -391,16 +446,21 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
                      f"{fmt(hi, 3)}] | {c['rate_side']} | {local} | "
                      f"{fmt(c['median_hit_over_T'], 2)}, {fmt(c['max_hit_over_T'], 2)} | "
                      f"{_tracks(c)} |")
-    labels = data.get("labels") or {}
-    if labels:
-        lines += ["", f"Label scale at n = {labels['n']} (`{labels['file']}`; the quick grid's "
-                  "widths, 5 seeds, depths 4..32, the same horizon):", "",
-                  "| y_scale | m*_interp [95%] | m*_ode [95%] | m*_limit [95%] | "
-                  "(m, fraction interpolating, fraction smooth) |", "|---|---|---|---|---|"]
-        for y, v in labels["by_scale"].items():
+    factors = data.get("factors") or {}
+    if factors:
+        lines += ["", f"One base field changed at a time at n = {factors['n']} "
+                  f"(`{factors['file']}`;"
+                  " the quick grid's widths, 5 seeds, depths 4..32, the same horizon and step; "
+                  "base: y_scale = 1, d = d' = 4, q = 8):", "",
+                  "| changed | m*_interp [95%] | m*_ode [95%] | m*_limit [95%] | "
+                  "(m, fraction interpolating, fraction smooth) | GD does not track the flow at "
+                  "m |", "|---|---|---|---|---|---|"]
+        for name, v in factors["groups"].items():
             fr = ", ".join(f"({m}, {a:.1f}, {b:.1f})" for m, a, b in v["fractions"])
-            lines.append(f"| {y} | {_interval(v['interp'])} | {_interval(v['ode'])} | "
-                         f"{_interval(v['limit'])} | {fr} |")
+            off = (", ".join(map(str, v["untracked"])) or "none" if v["tracking_measured"]
+                   else "not measured")
+            lines.append(f"| {name} | {_interval(v['interp'])} | {_interval(v['ode'])} | "
+                         f"{_interval(v['limit'])} | {fr} | {off} |")
     ext = data["extended"]
     if ext:
         lines += ["", f"Extended depth grid L = {ext['depths']} at n = {ext['ns']}: m*_ode "
@@ -539,8 +599,12 @@ def _main(argv: list[str]) -> None:
         data = collect(folder, out)
         print(f"{out}: {data['provenance']['records']} records at "
               f"{data['provenance']['points']} points")
+    elif argv and argv[0] == "factors" and len(argv) > 1:
+        data = collect_factors([Path(a) for a in argv[1:]])
+        print(f"{FACTORS_FILE}: groups {', '.join(data['groups'])}")
     else:
-        raise SystemExit("usage: python -m reports.sections.width collect [RESULTS_DIR [OUT]]")
+        raise SystemExit("usage: python -m reports.sections.width (collect [RESULTS_DIR [OUT]] "
+                         "| factors FOLDER ...)")
 
 
 if __name__ == "__main__":
