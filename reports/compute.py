@@ -1,10 +1,12 @@
 """Computing a report's sections: their rows' checks (a diverged training reported as a result)
-and figure data, as they round-trip through JSON; here or on a Dask worker alike."""
+and figure data, as a :class:`SectionResult` with the values they read back from JSON (saved
+progress, :mod:`reports.resume`); here or on a Dask worker alike."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from numerics import checks
 from numerics.device import cpu_threads
 from numerics.progress import checkpointing
 from reports.arguments import RunSpec
-from reports.provenance import measure_usage
+from reports.provenance import Usage, measure_usage
 from reports.records import CheckRow
 from reports.resume import code_version
 from reports.sections import SECTIONS, Context, Section
@@ -32,15 +34,57 @@ class Work:
     checkpoints: Path
 
 
+@dataclasses.dataclass(frozen=True)
+class SectionResult:
+    """A computed section: its key, title, selected statement ids, its checks' records (the
+    ``checks`` entries of results.json, written as they are), its figure data (free-form, as
+    :meth:`~reports.sections.Section.data` gives it), its wall time and peak memory, and whether
+    it was ``resumed`` from saved progress.  :meth:`to_dict` / :meth:`from_dict`: the JSON of a
+    progress file (``resumed`` is not saved)."""
+
+    key: str
+    title: str
+    ids: tuple[str, ...]
+    checks: tuple[Mapping[str, Any], ...]
+    data: Mapping[str, Any]
+    usage: Usage
+    resumed: bool = False
+
+    @property
+    def rows(self) -> list[CheckRow]:
+        """The checks as typed rows, in report order."""
+        return [CheckRow.from_dict(c) for c in self.checks]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The section as saved in its progress file."""
+        return {"key": self.key, "title": self.title, "ids": list(self.ids),
+                "checks": list(self.checks), "data": self.data,
+                "usage": dataclasses.asdict(self.usage)}
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any], resumed: bool = False) -> SectionResult:
+        """A section read back from :meth:`to_dict`'s JSON (other fields ignored)."""
+        return cls(record["key"], record["title"], tuple(record["ids"]), tuple(record["checks"]),
+                   record["data"], Usage(**record["usage"]), resumed)
+
+
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    """What a worker hands back: its code version and the sections it computed, in order."""
+
+    version: str
+    sections: tuple[SectionResult, ...]
+
+
 def context(spec: RunSpec, shared: dict[str, Any]) -> Context:
     """The sections' context of a run; ``shared``: data that several sections use (Figure 1)."""
     return Context(spec.scale, spec.seed, spec.device, spec.data_dir, shared=shared)
 
 
 def compute(sec: Section, ctx: Context, ids: tuple[str, ...], checkpoints: Path
-            ) -> dict[str, Any]:
+            ) -> SectionResult:
     """Run a section's rows and figure data, its trainings checkpointing under
-    ``checkpoints``; the result as it round-trips through JSON."""
+    ``checkpoints``; the result with the values it reads back from JSON (as when resumed)."""
     with measure_usage(ctx.device) as usage, checkpointing(checkpoints):
         records = []
         rows = [r for r in sec.rows(ctx) if r.id in ids]
@@ -52,20 +96,19 @@ def compute(sec: Section, ctx: Context, ids: tuple[str, ...], checkpoints: Path
                 record["control"]["config_file"] = f"configs/{sec.key}-{row.id}-{j}-control.json"
             records.append(roundtrip(record))
         data = sec.data(ctx, [CheckRow.from_dict(r) for r in records])
-    section = {"key": sec.key, "title": sec.title, "ids": list(ids), "checks": records,
-               "data": json_safe(data), "usage": dataclasses.asdict(usage)}
-    return roundtrip(section)
+    section = SectionResult(sec.key, sec.title, ids, tuple(records), json_safe(data), usage)
+    return SectionResult.from_dict(roundtrip(section.to_dict()))
 
 
-def compute_sections(spec: RunSpec, works: list[Work]) -> dict[str, Any]:
+def compute_sections(spec: RunSpec, works: list[Work]) -> Batch:
     """On a worker: the sections ``works`` in order, sharing one ``Context.shared``, with
     :data:`numerics.device.THREADS` torch threads (as in-process: the same numbers); returns
     the code version and each section's result."""
     by_key, shared = {s.key: s for s in SECTIONS}, {}  # type: ignore[var-annotated]
     with cpu_threads():
-        sections = [compute(by_key[w.key], context(spec, shared), w.ids, w.checkpoints)
-                    for w in works]
-    return {"version": code_version(), "sections": sections}
+        sections = tuple(compute(by_key[w.key], context(spec, shared), w.ids, w.checkpoints)
+                         for w in works)
+    return Batch(code_version(), sections)
 
 
 def check(statement_id: str, config: Config) -> CheckResult:

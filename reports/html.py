@@ -18,7 +18,7 @@ import re
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reports.findings import KINDS, Finding
 from reports.io import atomic_write_text
@@ -26,6 +26,9 @@ from reports.markdown import bound_text, counts, memory, verdict
 from reports.records import CheckRow, Results, SectionRecord
 from reports.text import fmt
 from theory.catalog import catalog
+
+if TYPE_CHECKING:  # annotations only: reports.compute imports every numerics family
+    from reports.compute import SectionResult
 
 # verdict classes in the summary's order (the first four always shown, the others where a check
 # has them; a class unknown here goes last), and the scopes of the checks
@@ -508,12 +511,12 @@ def render(results: Results, texts: Mapping[str, SectionText]) -> str:
         f"<script>{_JS}</script>", "</body></html>", ""])
 
 
-def write_html(out: Path, results: Results, done: list[tuple[Any, dict[str, Any]]]) -> None:
+def write_html(out: Path, results: Results, done: list[tuple[Any, SectionResult]]) -> None:
     """Write ``out/report.html`` atomically for ``results`` and the computed sections ``done``
     ((Section, its result) pairs, whose texts results.json does not hold)."""
     figures = {s.key: s.figure for s in results.sections}
-    texts = {sec.key: SectionText(sec.text(s["data"], results.rows(sec.key)),
-                                  sec.figure_note(s["data"]) if figures.get(sec.key) else "",
+    texts = {sec.key: SectionText(sec.text(s.data, results.rows(sec.key)),
+                                  sec.figure_note(s.data) if figures.get(sec.key) else "",
                                   sec.assumptions)
              for sec, s in done}
     atomic_write_text(Path(out) / "report.html", render(results, texts))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reports.findings import Finding
 from reports.records import CheckRow, Engine, Environment, Results, SectionRecord
 from reports.sections.base import Section
 from reports.text import fmt
 from theory.catalog import catalog
+
+if TYPE_CHECKING:  # annotations only: reports.compute imports every numerics family
+    from reports.compute import SectionResult
 
 
 def verdict(row: CheckRow) -> str:
@@ -194,7 +197,7 @@ def findings(items: Sequence[Finding]) -> str:
     return "\n".join(lines)
 
 
-def report(results: Results, done: list[tuple[Section, dict[str, Any]]]) -> str:
+def report(results: Results, done: list[tuple[Section, SectionResult]]) -> str:
     """The whole report.md of ``results`` (results.json) and the computed sections ``done``
     ((Section, its result) pairs, whose texts results.json does not hold)."""
     env, sections = results.environment, results.sections
@@ -206,7 +209,7 @@ def report(results: Results, done: list[tuple[Section, dict[str, Any]]]) -> str:
              "Every command runs from this report's folder.", "",
              summary(results.checks, statements), "",
              provenance(env, sections, env.total_wall_s), ""]
-    parts += [section(sec, results.rows(sec.key), s["data"], figure[sec.key])
+    parts += [section(sec, results.rows(sec.key), s.data, figure[sec.key])
               for sec, s in done]
     parts.append(findings(results.findings))
     return "\n".join(parts) + "\n"

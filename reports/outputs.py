@@ -7,6 +7,7 @@ report by an ``--only`` subset is replaced only with ``--force``."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -18,7 +19,7 @@ from reports.compute import roundtrip
 from reports.html import write_html
 from reports.io import atomic_write_json, atomic_write_text
 from reports.provenance import environment
-from reports.records import CheckRow, Results, parse
+from reports.records import Results, parse
 from reports.resume import code_version
 from reports.schedule import Done
 from reports.schema import RESULTS
@@ -70,28 +71,29 @@ def remove_stale(spec: RunSpec, before: set[str], results: Results) -> None:
 def write(spec: RunSpec, done: Done, total_s: float, before: set[str]) -> dict[str, Any]:
     """Write every output of the computed sections ``done`` and remove the previous report's
     files (``before``, :func:`previous`) that it did not write; returns results.json."""
-    checks = [c for _, s in done for c in s["checks"]]
-    for c in checks:
-        atomic_write_json(spec.out / c["config_file"], c["config"])
-        if c["control"] is not None:
-            atomic_write_json(spec.out / c["control"]["config_file"], c["control"]["config"])
-    rows = [CheckRow.from_dict(c) for c in checks]
-    mine = {sec.key: [r for r in rows if r.section == sec.key] for sec, _ in done}
+    mine = {sec.key: s.rows for sec, s in done}
+    rows = [r for sec, _ in done for r in mine[sec.key]]
+    for row in rows:
+        atomic_write_json(spec.out / row.config_file, row.check.config)
+        if row.control is not None and row.control_file is not None:
+            atomic_write_json(spec.out / row.control_file, row.control.config)
     figure_files: dict[str, str | None] = {}
     for sec, s in done:
-        fig = sec.draw(s["data"], mine[sec.key])
+        fig = sec.draw(s.data, mine[sec.key])
         figure_files[sec.key] = None if fig is None else f"{sec.key.lower()}.png"
         if fig is not None:
             figures.save(fig, spec.out / f"{sec.key.lower()}.png")
-    found = findings.of_run(rows, (s["data"] for _, s in done))
+    found = findings.of_run(rows, (s.data for _, s in done))
     env = {**environment(spec.device, spec.seed, "float64"), "scale": spec.scale,
            "code_version": code_version(), "total_wall_s": total_s}
-    sections = [{"key": sec.key, "title": sec.title, "ids": s["ids"], "usage": s["usage"],
-                 "resumed": s["resumed"], "figure": figure_files[sec.key],
-                 "conclusion": sec.conclusion(s["data"], mine[sec.key]),
-                 **({"results": s["data"]["results"]} if "results" in s["data"] else {})}
+    sections = [{"key": sec.key, "title": sec.title, "ids": list(s.ids),
+                 "usage": dataclasses.asdict(s.usage), "resumed": s.resumed,
+                 "figure": figure_files[sec.key],
+                 "conclusion": sec.conclusion(s.data, mine[sec.key]),
+                 **({"results": s.data["results"]} if "results" in s.data else {})}
                 for sec, s in done]  # "results": a section's measured summary (S15)
-    results = {"schema": SCHEMA_VERSION, "environment": env, "checks": checks, "findings": found,
+    results = {"schema": SCHEMA_VERSION, "environment": env,
+               "checks": [c for _, s in done for c in s.checks], "findings": found,
                "sections": sections}
     results = roundtrip(results)
     jsonschema.validate(results, RESULTS)

@@ -56,7 +56,8 @@ class Progress:
         return self.folder / f"{key}-{fp}.json"
 
     def load(self, key: str, fp: str) -> dict[str, Any] | None:
-        """The saved section ``key`` with fingerprint ``fp``, or None (absent or unreadable)."""
+        """The saved section ``key`` with fingerprint ``fp`` as JSON (read back by
+        :meth:`reports.compute.SectionResult.from_dict`), or None (absent or unreadable)."""
         path = self._path(key, fp)
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
@@ -65,7 +66,8 @@ class Progress:
         return saved if isinstance(saved, dict) and saved.get("fingerprint") == fp else None
 
     def save(self, key: str, fp: str, section: dict[str, Any]) -> None:
-        """Save a finished section atomically, then drop its training checkpoints."""
+        """Save a finished section (the JSON of :meth:`reports.compute.SectionResult.to_dict`)
+        atomically, then drop its training checkpoints."""
         atomic_write_json(self._path(key, fp), {**section, "fingerprint": fp})
         shutil.rmtree(self.checkpoints(key, fp), ignore_errors=True)
 

@@ -11,21 +11,22 @@ from typing import Any
 from numerics.progress import Console
 from reports import cluster
 from reports.arguments import RunSpec
-from reports.compute import Work, compute, compute_sections, context
+from reports.compute import Batch, SectionResult, Work, compute, compute_sections, context
 from reports.resume import Progress, code_version, fingerprint
 from reports.sections import Section
 
-Done = list[tuple[Section, dict[str, Any]]]
+Done = list[tuple[Section, SectionResult]]
 """Each selected section, in report order, with its result (``resumed``: read back)."""
 
 
-def work(sec: Section, spec: RunSpec, progress: Progress) -> tuple[Work, dict[str, Any] | None]:
-    """What computing ``sec`` takes, and its saved progress when the fingerprint matches."""
+def work(sec: Section, spec: RunSpec, progress: Progress) -> tuple[Work, SectionResult | None]:
+    """What computing ``sec`` takes, and its saved progress when the fingerprint matches (the
+    progress file's JSON read back: :meth:`SectionResult.from_dict`)."""
     ids = tuple(i for i in sec.ids if spec.only is None or i in spec.only)
     fp = fingerprint(sec.settings(context(spec, {}), ids))
     todo = Work(sec.key, ids, fp, progress.checkpoints(sec.key, fp))
     saved = progress.load(sec.key, fp)
-    return todo, None if saved is None else {**saved, "resumed": True}
+    return todo, None if saved is None else SectionResult.from_dict(saved, resumed=True)
 
 
 def here(selected: list[Section], spec: RunSpec, progress: Progress, console: Console) -> Done:
@@ -40,11 +41,10 @@ def here(selected: list[Section], spec: RunSpec, progress: Progress, console: Co
             console.line(f"section {sec.key} ({j}/{len(selected)}) ...")
         todo, result = work(sec, spec, progress)
         if result is None:
-            computed = compute(sec, context(spec, shared), todo.ids, todo.checkpoints)
-            progress.save(sec.key, todo.fp, computed)
-            result = {**computed, "resumed": False}
+            result = compute(sec, context(spec, shared), todo.ids, todo.checkpoints)
+            progress.save(sec.key, todo.fp, result.to_dict())
         done.append((sec, result))
-        how = "resumed" if result["resumed"] else "done"
+        how = "resumed" if result.resumed else "done"
         console.finished(note=f"section {sec.key} {how} in {time.perf_counter() - began:.1f} s")
     return done
 
@@ -54,7 +54,7 @@ def on_dask(client: Any, selected: list[Section], spec: RunSpec, progress: Progr
     """The sections not saved, as Dask tasks (sections sharing data, :attr:`Section.shares`, in
     one), handed out in report order (:func:`reports.cluster.completed`), each saved as its task
     finishes."""
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, SectionResult] = {}
     groups: dict[str, list[Work]] = {}
     for sec in selected:
         todo, saved = work(sec, spec, progress)
@@ -72,13 +72,14 @@ def on_dask(client: Any, selected: list[Section], spec: RunSpec, progress: Progr
     with contextlib.closing(cluster.completed(client, compute_sections, calls, "report")) as run:
         for i, future in run:
             out = future.result()  # a section's exception is raised here, as in-process
-            if out["version"] != version:
-                raise RuntimeError(f"the workers run code version {out['version']}, this "
+            if not isinstance(out, Batch) or out.version != version:
+                got = out.version if isinstance(out, Batch) else "of before typed sections"
+                raise RuntimeError(f"the workers run code version {got}, this "
                                    f"checkout {version}: install the same code on the workers")
-            for todo, computed in zip(tasks[i], out["sections"], strict=True):
-                progress.save(todo.key, todo.fp, computed)
-                results[todo.key] = {**computed, "resumed": False}
+            for todo, computed in zip(tasks[i], out.sections, strict=True):
+                progress.save(todo.key, todo.fp, computed.to_dict())
+                results[todo.key] = computed
                 console.finished(note=f"section {todo.key} done at "
                                       f"{time.perf_counter() - began:.1f} s "
-                                      f"({computed['usage']['wall_s']:.1f} s on a worker)")
+                                      f"({computed.usage.wall_s:.1f} s on a worker)")
     return [(sec, results[sec.key]) for sec in selected]

@@ -32,11 +32,15 @@ import numpy as np
 
 from numerics.horizon import horizon, pilots
 from numerics.thresholds import SMOOTH_EDGE, study_base, width_point
+from numerics.tracking import DAMPING_EDGE, ORDER_BAND
 from numerics.transition import Logistic
 from numerics.width_analysis import OUTCOMES, analyze, common_grid, with_tracking
 from reports import figures
+from reports.io import atomic_write_json
 from reports.sections.base import Checks, Context, Row, Section
+from reports.sweep.width import GRIDS, base_config, depths_at, widths
 from reports.text import fmt
+from theory.constants import constants
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_FILE = ROOT / "reports" / "data" / "width-thresholds-full.json"
@@ -57,8 +61,6 @@ Q, D_OUT = 8, 4
 
 
 def _c1() -> float:
-    from theory.constants import constants
-
     return float(constants(activation="tanh", n=8, q=Q, d=4, d_out=D_OUT, m=8, L=8)["c1"])
 
 
@@ -81,8 +83,6 @@ def collect(folder: Path = RESULTS_DIR, out: Path = DATA_FILE) -> dict[str, Any]
     """The data file of a sweep's results folder: every record (with its seed and n, m, T,
     depths), and provenance: code versions and git commits of the runs, the base configuration,
     the seeds per (n, m), the machine, the summed wall time of the tasks."""
-    from reports.io import atomic_write_json
-
     records, versions, configs = [], set(), {}
     for path in sorted((folder / "results").glob("*.json")):
         saved = json.loads(path.read_text(encoding="utf-8"))
@@ -119,8 +119,6 @@ def collect(folder: Path = RESULTS_DIR, out: Path = DATA_FILE) -> dict[str, Any]
 
 def _compute(ctx: Context) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The quick (or tiny) grid computed here: records and where they came from."""
-    from reports.sweep.width import GRIDS, base_config, depths_at, widths
-
     began = time.perf_counter()
     if ctx.scale == "tiny":
         configs = [base_config(n=n, m=m, T=2.0, eta=0.05, L=4, depths=(2, 4), seeds=(0, 1, 2))
@@ -208,8 +206,6 @@ def collect_factors(folders: list[Path], out: Path = FACTORS_FILE) -> dict[str, 
     group "FIELD=VALUE": the one field of :data:`FACTOR_FIELDS` its configurations change from
     the study's base (numerics.thresholds.study_base), with ", eta=ETA" where the step differs
     too (a group rerun with a step that tracks the flow); the groups already in ``out`` stay."""
-    from reports.io import atomic_write_json
-
     base = study_base().to_dict()
     data = (json.loads(out.read_text(encoding="utf-8")) if out.exists()
             else {"schema": 1, "n": 8, "groups": {}})
@@ -485,8 +481,6 @@ def _tracking_note(out: dict[str, Any]) -> str:
     """Which part of each transition curve is about the flow (4) (numerics.tracking at the
     grid's deepest depth, on every seed where width_point recorded it, else on the point's
     first seed; the fractions and fits keep every seed)."""
-    from numerics.tracking import DAMPING_EDGE, ORDER_BAND
-
     parts = []
     for j, t in enumerate(out["tracking"]):
         ode = out["thresholds"]["ode"][j]

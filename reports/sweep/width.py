@@ -52,6 +52,10 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from numerics.device import cpu_threads
+from numerics.flow import run_config
+from numerics.horizon import horizon
+from numerics.thresholds import study_base
 from reports.sweep.spec import Point, Sweep, _checked_overrides
 from theory.config import Config
 from theory.errors import ConfigError
@@ -105,8 +109,6 @@ def depths_at(grid: Grid, n: int) -> tuple[int, ...]:
 
 
 def base_config(**fields: Any) -> Config:
-    from numerics.thresholds import study_base
-
     return study_base(**fields)
 
 
@@ -136,8 +138,6 @@ def preset(scale: str, overrides: Mapping[str, Any] | None = None) -> Sweep:
 
 
 def points(grid: Grid, fields: Mapping[str, Any]) -> list[Point]:
-    from numerics.horizon import horizon
-
     out = []
     for n in grid.ns:
         T = horizon(n)
@@ -191,9 +191,6 @@ def measure(cases: Sequence[tuple[int, int]], depths: Sequence[int] = BASE_DEPTH
             iterations: int = 100) -> list[dict[str, float]]:
     """Seconds per iteration of a point at each (n, m) of ``cases`` (5 seeds, ``depths``), from
     ``iterations`` iterations each, and the least-squares (c0, c1) of the cost model."""
-    from numerics.device import cpu_threads
-    from numerics.flow import run_config
-
     out = []
     with cpu_threads():
         for n, m in cases:

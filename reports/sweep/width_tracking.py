@@ -26,6 +26,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from numerics.device import cpu_threads
+from numerics.tracking import DAMPING_EDGE, ORDER_BAND, flow_tracking
+from numerics.width_analysis import common_grid, restrict
+from reports.io import atomic_write_json
+from reports.sweep.width import preset
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA_FILE = ROOT / "reports" / "data" / "width-tracking.json"
 COMMITTED = ROOT / "reports" / "data" / "width-thresholds-full.json"
@@ -47,8 +53,6 @@ def committed(records: Sequence[Mapping[str, Any]], n: int, m: int, seed: int
     """The committed outcomes at (n, m): the fraction of seeds 1/L-smooth and interpolating on
     the grid the thresholds are fitted on (:func:`numerics.width_analysis.common_grid`) and on the
     point's own depth grid, and seed ``seed``'s own smooth outcome and gap slope (fitted grid)."""
-    from numerics.width_analysis import common_grid, restrict
-
     grid = common_grid(records)
     rs = [r for r in records if int(r["n"]) == n and int(r["m"]) == m]
     if not rs:
@@ -79,11 +83,6 @@ def row(entry: Mapping[str, Any]) -> dict[str, Any]:
 def measure(ns: Sequence[int] = NS, out: Path = DATA_FILE) -> dict[str, Any]:
     """Measure the points at ``ns`` not yet in ``out`` (one at a time, rewriting ``out``)."""
     import json
-
-    from numerics.device import cpu_threads
-    from numerics.tracking import DAMPING_EDGE, ORDER_BAND, flow_tracking
-    from reports.io import atomic_write_json
-    from reports.sweep.width import preset
 
     records = json.loads(COMMITTED.read_text(encoding="utf-8"))["records"]
     try:
