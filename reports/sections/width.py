@@ -38,7 +38,6 @@ from numerics.width_analysis import OUTCOMES, analyze, common_grid, with_trackin
 from reports import figures
 from reports.io import atomic_write_json
 from reports.sections.base import Checks, Context, Row, Section
-from reports.sweep.width import GRIDS, base_config, depths_at, widths
 from reports.text import fmt
 from theory.constants import constants
 
@@ -119,6 +118,9 @@ def collect(folder: Path = RESULTS_DIR, out: Path = DATA_FILE) -> dict[str, Any]
 
 def _compute(ctx: Context) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The quick (or tiny) grid computed here: records and where they came from."""
+    # cycle: reports.sweep.width -> reports.sweep.spec -> reports.sections (this package)
+    from reports.sweep.width import GRIDS, base_config, depths_at, widths
+
     began = time.perf_counter()
     if ctx.scale == "tiny":
         configs = [base_config(n=n, m=m, T=2.0, eta=0.05, L=4, depths=(2, 4), seeds=(0, 1, 2))
