@@ -29,6 +29,7 @@ from numerics import (  # noqa: F401  each binds its statements (theory.catalog.
     lemma21,
     optimizers,
     pl,
+    prop1,
     prop8,
     recurrences,
     sec43,

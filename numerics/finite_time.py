@@ -1,7 +1,6 @@
-"""Propositions 1 and 3 (with Proposition 7; families S1 and S3): the clipped flow's weights stay
-bounded and neighbouring layers O(1/L) apart (eq. 7).  Each statement's measurement and facts,
-bound to its catalog entry (:func:`theory.catalog.bind`).  S1's measurement is S3's bounded run
-plus step halving, so the two families share this module (theory.finite_time holds both).
+"""Proposition 3 (with Proposition 7; family S3): the clipped flow's weights stay bounded and
+neighbouring layers O(1/L) apart (eq. 7).  Each statement's measurement and facts, bound to its
+catalog entry (:func:`theory.catalog.bind`).  S1 (:mod:`numerics.prop1`) reuses the bounded run.
 
 Norms are the paper's: ||Z_k|| = ||V_k||_F + ||W_k||_F, ||A||_F, ||B||_F.
 """
@@ -15,7 +14,7 @@ import numpy as np
 import torch
 
 from numerics.evidence import Evidence, fit_rate, rate_evidence, trained_rate
-from numerics.flow import Flow, step_halving, train
+from numerics.flow import Flow, train
 from numerics.measure import (
     Measurement,
     data,
@@ -40,20 +39,6 @@ def _norms(p: Params) -> dict[str, float]:
     return {"A": float(frobenius(p.A)[0]), "Z": float(layer_norms(p.Z).amax(1)[0]),
             "B": float(frobenius(p.B)[0]),
             "gap": float(gaps.amax(1)[0]) if gaps.shape[1] else 0.0}
-
-
-def measure_prop1(config: Config) -> Measurement:
-    """S1: the clipped run stays finite and bounded; step halving shows GD converging to the flow
-    (the final-weight distances between eta, eta/2, eta/4 shrink by a factor about 2)."""
-    m = measure_prop3_bounded(config)
-    X, Y = data(config)
-    halving = step_halving(initial(config), X, Y, Flow.from_config(config),
-                           MLP(config.activation, config.scaling), halvings=2)
-    diffs = [float(d[0]) for d in halving.differences]
-    m.id = "prop1.wellposed"
-    m.values["halving_ratio"] = diffs[0] / diffs[1] if diffs[1] > 0 else math.inf
-    m.series["halving"] = diffs
-    return m
 
 
 def measure_prop3_bounded(config: Config) -> Measurement:
@@ -151,21 +136,6 @@ CLIPPED_SPEED = ("||Z(t)|| <= ||Z(0)|| + t sup ||pi(grad)|| <= M0 + T M_pi: the 
                  "bounds the speed, no theorem needed")
 
 
-def _prop1(st: Statement, c: Config, m: Measurement) -> Evidence:
-    from theory.finite_time import M_bound, M_pi
-
-    v = m.values
-    bound = M_bound(m.inputs["M0"], c.T, M_pi(c.clip, c.clip_c, q=c.q, m=c.m, d=c.d,
-                                              d_out=c.d_out))
-    finite = math.isfinite(v["max_norm"]) and math.isfinite(v["final_loss"])
-    return Evidence(Facts(v["max_norm"] if finite else math.nan, bound, a_priori=bound,
-                          a_priori_reason=CLIPPED_SPEED, dtype=c.dtype),
-                    notes=[f"step halving eta -> eta/2 -> eta/4: final-weight distances shrink "
-                           f"by {v['halving_ratio']:.3g} (about 2 for a first-order approach to "
-                           "the flow)"],
-                    extra={"halving": m.series["halving"], "M_pi_observed": v["M_pi_observed"]})
-
-
 def _prop3_bounded(st: Statement, c: Config, m: Measurement) -> Evidence:
     from theory.finite_time import M0_bound, M0_failure_probability, M_bound, M_pi
 
@@ -240,7 +210,6 @@ def _prop3_growth_T(st: Statement, c: Config, m: Measurement) -> Evidence:
                            f"the paper's alpha = 10^{log10_alpha:.4g}"])
 
 
-bind("prop1.wellposed", measure=measure_prop1, facts=_prop1)
 bind("prop3.bounded", measure=measure_prop3_bounded, facts=_prop3_bounded)
 bind("prop3.successive", measure=measure_prop3_successive, facts=_prop3_successive)
 bind("prop3.rate_L", measure=measure_prop3_rate_L, facts=_prop3_rate_L)

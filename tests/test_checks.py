@@ -94,3 +94,16 @@ def test_every_check_measures_with_the_declared_thread_count(monkeypatch: pytest
     finally:
         torch.set_num_threads(before)
     assert seen == [THREADS, THREADS]
+
+
+def test_each_numerics_module_measures_one_statement_family() -> None:
+    """Issue 27's rule: a module under numerics/ holds the measurements of one family only
+    (read from where each statement's bound measurement is defined, through partials)."""
+    families: dict[str, set[str]] = {}
+    for st in catalog.values():
+        fn = st.measure
+        while hasattr(fn, "func"):  # functools.partial
+            fn = fn.func
+        assert fn is not None and fn.__module__.startswith("numerics."), st.id
+        families.setdefault(fn.__module__, set()).add(st.family)
+    assert {m: f for m, f in families.items() if len(f) > 1} == {}
