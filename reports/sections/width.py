@@ -564,6 +564,15 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
         tail += (". Gradient descent at the sweep's eta does not track the flow at "
                  + ", ".join(off) + " (numerics.tracking): those parts of the transition curves "
                  "are about gradient descent, not Theorem 6's flow")
+    factors = data.get("factors") or {}
+    if factors:
+        tail += (f". At n = {factors['n']}, one base field changed at a time moves them "
+                 "(m*_interp, m*_ode): " + "; ".join(
+                     f"{name}: {_interval(v['interp'])}, {_interval(v['ode'])}"
+                     + (f" (gradient descent does not track the flow at m = {v['untracked']})"
+                        if v["untracked"] else "" if v["tracking_measured"]
+                        else " (flow tracking not measured)")
+                     for name, v in factors["groups"].items()))
     return ("Two width thresholds, measured beyond Theorem 6's m >= c1 n: " + "; ".join(parts)
             + f"{order}. m*_interp ~ n^gamma with {_exp(ei)}; m*_ode ~ n^gamma with {_exp(eo)}"
             f"{tail}. Both lie orders of magnitude below c1 n ("
