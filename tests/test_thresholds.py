@@ -100,9 +100,9 @@ def _sweep_folder(folder, configs) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_factor_groups(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """collect_factors names a folder by the one base field it changes (and the step where that
-    differs too), refuses a folder of several groups or of none, and S15's table per group
-    carries the fractions counted from the records themselves."""
+    """collect_factors names a folder by its n and the one base field it changes (and the step
+    where that differs too), refuses a folder of several groups or of no change, and S15's table
+    per group carries the fractions counted from the records themselves."""
     import json
 
     from reports.sections import width
@@ -112,17 +112,20 @@ def test_factor_groups(tmp_path, monkeypatch) -> None:  # type: ignore[no-untype
     _sweep_folder(tmp_path / "d2", [th.study_base(**tiny, d=2, m=m) for m in (1, 4)])
     _sweep_folder(tmp_path / "mixed", [th.study_base(**tiny, d=2, m=1),
                                        th.study_base(**tiny, q=4, m=1)])
-    _sweep_folder(tmp_path / "base", [th.study_base(**tiny, m=1)])
+    _sweep_folder(tmp_path / "base", [th.study_base(**tiny | {"eta": 0.01}, m=1)])
     out = tmp_path / "factors.json"
     data = width.collect_factors([tmp_path / "d2"], out)
-    assert list(data["groups"]) == ["d=2, eta=0.05"]
-    records = json.loads(out.read_text())["groups"]["d=2, eta=0.05"]["records"]
+    assert list(data["groups"]) == ["n=8, d=2, eta=0.05"]
+    records = json.loads(out.read_text())["groups"]["n=8, d=2, eta=0.05"]["records"]
     assert sorted((r["m"], r["seed"]) for r in records) == [(1, 0), (1, 1), (4, 0), (4, 1)]
+    _sweep_folder(tmp_path / "step", [th.study_base(**tiny | {"n": 4}, m=1)])
+    assert list(width.collect_factors([tmp_path / "step"], tmp_path / "step.json")["groups"]) \
+        == ["n=4, eta=0.05"]  # the step alone: a rerun where gradient descent tracks the flow
     for bad, why in (("mixed", "several groups"), ("base", "changed: none")):
         with pytest.raises(SystemExit, match=why):
             width.collect_factors([tmp_path / bad], out)
     monkeypatch.setattr(width, "FACTORS_FILE", out)
-    table = width._factors([], reps=50, seed=0)["groups"]["d=2, eta=0.05"]
+    table = width._factors([], reps=50, seed=0)["groups"]["n=8, d=2, eta=0.05"]
     counted = [[m, sum(bool(r["interpolated"]) for r in records if r["m"] == m) / 2,
                 sum(bool(r["smooth"]) for r in records if r["m"] == m) / 2] for m in (1, 4)]
     assert table["fractions"] == counted

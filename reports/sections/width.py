@@ -45,11 +45,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA_FILE = ROOT / "reports" / "data" / "width-thresholds-full.json"
 RESULTS_DIR = ROOT / "reports" / "data" / "width-thresholds-full"
 FACTORS_FILE = ROOT / "reports" / "data" / "width-factors.json"
-"""The thresholds at n = 8 against one base field changed at a time (:data:`FACTOR_FIELDS`; the
-quick grid; committed by :func:`collect_factors`, drawn when present)."""
+"""The thresholds with one base field changed at a time (:data:`FACTOR_FIELDS`, and the step;
+quick-grid widths and depths; committed by :func:`collect_factors`, drawn when present)."""
 FACTOR_FIELDS = ("y_scale", "d", "q")
-"""The fields whose effect on the thresholds is measured at one n (issue 29: the label scale,
-the input dimension d, the embedding dimension q)."""
+"""The fields whose effect on the thresholds is measured (issue 29: the label scale, the input
+dimension d, the embedding dimension q); the step eta may change with one of them or alone (a
+group rerun where gradient descent tracks the flow)."""
 FACTOR_GRID = (4, 8, 16, 32)
 """The depth grid the groups are compared on (the quick grid's)."""
 TRACKING_FILE = ROOT / "reports" / "data" / "width-tracking.json"
@@ -179,38 +180,54 @@ def _measured_tracking() -> dict[tuple[int, int, float, float], dict[str, Any]]:
 
 
 def _factors(records: list[dict[str, Any]], reps: int, seed: int) -> dict[str, Any]:
-    """Per group of :data:`FACTORS_FILE` ("FIELD=VALUE", one base field changed) and the base
-    itself (n = 8 of ``records`` on depths 4..32): the thresholds m*_interp, m*_ode, m*_limit, the
-    fractions per width and the widths where gradient descent does not track the flow."""
+    """Per group of :data:`FACTORS_FILE` (one base field, or the step, changed at one n) and per
+    such n the base itself (``records`` at that n on :data:`FACTOR_GRID`): the thresholds
+    m*_interp, m*_ode, m*_limit, the fractions per width and the widths where gradient descent
+    does not track the flow."""
     if not FACTORS_FILE.exists():
         return {}
     stored = json.loads(FACTORS_FILE.read_text(encoding="utf-8"))
-    groups = {"base": [r for r in records if int(r["n"]) == stored["n"]
-                       and float(r.get("y_scale", 1.0)) == 1.0 and set(FACTOR_GRID)
-                       <= set(r["depths"])]}
-    groups |= {name: g["records"] for name, g in stored["groups"].items()}
+    groups: dict[str, tuple[int, str, list[dict[str, Any]]]] = {}
+    for n in sorted({int(g["n"]) for g in stored["groups"].values()}):
+        groups[f"n={n}, base"] = (n, "base", [
+            r for r in records if int(r["n"]) == n and float(r.get("y_scale", 1.0)) == 1.0
+            and set(FACTOR_GRID) <= set(r["depths"])])
+    groups |= {key: (int(g["n"]), g["changed"], g["records"])
+               for key, g in stored["groups"].items()}
     out = {}
-    for name, rs in groups.items():
+    for key, (n, changed, rs) in groups.items():
         if not rs:
             continue
         a = analyze(rs, reps=reps, seed=seed, grid=FACTOR_GRID)
-        out[name] = {k: a["thresholds"][k][0] for k in ("interp", "ode", "limit")} | {
+        out[key] = {"n": n, "changed": changed} | {
+            k: a["thresholds"][k][0] for k in ("interp", "ode", "limit")} | {
             "fractions": [[c["m"], c["fraction_interp"], c["fraction_ode"]] for c in a["cells"]],
             "untracked": [c["m"] for c in a["cells"] if c["tracks"] is False],
             "tracking_measured": all(c["tracks"] is not None for c in a["cells"])}
-    return {"n": stored["n"], "file": _rel(FACTORS_FILE), "groups": out,
+    return {"file": _rel(FACTORS_FILE), "groups": out,
             "provenance": {k: g["provenance"] for k, g in stored["groups"].items()}}
+
+
+def _changed(cfg: dict[str, Any], base: dict[str, Any], path: Path) -> str:
+    """"FIELD=VALUE" for the one field of :data:`FACTOR_FIELDS` that ``cfg`` changes from
+    ``base``, with "eta=ETA" where the step differs (alone, or beside it)."""
+    changed = [f"{f}={cfg[f]}" for f in FACTOR_FIELDS if cfg[f] != base[f]]
+    step = [f"eta={cfg['eta']}"] if cfg["eta"] != base["eta"] else []
+    if len(changed) > 1 or not changed + step:
+        raise SystemExit(f"{path}: not one of {', '.join(FACTOR_FIELDS)} or the step changed "
+                         f"(changed: {', '.join(changed) or 'none'})")
+    return ", ".join(changed + step)
 
 
 def collect_factors(folders: list[Path], out: Path = FACTORS_FILE) -> dict[str, Any]:
     """Add each sweep results folder of ``folders`` (``resnet-ode sweep --preset
-    width-thresholds --quick --set 'ns=[8]' --set FIELD=VALUE --out FOLDER``) to ``out`` as the
-    group "FIELD=VALUE": the one field of :data:`FACTOR_FIELDS` its configurations change from
-    the study's base (numerics.thresholds.study_base), with ", eta=ETA" where the step differs
-    too (a group rerun with a step that tracks the flow); the groups already in ``out`` stay."""
+    width-thresholds --quick --set 'ns=[N]' --set FIELD=VALUE --out FOLDER``, or a sweep file
+    with the preset's base at other widths) to ``out`` as the group "n=N, FIELD=VALUE"
+    (:func:`_changed` against numerics.thresholds.study_base); the groups already in ``out``
+    stay."""
     base = study_base().to_dict()
     data = (json.loads(out.read_text(encoding="utf-8")) if out.exists()
-            else {"schema": 1, "n": 8, "groups": {}})
+            else {"schema": 2, "groups": {}})
     for folder in folders:
         paths = sorted((folder / "results").glob("*.json"))
         if not paths:
@@ -219,26 +236,24 @@ def collect_factors(folders: list[Path], out: Path = FACTORS_FILE) -> dict[str, 
         for path in paths:
             saved = json.loads(path.read_text(encoding="utf-8"))
             cfg = saved["config"]
-            changed = [f for f in FACTOR_FIELDS if cfg[f] != base[f]]
-            if len(changed) != 1 or int(cfg["n"]) != data["n"]:
-                raise SystemExit(f"{path}: not one of {', '.join(FACTOR_FIELDS)} changed at "
-                                 f"n = {data['n']} (changed: {changed or 'none'})")
-            step = f", eta={cfg['eta']}" if cfg["eta"] != base["eta"] else ""
-            names.add(f"{changed[0]}={cfg[changed[0]]}{step}")
+            names.add((int(cfg["n"]), _changed(cfg, base, path)))
             records.append(dict(saved["record"]) | {"seed": saved["seed"],
                                                     "depths": cfg["depths"]})
             versions.add(saved["code_version"])
             wall[int(cfg["m"])] = saved["record"].get("wall_s") or 0.0
         if len(names) != 1:
-            raise SystemExit(f"{folder}: results of several groups ({', '.join(sorted(names))})")
-        data["groups"][names.pop()] = {
+            raise SystemExit(f"{folder}: results of several groups "
+                             f"({'; '.join(f'n={n}, {c}' for n, c in sorted(names))})")
+        n, changed = names.pop()
+        data["groups"][f"n={n}, {changed}"] = {
+            "n": n, "changed": changed,
             "provenance": {"folder": _rel(folder), "code_versions": sorted(versions),
                            "collected_on": platform.node() + " " + platform.platform(),
                            "collected_at": time.strftime("%Y-%m-%d %H:%M:%S UTC",
                                                          time.gmtime()),
                            "wall_s_tasks": float(sum(wall.values())), "points": len(wall)},
             "records": records}
-    data["command"] = ("resnet-ode sweep --preset width-thresholds --quick --set 'ns=[8]' --set "
+    data["command"] = ("resnet-ode sweep --preset width-thresholds --quick --set 'ns=[N]' --set "
                        "FIELD=VALUE --out FOLDER; python -m reports.sections.width factors "
                        "FOLDER ...")
     atomic_write_json(out, data)
@@ -446,19 +461,18 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
                      f"{_tracks(c)} |")
     factors = data.get("factors") or {}
     if factors:
-        lines += ["", f"One base field changed at a time at n = {factors['n']} "
-                  f"(`{factors['file']}`;"
-                  " the quick grid's widths, 5 seeds, depths 4..32, the same horizon and step; "
-                  "base: y_scale = 1, d = d' = 4, q = 8):", "",
-                  "| changed | m*_interp [95%] | m*_ode [95%] | m*_limit [95%] | "
+        lines += ["", f"One base field (or the step) changed at a time (`{factors['file']}`; "
+                  "the quick grid's widths, 5 seeds, depths 4..32, the horizon T(n); base: "
+                  "y_scale = 1, d = d' = 4, q = 8, eta = 0.01):", "",
+                  "| n | changed | m*_interp [95%] | m*_ode [95%] | m*_limit [95%] | "
                   "(m, fraction interpolating, fraction smooth) | GD does not track the flow at "
-                  "m |", "|---|---|---|---|---|---|"]
-        for name, v in factors["groups"].items():
+                  "m |", "|---|---|---|---|---|---|---|"]
+        for v in factors["groups"].values():
             fr = ", ".join(f"({m}, {a:.1f}, {b:.1f})" for m, a, b in v["fractions"])
             off = (", ".join(map(str, v["untracked"])) or "none" if v["tracking_measured"]
                    else "not measured")
-            lines.append(f"| {name} | {_interval(v['interp'])} | {_interval(v['ode'])} | "
-                         f"{_interval(v['limit'])} | {fr} | {off} |")
+            lines.append(f"| {v['n']} | {v['changed']} | {_interval(v['interp'])} | "
+                         f"{_interval(v['ode'])} | {_interval(v['limit'])} | {fr} | {off} |")
     ext = data["extended"]
     if ext:
         lines += ["", f"Extended depth grid L = {ext['depths']} at n = {ext['ns']}: m*_ode "
@@ -566,8 +580,8 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
                  "are about gradient descent, not Theorem 6's flow")
     factors = data.get("factors") or {}
     if factors:
-        tail += (f". At n = {factors['n']}, one base field changed at a time moves them "
-                 "(m*_interp, m*_ode): " + "; ".join(
+        tail += (". One base field (or the step) changed at a time moves them (m*_interp, "
+                 "m*_ode): " + "; ".join(
                      f"{name}: {_interval(v['interp'])}, {_interval(v['ode'])}"
                      + (f" (gradient descent does not track the flow at m = {v['untracked']})"
                         if v["untracked"] else "" if v["tracking_measured"]
