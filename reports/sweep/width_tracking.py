@@ -4,10 +4,11 @@ The ``width-thresholds`` sweep (:mod:`reports.sweep.width`) trains every width w
 eta = 0.01; at small m the trained network's curvature can put that step at the edge of
 stability, where the sweep's "not 1/L-smooth" outcome is about gradient descent, not about the
 flow (4) that Theorem 6 speaks of.  This module measures, for the full preset's points at the
-asked n, :func:`numerics.tracking.flow_tracking` of the point's own configuration (as the preset
-builds it for :func:`numerics.thresholds.width_point`: its eta, horizon T(n) and depth grid; one
-seed, ``config.seed`` = 0, at the grid's deepest depth) and writes it beside the point's
-committed outcomes (:data:`reports.sections.width.DATA_FILE`) to :data:`DATA_FILE`:
+asked n that have committed outcomes, :func:`numerics.tracking.flow_tracking` of the point's own
+configuration (as the preset builds it for :func:`numerics.thresholds.width_point`: its eta,
+horizon T(n) and depth grid; one seed, ``config.seed`` = 0, at the grid's deepest depth) and
+writes it beside the point's committed outcomes (:data:`reports.sections.width.DATA_FILE`) to
+:data:`DATA_FILE`:
 
     nice -n 19 python -m reports.sweep.width_tracking [N ...]      (default N = 8 16 32)
 
@@ -90,9 +91,10 @@ def measure(ns: Sequence[int] = NS, out: Path = DATA_FILE) -> dict[str, Any]:
     except (OSError, ValueError):
         data = {"entries": []}
     done = {(e["n"], e["m"]) for e in data["entries"]}
+    swept = {(int(r["n"]), int(r["m"])) for r in records}  # points without outcomes: no use
     todo = sorted((p for p in preset("full").points if p.config.n in ns
-                   and (p.config.n, p.config.m) not in done), key=lambda p: (p.config.n,
-                                                                             p.config.m))
+                   and (p.config.n, p.config.m) in swept - done),
+                  key=lambda p: (p.config.n, p.config.m))
     for k, p in enumerate(todo):
         c = p.config
         began = time.perf_counter()
