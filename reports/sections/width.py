@@ -193,7 +193,8 @@ def _factors(records: list[dict[str, Any]], reps: int, seed: int) -> dict[str, A
             r for r in records if int(r["n"]) == n and float(r.get("y_scale", 1.0)) == 1.0
             and set(FACTOR_GRID) <= set(r["depths"])])
     groups |= {key: (int(g["n"]), g["changed"], g["records"])
-               for key, g in stored["groups"].items()}
+               for key, g in sorted(stored["groups"].items(), key=lambda kv: (kv[1]["n"],
+                                                                              kv[0]))}
     out = {}
     for key, (n, changed, rs) in groups.items():
         if not rs:
