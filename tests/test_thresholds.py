@@ -129,3 +129,10 @@ def test_factor_groups(tmp_path, monkeypatch) -> None:  # type: ignore[no-untype
     counted = [[m, sum(bool(r["interpolated"]) for r in records if r["m"] == m) / 2,
                 sum(bool(r["smooth"]) for r in records if r["m"] == m) / 2] for m in (1, 4)]
     assert table["fractions"] == counted
+    rows = [line for line in width._factor_lines(width._factors([], reps=50, seed=0))
+            if line.startswith("| 8 |")]
+    untracked = ", ".join(str(m) for m in (1, 4) if any(
+        r["tracks"] == 0.0 for r in records if r["m"] == m)) or "none"
+    assert rows == [rows[0]] and rows[0].startswith("| 8 | d=2, eta=0.05 |") \
+        and rows[0].endswith(f"| {untracked} |")
+    assert width._factor_lines({}) == []

@@ -460,20 +460,7 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
                      f"{fmt(hi, 3)}] | {c['rate_side']} | {local} | "
                      f"{fmt(c['median_hit_over_T'], 2)}, {fmt(c['max_hit_over_T'], 2)} | "
                      f"{_tracks(c)} |")
-    factors = data.get("factors") or {}
-    if factors:
-        lines += ["", f"One base field (or the step) changed at a time (`{factors['file']}`; "
-                  "the quick grid's widths, 5 seeds, depths 4..32, the horizon T(n); base: "
-                  "y_scale = 1, d = d' = 4, q = 8, eta = 0.01):", "",
-                  "| n | changed | m*_interp [95%] | m*_ode [95%] | m*_limit [95%] | "
-                  "(m, fraction interpolating, fraction smooth) | GD does not track the flow at "
-                  "m |", "|---|---|---|---|---|---|---|"]
-        for v in factors["groups"].values():
-            fr = ", ".join(f"({m}, {a:.1f}, {b:.1f})" for m, a, b in v["fractions"])
-            off = (", ".join(map(str, v["untracked"])) or "none" if v["tracking_measured"]
-                   else "not measured")
-            lines.append(f"| {v['n']} | {v['changed']} | {_interval(v['interp'])} | "
-                         f"{_interval(v['ode'])} | {_interval(v['limit'])} | {fr} | {off} |")
+    lines += _factor_lines(data.get("factors") or {})
     ext = data["extended"]
     if ext:
         lines += ["", f"Extended depth grid L = {ext['depths']} at n = {ext['ns']}: m*_ode "
@@ -485,6 +472,25 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
                   + ", ".join(f"n = {t['n']}: {_interval(t)}" for t in ext["deep"]["ode"])
                   + "."]
     return "\n".join(lines) + "\n"
+
+
+def _factor_lines(factors: dict[str, Any]) -> list[str]:
+    """S15's table of :func:`_factors` (no lines where there is no factors file)."""
+    if not factors:
+        return []
+    lines = ["", f"One base field (or the step) changed at a time (`{factors['file']}`; "
+             "the quick grid's widths, 5 seeds, depths 4..32, the horizon T(n); base: "
+             "y_scale = 1, d = d' = 4, q = 8, eta = 0.01):", "",
+             "| n | changed | m*_interp [95%] | m*_ode [95%] | m*_limit [95%] | "
+             "(m, fraction interpolating, fraction smooth) | GD does not track the flow at "
+             "m |", "|---|---|---|---|---|---|---|"]
+    for v in factors["groups"].values():
+        fr = ", ".join(f"({m}, {a:.1f}, {b:.1f})" for m, a, b in v["fractions"])
+        off = (", ".join(map(str, v["untracked"])) or "none" if v["tracking_measured"]
+               else "not measured")
+        lines.append(f"| {v['n']} | {v['changed']} | {_interval(v['interp'])} | "
+                     f"{_interval(v['ode'])} | {_interval(v['limit'])} | {fr} | {off} |")
+    return lines
 
 
 def _tracks(cell: dict[str, Any]) -> str:
