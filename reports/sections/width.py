@@ -543,6 +543,24 @@ def _source_line(src: dict[str, Any]) -> str:
             f"was found at reports/data/width-thresholds-full.json.")
 
 
+def _rerun_sentence(groups: dict[str, dict[str, Any]]) -> str:
+    """The base's smooth fractions beside those of its reruns at a smaller step (groups whose
+    only change is eta), at their common widths: does the edge of stability change them?"""
+    parts = []
+    for v in groups.values():
+        base = groups.get(f"n={v['n']}, base")
+        if not v["changed"].startswith("eta=") or base is None:
+            continue
+        at = {m: b for m, _, b in base["fractions"]}
+        pairs = [f"m = {m}: {at[m]:.1f} / {b:.1f}" for m, _, b in v["fractions"] if m in at]
+        if pairs:
+            parts.append(f"n = {v['n']} at {v['changed']}, " + ", ".join(pairs))
+    if not parts:
+        return ""
+    return (". Smooth fractions at eta = 0.01 / rerun at a smaller step where gradient descent "
+            "tracks the flow on more seeds: " + "; ".join(parts))
+
+
 def _conclusion(data: dict[str, Any], checks: Checks) -> str:
     out = data["analysis"]
     ei, eo = out["exponents"]["interp"], out["exponents"]["ode"]
@@ -594,6 +612,7 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
                         if v["untracked"] else "" if v["tracking_measured"]
                         else " (flow tracking not measured)")
                      for name, v in factors["groups"].items()))
+        tail += _rerun_sentence(factors["groups"])
     return ("Two width thresholds, measured beyond Theorem 6's m >= c1 n: " + "; ".join(parts)
             + f"{order}. m*_interp ~ n^gamma with {_exp(ei)}; m*_ode ~ n^gamma with {_exp(eo)}"
             f"{tail}. Both lie orders of magnitude below c1 n ("
