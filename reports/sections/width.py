@@ -79,20 +79,38 @@ def _rows(ctx: Context) -> list[Row]:
 # --------------------------------------------------------------------------- data
 
 
+def _units(folder: Path) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
+    """Every unit a sweep saved under ``folder``/results (reports.sweep.engine), in file order:
+    its configuration, its record (with its seed and depth grid) and its code version."""
+    out = []
+    for path in sorted((folder / "results").glob("*.json")):
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        cfg = saved["config"]
+        out.append((cfg, dict(saved["record"]) | {"seed": saved["seed"], "depths": cfg["depths"]},
+                    saved["code_version"]))
+    return out
+
+
+def _stamp(units: list[tuple[dict[str, Any], dict[str, Any], str]],
+           extra: dict[str, Any]) -> dict[str, Any]:
+    """Provenance of collected ``units``: their code versions, ``extra``, where and when they
+    were collected, and the summed wall time of their tasks (one per (n, m))."""
+    walls = {(rec["n"], rec["m"]): rec.get("wall_s") or 0.0 for _, rec, _ in units}
+    return {"code_versions": sorted({v for _, _, v in units}), **extra,
+            "collected_on": platform.node() + " " + platform.platform(),
+            "collected_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+            "wall_s_tasks": float(sum(walls.values())), "points": len(walls)}
+
+
 def collect(folder: Path = RESULTS_DIR, out: Path = DATA_FILE) -> dict[str, Any]:
     """The data file of a sweep's results folder: every record (with its seed and n, m, T,
     depths), and provenance: code versions and git commits of the runs, the base configuration,
     the seeds per (n, m), the machine, the summed wall time of the tasks."""
-    records, versions, configs = [], set(), {}
-    for path in sorted((folder / "results").glob("*.json")):
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        rec = dict(saved["record"])
-        cfg = saved["config"]
-        rec |= {"seed": saved["seed"], "depths": cfg["depths"]}
-        records.append(rec)
-        versions.add(saved["code_version"])
+    units = _units(folder)
+    records = [rec for _, rec, _ in units]
+    configs: dict[tuple[int, int], dict[str, Any]] = {}
+    for cfg, _, _ in units:
         configs.setdefault((cfg["n"], cfg["m"]), cfg)
-    walls = {(r["n"], r["m"]): r.get("wall_s") or 0.0 for r in records}
     seeds: dict[str, list[int]] = {}
     for r in records:
         seeds.setdefault(f"{int(r['n'])},{int(r['m'])}", []).append(int(r["seed"]))
@@ -103,12 +121,7 @@ def collect(folder: Path = RESULTS_DIR, out: Path = DATA_FILE) -> dict[str, Any]
     extra = (json.loads(provenance_file.read_text(encoding="utf-8"))
              if provenance_file.exists() else {})
     data = {"schema": 1, "preset": "width-thresholds full",
-            "provenance": {"code_versions": sorted(versions), **extra,
-                           "collected_on": platform.node() + " " + platform.platform(),
-                           "collected_at": time.strftime("%Y-%m-%d %H:%M:%S UTC",
-                                                         time.gmtime()),
-                           "wall_s_tasks": float(sum(walls.values())),
-                           "points": len(walls), "records": len(records)},
+            "provenance": _stamp(units, extra) | {"records": len(records)},
             "config": base,
             "horizons": {str(int(n)): float(c["T"]) for (n, _), c in sorted(configs.items())},
             "depths": {str(int(n)): list(c["depths"]) for (n, _), c in sorted(configs.items())},
@@ -230,30 +243,18 @@ def collect_factors(folders: list[Path], out: Path = FACTORS_FILE) -> dict[str, 
     data = (json.loads(out.read_text(encoding="utf-8")) if out.exists()
             else {"schema": 2, "groups": {}})
     for folder in folders:
-        paths = sorted((folder / "results").glob("*.json"))
-        if not paths:
+        units = _units(folder)
+        if not units:
             raise SystemExit(f"{folder}: no sweep results")
-        records, names, versions, wall = [], set(), set(), {}
-        for path in paths:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            cfg = saved["config"]
-            names.add((int(cfg["n"]), _changed(cfg, base, path)))
-            records.append(dict(saved["record"]) | {"seed": saved["seed"],
-                                                    "depths": cfg["depths"]})
-            versions.add(saved["code_version"])
-            wall[int(cfg["m"])] = saved["record"].get("wall_s") or 0.0
+        names = {(int(cfg["n"]), _changed(cfg, base, folder)) for cfg, _, _ in units}
         if len(names) != 1:
             raise SystemExit(f"{folder}: results of several groups "
                              f"({'; '.join(f'n={n}, {c}' for n, c in sorted(names))})")
         n, changed = names.pop()
         data["groups"][f"n={n}, {changed}"] = {
             "n": n, "changed": changed,
-            "provenance": {"folder": _rel(folder), "code_versions": sorted(versions),
-                           "collected_on": platform.node() + " " + platform.platform(),
-                           "collected_at": time.strftime("%Y-%m-%d %H:%M:%S UTC",
-                                                         time.gmtime()),
-                           "wall_s_tasks": float(sum(wall.values())), "points": len(wall)},
-            "records": records}
+            "provenance": _stamp(units, {"folder": _rel(folder)}),
+            "records": [rec for _, rec, _ in units]}
     data["command"] = ("resnet-ode sweep --preset width-thresholds --quick --set 'ns=[N]' --set "
                        "FIELD=VALUE --out FOLDER; python -m reports.sections.width factors "
                        "FOLDER ...")
