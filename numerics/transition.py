@@ -7,6 +7,9 @@ interval, and a power law through the midpoints (issue 29's width thresholds, pu
 - :func:`bootstrap_thresholds`: log m* of replicates that resample the outcomes of each width
   with replacement (the seed level), each refitted on a grid (:func:`fit_logistic_counts`);
   :func:`threshold` = the fit with the replicates' 95 % percentile interval.
+- :func:`monotone_p`: the logistic's premise, a fraction that does not fall with m, tested
+  against a free fraction per width (likelihood ratio, parametric bootstrap under the isotonic
+  fit, :func:`isotonic`).
 - :func:`fit_power`: m*(n) ~ a n^gamma, least squares in log-log, the interval of gamma (and a)
   from the same bootstrap replicates refitted per replicate (:func:`power_slope`).
 """
@@ -134,6 +137,50 @@ def bootstrap_thresholds(m: Sequence[float], outcomes: Sequence[float], reps: in
     return fit_logistic_counts(widths, k, s)
 
 
+def isotonic(p: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The non-decreasing q minimizing sum_j w_j (p_j - q_j)^2 (pool adjacent violators); for
+    fractions p_j = k_j / s_j with weights s_j it is the binomial maximum likelihood under the
+    order constraint q_1 <= q_2 <= ..."""
+    blocks: list[list[float]] = []  # [weighted mean, weight, length]
+    for pj, wj in zip(p.tolist(), w.tolist(), strict=True):
+        blocks.append([pj, wj, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            (a, wa, na), (b, wb, nb) = blocks.pop(-2), blocks.pop()
+            blocks.append([(a * wa + b * wb) / (wa + wb), wa + wb, na + nb])
+    return np.array([v for v, _, length in blocks for _ in range(length)])
+
+
+def _deviance(k: np.ndarray, s: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """2 sum_j [k_j log(p_j / q_j) + (s_j - k_j) log((1 - p_j) / (1 - q_j))], p_j = k_j / s_j
+    (0 log 0 = 0); k (..., J)."""
+    p = k / s
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(k > 0, k * np.log(p / q), 0.0)
+        b = np.where(k < s, (s - k) * np.log((1 - p) / (1 - q)), 0.0)
+    return 2 * (a + b).sum(axis=-1)
+
+
+def monotone_p(m: Sequence[float], outcomes: Sequence[float], reps: int = 1000,
+               seed: int = 0) -> float:
+    """p-value of "the fraction of 1s does not fall with m" (the premise of :func:`fit_logistic`):
+    the likelihood ratio of a free fraction per width against the isotonic maximum likelihood q
+    (:func:`isotonic`), 2 sum_j [k_j log(p_j/q_j) + (s_j - k_j) log((1-p_j)/(1-q_j))], its null
+    distribution from ``reps`` parametric bootstrap draws k*_j ~ Bin(s_j, q_j) refitted.  1 when
+    the fractions are already monotone."""
+    x = np.asarray(m, dtype=float)
+    y = np.asarray(outcomes, dtype=float)
+    widths, inv = np.unique(x, return_inverse=True)
+    s = np.bincount(inv, minlength=widths.size).astype(float)
+    k = np.bincount(inv, weights=y, minlength=widths.size)
+    q = isotonic(k / s, s)
+    observed = float(_deviance(k, s, q))
+    if observed <= 1e-12:
+        return 1.0
+    draws = np.random.default_rng(seed).binomial(s.astype(int), q, size=(reps, widths.size))
+    null = np.array([_deviance(d, s, isotonic(d / s, s)) for d in draws.astype(float)])
+    return float((1 + np.sum(null >= observed - 1e-9)) / (reps + 1))
+
+
 def percentile_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
     lo, hi = np.quantile(values, [(1 - confidence) / 2, (1 + confidence) / 2])
     return float(lo), float(hi)
@@ -143,16 +190,19 @@ def threshold(m: Sequence[float], outcomes: Sequence[float], n: int, reps: int,
               seed: int) -> tuple[dict[str, Any], np.ndarray]:
     """The fitted threshold at one n (JSON-ready) and its bootstrap replicates (log m*); the
     interval is the replicates' 95 % percentile interval widened by half the refit's grid step
-    (1/480 of the log-width range plus margins) at each end."""
+    (1/480 of the log-width range plus margins) at each end; ``monotone_p``: :func:`monotone_p`
+    (small: the fractions fall with m somewhere, and the midpoint is no transition)."""
     fit = fit_logistic(m, outcomes)
     boot = bootstrap_thresholds(m, outcomes, reps, seed)
+    monotone = monotone_p(m, outcomes, reps, seed + 1)
     lo, hi = percentile_interval(boot)
     x = np.log(np.asarray(m, dtype=float))
     half_step = (float(x.max() - x.min()) + 2 * MU_MARGIN) / (_MU_GRID - 1) / 2
     lo, hi = lo - half_step, hi + half_step  # the replicates' grid resolution, both ends
     return {"n": n, "m_star": fit.m_star, "interval": [math.exp(lo), math.exp(hi)],
             "log_m_star": fit.mu, "beta": fit.beta, "censored": fit.censored,
-            "m_star_over_n": fit.m_star / n, "widths": sorted({float(v) for v in m})}, boot
+            "m_star_over_n": fit.m_star / n, "widths": sorted({float(v) for v in m}),
+            "monotone_p": monotone}, boot
 
 
 # --------------------------------------------------------------------------- power laws

@@ -167,3 +167,45 @@ def test_power_fit_matches_numpy_polyfit_on_noisy_thresholds() -> None:
     assert fit.prefactor_interval == pytest.approx(
         tuple(np.exp(np.percentile(per_rep[1], [2.5, 97.5]))), rel=1e-10)
     assert fit.ns == (8, 16, 32, 64, 128)
+
+
+def test_isotonic_matches_scikit_learn() -> None:
+    """Pool adjacent violators against scikit-learn's weighted IsotonicRegression."""
+    from sklearn.isotonic import IsotonicRegression
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        p, w = rng.random(9), rng.integers(1, 8, 9).astype(float)
+        expected = IsotonicRegression().fit(np.arange(9), p, sample_weight=w).predict(np.arange(9))
+        assert np.allclose(tr.isotonic(p, w), expected, atol=1e-12)
+
+
+def test_monotone_fractions_give_p_one() -> None:
+    m = [1, 1, 2, 2, 4, 4, 8, 8]
+    assert tr.monotone_p(m, [0, 0, 0, 1, 1, 1, 1, 1]) == 1.0
+
+
+def test_monotone_p_agrees_with_the_exact_null_distribution() -> None:
+    """Two widths of 5 seeds, fractions 1 then 0.2: the isotonic fit pools them (q = 0.6 both);
+    the exact p-value enumerates every (k1, k2) ~ Bin(5, 0.6)^2 with its deviance (computed here
+    from the formula with scipy's binomial pmf), the bootstrap's must agree to Monte Carlo
+    error."""
+    from scipy.stats import binom
+
+    def deviance(k1: int, k2: int) -> float:
+        if k1 <= k2:
+            return 0.0
+        q = (k1 + k2) / 10
+        out = 0.0
+        for k in (k1, k2):
+            p = k / 5
+            out += (k * math.log(p / q) if k else 0.0) + ((5 - k) * math.log((1 - p) / (1 - q))
+                                                          if k < 5 else 0.0)
+        return 2 * out
+
+    observed = deviance(5, 1)
+    exact = sum(binom.pmf(a, 5, 0.6) * binom.pmf(b, 5, 0.6) for a in range(6) for b in range(6)
+                if deviance(a, b) >= observed - 1e-9)
+    got = tr.monotone_p([1] * 5 + [2] * 5, [1] * 5 + [1, 0, 0, 0, 0], reps=20000, seed=1)
+    assert exact < 0.05
+    assert got == pytest.approx(exact, abs=4 * math.sqrt(exact * (1 - exact) / 20000) + 1e-4)

@@ -58,6 +58,9 @@ TRACKING_FILE = ROOT / "reports" / "data" / "width-tracking.json"
 (:mod:`reports.sweep.width_tracking`): attached to records that carry none of their own."""
 REPS = 1000
 Q, D_OUT = 8, 4
+MONOTONE_LEVEL = 0.05
+"""The conclusion names an outcome at an n where :func:`numerics.transition.monotone_p` is below
+this level: its fraction falls with m somewhere, so its logistic midpoint is no transition."""
 
 
 def _c1() -> float:
@@ -423,6 +426,13 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
               + _exp(out["exponents"]["interp"]) + "; 1/L-smoothness "
               + _exp(out["exponents"]["ode"])
               + "; limit gaps " + _exp(out["exponents"]["limit"]) + ".", ""]
+    lines += ["Does each fraction rise with m, as the logistic fit assumes? p-value of the "
+              "likelihood ratio of a free fraction per width against the isotonic fit "
+              "(numerics.transition.monotone_p; small: the fraction falls somewhere and its "
+              "midpoint is no transition): " + "; ".join(
+                  f"{name}: " + ", ".join(f"n = {t['n']}: {fmt(t['monotone_p'], 2)}"
+                                          for t in out["thresholds"][name])
+                  for name in ("interp", "ode", "limit")) + ".", ""]
     lines += [_tracking_note(out), ""]
     lines += ["m*_interp per depth (does the threshold move with L?) and the parameters per "
               "sample 2 L q m* / (n d') at m*_ode:", "",
@@ -562,6 +572,16 @@ def _rerun_sentence(groups: dict[str, dict[str, Any]]) -> str:
             "tracks the flow on more seeds: " + "; ".join(parts))
 
 
+def _falls(out: dict[str, Any]) -> str:
+    """The conclusion's sentence naming each outcome and n whose fraction falls with m
+    (monotone_p < :data:`MONOTONE_LEVEL`); empty when none does."""
+    falls = [f"{name} at n = {t['n']} (p = {fmt(t['monotone_p'], 2)})"
+             for name in ("interp", "ode", "limit") for t in out["thresholds"][name]
+             if t["monotone_p"] < MONOTONE_LEVEL]
+    return ("" if not falls else f". The fraction falls with m (monotone_p < {MONOTONE_LEVEL:g}),"
+            " so the logistic midpoint is no transition there: " + ", ".join(falls))
+
+
 def _conclusion(data: dict[str, Any], checks: Checks) -> str:
     out = data["analysis"]
     ei, eo = out["exponents"]["interp"], out["exponents"]["ode"]
@@ -604,6 +624,7 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
         tail += (". Gradient descent at the sweep's eta does not track the flow at "
                  + ", ".join(off) + " (numerics.tracking): those parts of the transition curves "
                  "are about gradient descent, not Theorem 6's flow")
+    tail += _falls(out)
     factors = data.get("factors") or {}
     if factors:
         tail += (". One base field (or the step) changed at a time moves them (m*_interp, "
