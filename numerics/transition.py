@@ -75,19 +75,25 @@ def _censor(mu: float, lo: float, hi: float) -> str:
     return "below" if mu <= lo + step / 2 else "above" if mu >= hi - step / 2 else ""
 
 
+def _counts(m: Sequence[float], outcomes: Sequence[float]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct log-widths (increasing), the 1s ``k`` and the seeds ``s`` at each."""
+    x = np.log(np.asarray(m, dtype=float))
+    y = np.asarray(outcomes, dtype=float)
+    if x.size != y.size or x.size == 0:
+        raise ConfigError("outcomes", len(y), "one 0/1 outcome per width")
+    widths, inv = np.unique(x, return_inverse=True)
+    return (widths, np.bincount(inv, weights=y, minlength=widths.size),
+            np.bincount(inv, minlength=widths.size).astype(float))
+
+
 def fit_logistic(m: Sequence[float], outcomes: Sequence[float]) -> Logistic:
     """Maximum likelihood of the logistic in log m on 0/1 ``outcomes`` (one per seed, ``m`` its
     width): a grid search over (mu, beta) for the global maximum, polished with
     ``scipy.optimize.minimize`` (L-BFGS-B, beta in (0, BETA_MAX], mu within the margin)."""
     from scipy.optimize import minimize
 
-    x = np.log(np.asarray(m, dtype=float))
-    y = np.asarray(outcomes, dtype=float)
-    if x.size != y.size or x.size == 0:
-        raise ConfigError("outcomes", len(y), "one 0/1 outcome per width")
-    widths, inv = np.unique(x, return_inverse=True)
-    k = np.bincount(inv, weights=y, minlength=widths.size)
-    s = np.bincount(inv, minlength=widths.size).astype(float)
+    widths, k, s = _counts(m, outcomes)
     lo, hi = _bounds(widths)
     mus, bs, logp, log1mp = _loglik_table(widths, lo, hi)
     ll = logp @ k + log1mp @ (s - k)
@@ -167,16 +173,12 @@ def monotone_p(m: Sequence[float], outcomes: Sequence[float], reps: int = 1000,
     (:func:`isotonic`), 2 sum_j [k_j log(p_j/q_j) + (s_j - k_j) log((1-p_j)/(1-q_j))], its null
     distribution from ``reps`` parametric bootstrap draws k*_j ~ Bin(s_j, q_j) refitted.  1 when
     the fractions are already monotone."""
-    x = np.asarray(m, dtype=float)
-    y = np.asarray(outcomes, dtype=float)
-    widths, inv = np.unique(x, return_inverse=True)
-    s = np.bincount(inv, minlength=widths.size).astype(float)
-    k = np.bincount(inv, weights=y, minlength=widths.size)
+    _, k, s = _counts(m, outcomes)
     q = isotonic(k / s, s)
     observed = float(_deviance(k, s, q))
     if observed <= 1e-12:
         return 1.0
-    draws = np.random.default_rng(seed).binomial(s.astype(int), q, size=(reps, widths.size))
+    draws = np.random.default_rng(seed).binomial(s.astype(int), q, size=(reps, s.size))
     null = np.array([_deviance(d, s, isotonic(d / s, s)) for d in draws.astype(float)])
     return float((1 + np.sum(null >= observed - 1e-9)) / (reps + 1))
 

@@ -58,6 +58,8 @@ TRACKING_FILE = ROOT / "reports" / "data" / "width-tracking.json"
 (:mod:`reports.sweep.width_tracking`): attached to records that carry none of their own."""
 REPS = 1000
 Q, D_OUT = 8, 4
+FITTED = ("interp", "ode", "limit")
+"""The outcomes whose thresholds S15 fits, tests for monotonicity and fits power laws to."""
 MONOTONE_LEVEL = 0.05
 """The conclusion names an outcome at an n where :func:`numerics.transition.monotone_p` is below
 this level: its fraction falls with m somewhere, so its logistic midpoint is no transition."""
@@ -217,7 +219,7 @@ def _factors(records: list[dict[str, Any]], reps: int, seed: int) -> dict[str, A
             continue
         a = analyze(rs, reps=reps, seed=seed, grid=FACTOR_GRID)
         out[key] = {"n": n, "changed": changed} | {
-            k: a["thresholds"][k][0] for k in ("interp", "ode", "limit")} | {
+            k: a["thresholds"][k][0] for k in FITTED} | {
             "fractions": [[c["m"], c["fraction_interp"], c["fraction_ode"]] for c in a["cells"]],
             "untracked": [c["m"] for c in a["cells"] if c["tracks"] is False],
             "tracking_measured": all(c["tracks"] is not None for c in a["cells"])}
@@ -432,7 +434,7 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
               "midpoint is no transition): " + "; ".join(
                   f"{name}: " + ", ".join(f"n = {t['n']}: {fmt(t['monotone_p'], 2)}"
                                           for t in out["thresholds"][name])
-                  for name in ("interp", "ode", "limit")) + ".", ""]
+                  for name in FITTED) + ".", ""]
     lines += [_tracking_note(out), ""]
     lines += ["m*_interp per depth (does the threshold move with L?) and the parameters per "
               "sample 2 L q m* / (n d') at m*_ode:", "",
@@ -576,7 +578,7 @@ def _falls(out: dict[str, Any]) -> str:
     """The conclusion's sentence naming each outcome and n whose fraction falls with m
     (monotone_p < :data:`MONOTONE_LEVEL`); empty when none does."""
     falls = [f"{name} at n = {t['n']} (p = {fmt(t['monotone_p'], 2)})"
-             for name in ("interp", "ode", "limit") for t in out["thresholds"][name]
+             for name in FITTED for t in out["thresholds"][name]
              if t["monotone_p"] < MONOTONE_LEVEL]
     return ("" if not falls else f". The fraction falls with m (monotone_p < {MONOTONE_LEVEL:g}),"
             " so the logistic midpoint is no transition there: " + ", ".join(falls))
