@@ -9,7 +9,8 @@ interval, and a power law through the midpoints (issue 29's width thresholds, pu
   :func:`threshold` = the fit with the replicates' 95 % percentile interval.
 - :func:`monotone_p`: the logistic's premise, a fraction that does not fall with m, tested
   against a free fraction per width (likelihood ratio, parametric bootstrap under the isotonic
-  fit, :func:`isotonic`).
+  fit, :func:`isotonic`); below :data:`MONOTONE_LEVEL` the fraction *falls* and its midpoint is
+  no threshold (:func:`located`).
 - :func:`fit_power`: m*(n) ~ a n^gamma, least squares in log-log, the interval of gamma (and a)
   from the same bootstrap replicates refitted per replicate (:func:`power_slope`).
 """
@@ -183,6 +184,18 @@ def monotone_p(m: Sequence[float], outcomes: Sequence[float], reps: int = 1000,
     return float((1 + np.sum(null >= observed - 1e-9)) / (reps + 1))
 
 
+MONOTONE_LEVEL = 0.05
+"""A fraction whose :func:`monotone_p` is below this *falls* with m: its logistic midpoint is no
+transition, so it is neither quoted as a threshold nor fitted in a power law (a flagged n is
+left out of the fit, the others stay; the test's size is at most 5 % at each outcome and n)."""
+
+
+def located(t: dict[str, Any]) -> bool:
+    """Whether the threshold dict ``t`` (:func:`threshold`) locates a transition: its midpoint
+    is inside the grid (not censored) and the fraction does not fall with m."""
+    return not t["censored"] and not t["falls"]
+
+
 def percentile_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
     lo, hi = np.quantile(values, [(1 - confidence) / 2, (1 + confidence) / 2])
     return float(lo), float(hi)
@@ -192,8 +205,8 @@ def threshold(m: Sequence[float], outcomes: Sequence[float], n: int, reps: int,
               seed: int) -> tuple[dict[str, Any], np.ndarray]:
     """The fitted threshold at one n (JSON-ready) and its bootstrap replicates (log m*); the
     interval is the replicates' 95 % percentile interval widened by half the refit's grid step
-    (1/480 of the log-width range plus margins) at each end; ``monotone_p``: :func:`monotone_p`
-    (small: the fractions fall with m somewhere, and the midpoint is no transition)."""
+    (1/480 of the log-width range plus margins) at each end; ``monotone_p``: :func:`monotone_p`,
+    and ``falls`` when it is below :data:`MONOTONE_LEVEL` (the midpoint is no transition)."""
     fit = fit_logistic(m, outcomes)
     boot = bootstrap_thresholds(m, outcomes, reps, seed)
     monotone = monotone_p(m, outcomes, reps, seed + 1)
@@ -204,7 +217,7 @@ def threshold(m: Sequence[float], outcomes: Sequence[float], n: int, reps: int,
     return {"n": n, "m_star": fit.m_star, "interval": [math.exp(lo), math.exp(hi)],
             "log_m_star": fit.mu, "beta": fit.beta, "censored": fit.censored,
             "m_star_over_n": fit.m_star / n, "widths": sorted({float(v) for v in m}),
-            "monotone_p": monotone}, boot
+            "monotone_p": monotone, "falls": monotone < MONOTONE_LEVEL}, boot
 
 
 # --------------------------------------------------------------------------- power laws

@@ -25,7 +25,7 @@ import numpy as np
 
 from numerics.rates import t_interval
 from numerics.thresholds import LEVEL, SMOOTH_EDGE, as_float, outcomes, tracking_fields
-from numerics.transition import fit_power, threshold
+from numerics.transition import fit_power, located, threshold
 from theory.catalog import ONE_OVER_L
 from theory.errors import ConfigError
 from theory.verdicts import side
@@ -165,12 +165,13 @@ def analyze(records: Sequence[Mapping[str, Any]], *, reps: int = 1000, seed: int
     """Everything the report shows, JSON-ready, on the depth ``grid`` (default: the depths every
     record measured, :func:`common_grid`; outcomes recomputed there, :func:`restrict`):
     ``cells`` (:func:`cells`); ``thresholds[name]`` per n (name in :data:`OUTCOMES`) with
-    bootstrap intervals (:func:`numerics.transition.threshold`); ``exponents[name]``
-    (:class:`numerics.transition.PowerFit` over the uncensored n, the interval from the same
-    replicates); ``by_depth``: m*_interp per depth of the grid (does it move with L?);
-    ``per_sample``: the parameters per sample 2 L q m* / (n d') at each depth; ``reference``:
-    c1 n, n and sqrt(n); ``tracking``: per n the widths where gradient descent does not track
-    the flow (:func:`tracking_summary`)."""
+    bootstrap intervals (:func:`numerics.transition.threshold`; the bootstrap seed of an n is
+    ``seed + 7919 n``, so one n's data gives one interval in every study); ``exponents[name]``
+    (:class:`numerics.transition.PowerFit` over the n whose threshold is located,
+    :func:`numerics.transition.located`, the interval from the same replicates); ``by_depth``:
+    m*_interp per depth of the grid (does it move with L?); ``per_sample``: the parameters per
+    sample 2 L q m* / (n d') at each depth; ``reference``: c1 n, n and sqrt(n); ``tracking``:
+    per n the widths where gradient descent does not track the flow (:func:`tracking_summary`)."""
     grid = tuple(common_grid(records) if grid is None else grid)
     records = [restrict(r, grid) for r in records]
     ns = sorted({int(r["n"]) for r in records})
@@ -183,31 +184,29 @@ def analyze(records: Sequence[Mapping[str, Any]], *, reps: int = 1000, seed: int
 
     def per_n(key: str, name: str) -> list[dict[str, Any]]:
         rows = []
-        for j, n in enumerate(ns):
+        for n in ns:
             rs = [r for r in records if int(r["n"]) == n]
             th, boot = threshold([float(r["m"]) for r in rs], [as_float(r[key]) for r in rs], n,
-                                 reps, seed + 7919 * j)
+                                 reps, seed + 7919 * n)
             boots.setdefault(name, {})[n] = boot
             rows.append(th)
         return rows
 
-    for name, key in OUTCOMES.items():
-        out["thresholds"][name] = per_n(key, name)
-        usable = [t for t in out["thresholds"][name] if not t["censored"]]
+    def exponent(name: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+        usable = [t for t in rows if located(t)]
         fit = fit_power([t["n"] for t in usable], [t["m_star"] for t in usable],
                         np.exp(np.stack([boots[name][t["n"]] for t in usable]))
                         if len(usable) >= 2 else None)
-        out["exponents"][name] = None if fit is None else dataclasses.asdict(fit)
+        return None if fit is None else dataclasses.asdict(fit)
+
+    for name, key in OUTCOMES.items():
+        out["thresholds"][name] = per_n(key, name)
+        out["exponents"][name] = exponent(name, out["thresholds"][name])
     depths = _depths_of(records[0]) if records else []
     for L in depths:
         name = f"interp_L{L}"
         rows = per_n(name, name)
-        usable = [t for t in rows if not t["censored"]]
-        fit = fit_power([t["n"] for t in usable], [t["m_star"] for t in usable],
-                        np.exp(np.stack([boots[name][t["n"]] for t in usable]))
-                        if len(usable) >= 2 else None)
-        out["by_depth"][str(L)] = {"thresholds": rows,
-                                   "exponent": None if fit is None else dataclasses.asdict(fit)}
+        out["by_depth"][str(L)] = {"thresholds": rows, "exponent": exponent(name, rows)}
     if q is not None and d_out is not None:
         out["per_sample"] = {name: [{"n": t["n"], **{str(L): 2 * L * q * t["m_star"] / (t["n"]
                                                                                       * d_out)

@@ -1,4 +1,4 @@
-"""The JSON schema of ``results.json`` (schema version 5, docs/results-json.md).
+"""The JSON schema of ``results.json`` (schema version 6, docs/results-json.md).
 
 Schema 2 added to every check ``verdict`` and ``verdict_rule`` (:func:`theory.verdicts.classify`).
 Schema 3 adds ``scope`` ("paper": the statement under its assumptions; "beyond": its conclusion
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-VERSION = 5
+VERSION = 6
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 

@@ -157,13 +157,13 @@ def test_conclusion_names_a_fraction_that_falls_with_m() -> None:
     """S15 names the outcome and n whose fraction falls with m (5/5, 5/5, 0/5, 0/5 seeds at
     m = 1, 2, 4, 8: the isotonic fit pools all four at 1/2, and a draw of 20 Bin(5, 1/2) as
     reversed as that is rare) and not those that rise."""
-    from numerics.transition import threshold
+    from numerics.transition import MONOTONE_LEVEL, threshold
     from reports.sections import width
 
     m = [1] * 5 + [2] * 5 + [4] * 5 + [8] * 5
     rising = threshold(m, [0] * 10 + [1] * 10, 64, 200, 0)[0]
     falling = threshold(m, [1] * 10 + [0] * 10, 64, 200, 0)[0]
-    assert rising["monotone_p"] == 1.0 and falling["monotone_p"] < width.MONOTONE_LEVEL
+    assert rising["monotone_p"] == 1.0 and falling["monotone_p"] < MONOTONE_LEVEL
     sentence = width._falls({"thresholds": {"interp": [rising], "ode": [rising],
                                             "limit": [falling]}})
     assert "limit at n = 64" in sentence and "interp" not in sentence and "ode" not in sentence

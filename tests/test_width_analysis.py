@@ -12,10 +12,11 @@ from numerics import width_analysis as wa
 from theory.errors import ConfigError
 
 
-def test_analyze_end_to_end_on_synthetic_records() -> None:
-    """Records of a known m* = 0.5 n^1.5 (interpolation) and 2 n (smoothness): the exponents
-    come out near 1.5 and 1, inside their intervals."""
-    rng = np.random.default_rng(5)
+def _synthetic(seed: int, falls_at: int | None = None) -> list[dict]:
+    """8 seeds per (n, m) of a known m* = 0.5 n^1.5 (interpolation) and 2 n (smoothness, and the
+    limit gaps); at n = ``falls_at`` interpolation rises and falls instead (1 at m/n = 1/8..2, 0
+    elsewhere)."""
+    rng = np.random.default_rng(seed)
     records = []
     for n in (8, 16, 32, 64):
         for m in sorted({max(1, round(r * n)) for r in 2.0 ** np.arange(-6, 4)}):
@@ -23,15 +24,25 @@ def test_analyze_end_to_end_on_synthetic_records() -> None:
                 pi = 1 / (1 + np.exp(-4 * (math.log(m) - math.log(0.5 * n**1.5))))
                 po = 1 / (1 + np.exp(-4 * (math.log(m) - math.log(2 * n))))
                 yi, yo = float(rng.random() < pi), float(rng.random() < po)
+                if n == falls_at:
+                    yi = float(n / 8 <= m <= 2 * n)
                 records.append({"n": n, "m": m, "T": 10.0, "interpolated": yi,
                                 "interpolated_half": yi, "smooth": yo, "limit_smooth": yo,
                                 "gap_slope": -1.0 if yo else -0.3, "limit_slope": -1.0,
                                 "gap_L4": 1.0, "gap_L8": 0.5 if yo else 0.8, "interp_L4": yi,
                                 "interp_L8": yi, "interp_half_L4": yi, "interp_half_L8": yi,
-                                "mu_L4": 0.1, "mu_L8": 0.1, "limit_gap_L4_8": 0.1,
+                                "mu_L4": 0.1, "mu_L8": 0.1,
+                                "limit_gap_L4_8": 0.1,
                                 "l_ratio_L4": 0.1, "l_ratio_L8": 0.1, "t_hit_L4": 1.0,
                                 "t_hit_L8": 1.0, "local_slope_L4_8": -1.0, "diverged": 0.0,
                                 "wall_s": 1.0})
+    return records
+
+
+def test_analyze_end_to_end_on_synthetic_records() -> None:
+    """Records of a known m* = 0.5 n^1.5 (interpolation) and 2 n (smoothness): the exponents
+    come out near 1.5 and 1, inside their intervals."""
+    records = _synthetic(5)
     out = wa.analyze(records, reps=300, q=8, d_out=4, c1=1.3e7)
     gi, go = out["exponents"]["interp"], out["exponents"]["ode"]
     assert gi["gamma"] == pytest.approx(1.5, abs=0.2)
@@ -40,6 +51,26 @@ def test_analyze_end_to_end_on_synthetic_records() -> None:
     assert out["per_sample"]["ode"][0]["8"] == pytest.approx(
         2 * 8 * 8 * out["thresholds"]["ode"][0]["m_star"] / (8 * 4))
     assert set(out["by_depth"]) == {"4", "8"}
+
+
+def test_a_fraction_that_falls_is_no_threshold_and_leaves_the_power_fit() -> None:
+    """At n = 64 the fraction that interpolates rises and falls (every seed 1 at m/n = 1/8..2, 0
+    elsewhere): the flat logistic's midpoint is inside the grid (not censored) but flagged
+    (monotone_p < 0.05), and the exponent is the least-squares slope through the other three
+    n's midpoints (numpy's polyfit in log-log), not through n = 64's.  An n's interval does not
+    depend on which other n are analyzed with it."""
+    records = _synthetic(6, falls_at=64)
+    out = wa.analyze(records, reps=200)
+    rows = {t["n"]: t for t in out["thresholds"]["interp"]}
+    assert rows[64]["falls"] and rows[64]["monotone_p"] < 0.05 and rows[64]["censored"] == ""
+    assert not any(rows[n]["falls"] or rows[n]["censored"] for n in (8, 16, 32))
+    e = out["exponents"]["interp"]
+    assert list(e["ns"]) == [8, 16, 32]
+    slope = np.polyfit(np.log([8, 16, 32]), np.log([rows[n]["m_star"] for n in (8, 16, 32)]), 1)
+    assert e["gamma"] == pytest.approx(slope[0], rel=1e-9)
+    alone = wa.analyze([r for r in records if r["n"] == 16], reps=200)
+    for name in ("interp", "ode"):
+        assert alone["thresholds"][name][0]["interval"] == out["thresholds"][name][1]["interval"]
 
 
 def _three_depths() -> dict:

@@ -120,8 +120,9 @@ def test_s15_note_says_which_widths_are_about_the_flow() -> None:
     out = {"tracking": wa.tracking_summary([_cell(8, 1, False, 2.02), _cell(8, 2, True),
                                             _cell(16, 1, True), _cell(16, 2, None),
                                             _cell(32, 1, None)]),
-           "thresholds": {"ode": [{"censored": "", "m_star": 1.5}, {"censored": "above"},
-                                  {"censored": "above"}]}}
+           "thresholds": {"ode": [{"censored": "", "falls": False, "m_star": 1.5},
+                                  {"censored": "above", "falls": False},
+                                  {"censored": "above", "falls": False}]}}
     note = width._tracking_note(out)
     assert "n = 8: does not track at m = 1 (2.02, 2); every width from m = 2 on tracks " \
            "(m*_ode = 1.5 is below it)" in note

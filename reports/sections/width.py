@@ -33,7 +33,7 @@ import numpy as np
 from numerics.horizon import horizon, pilots
 from numerics.thresholds import SMOOTH_EDGE, study_base, width_point
 from numerics.tracking import DAMPING_EDGE, ORDER_BAND
-from numerics.transition import Logistic
+from numerics.transition import MONOTONE_LEVEL, Logistic, located
 from numerics.width_analysis import OUTCOMES, analyze, common_grid, with_tracking
 from reports import figures
 from reports.io import atomic_write_json
@@ -60,9 +60,6 @@ REPS = 1000
 Q, D_OUT = 8, 4
 FITTED = ("interp", "ode", "limit")
 """The outcomes whose thresholds S15 fits, tests for monotonicity and fits power laws to."""
-MONOTONE_LEVEL = 0.05
-"""The conclusion names an outcome at an n where :func:`numerics.transition.monotone_p` is below
-this level: its fraction falls with m somewhere, so its logistic midpoint is no transition."""
 
 
 def _c1() -> float:
@@ -270,13 +267,16 @@ def collect_factors(folders: list[Path], out: Path = FACTORS_FILE) -> dict[str, 
 def _results(out: dict[str, Any], source: dict[str, Any], c1: float) -> dict[str, Any]:
     """What results.json carries (docs/results-json.md, section ``results``)."""
     def rows(name: str) -> list[dict[str, Any]]:
-        return [{"n": t["n"], "m_star": None if t["censored"] else t["m_star"],
-                 "interval": None if t["censored"] else t["interval"],
-                 "censored": t["censored"] or None,
-                 "bound": (t["widths"][0] if t["censored"] == "below" else t["widths"][-1]
-                           if t["censored"] == "above" else None),
-                 "m_star_over_n": None if t["censored"] else t["m_star_over_n"]}
-                for t in out["thresholds"][name]]
+        def row(t: dict[str, Any]) -> dict[str, Any]:
+            censored = "" if t["falls"] else t["censored"]
+            return {"n": t["n"], "m_star": t["m_star"] if located(t) else None,
+                    "interval": t["interval"] if located(t) else None,
+                    "censored": censored or None,
+                    "bound": {"below": t["widths"][0], "above": t["widths"][-1]}.get(censored),
+                    "m_star_over_n": t["m_star_over_n"] if located(t) else None,
+                    "monotone_p": t["monotone_p"], "falls": t["falls"]}
+
+        return [row(t) for t in out["thresholds"][name]]
 
     def exp(name: str) -> dict[str, Any] | None:
         e = out["exponents"][name]
@@ -311,7 +311,7 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
             off = [c["m_over_n"] for c in cells if c["tracks"] is False]
             ax.scatter(off, [n] * len(off), marker="x", color="k", s=50, zorder=3)
             t = out["thresholds"][name][j]
-            if not t["censored"]:
+            if located(t):
                 lo, hi = t["interval"]
                 ax.errorbar([t["m_star"] / n], [n], xerr=[[t["m_star"] / n - lo / n],
                                                          [hi / n - t["m_star"] / n]],
@@ -343,7 +343,7 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
     ax = axes[4]
     nn = np.array(ns, dtype=float)
     for name, marker, color in (("interp", "o", "C0"), ("ode", "s", "C3")):
-        ts = [t for t in out["thresholds"][name] if not t["censored"]]
+        ts = [t for t in out["thresholds"][name] if located(t)]
         if ts:
             x = np.array([t["n"] for t in ts], dtype=float)
             m = np.array([t["m_star"] for t in ts])
@@ -391,6 +391,8 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
 
 
 def _interval(t: dict[str, Any]) -> str:
+    if t["falls"]:
+        return f"none: the fraction falls with m (monotone_p = {fmt(t['monotone_p'], 2)})"
     if t["censored"] == "below":
         return f"below the grid (< {t['widths'][0]:g})"
     if t["censored"] == "above":
@@ -401,7 +403,7 @@ def _interval(t: dict[str, Any]) -> str:
 
 def _exp(e: dict[str, Any] | None) -> str:
     if e is None:
-        return "not fitted (fewer than two uncensored n)"
+        return "not fitted (fewer than two n with a located threshold)"
     iv = "" if e["interval"] is None else f" [{e['interval'][0]:.2f}, {e['interval'][1]:.2f}]"
     return f"gamma = {e['gamma']:.2f}{iv}, a = {e['prefactor']:.3g} (n = {list(e['ns'])})"
 
@@ -421,7 +423,7 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
         t = {k: out["thresholds"][k][j] for k in OUTCOMES}
         lines.append(f"| {n} | {_interval(t['interp'])} | {_interval(t['ode'])} | "
                      f"{_interval(t['limit'])} | {_interval(t['interp_half'])} | "
-                     f"{'—' if t['ode']['censored'] else format(t['ode']['m_star_over_n'], '.3g')}"
+                     f"{format(t['ode']['m_star_over_n'], '.3g') if located(t['ode']) else '—'}"
                      f" | {data['c1'] * n:.3g} |")
     lines += ["", "Exponents of m*(n) ~ a n^gamma (95% intervals from the seed-level bootstrap, "
               f"{out['reps']} replicates, refitted per replicate): interpolation "
@@ -443,7 +445,7 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
               "|---|" + "---|" * (2 * len(out["grid"]))]
     for j, n in enumerate(out["ns"]):
         per = out.get("per_sample", {}).get("ode", [{}] * len(out["ns"]))[j]
-        if out["thresholds"]["ode"][j]["censored"]:
+        if not located(out["thresholds"]["ode"][j]):
             per = {}
         lines.append(f"| {n} | " + " | ".join(_interval(out["by_depth"][str(L)]["thresholds"][j])
                                              for L in out["grid"]) + " | "
@@ -455,7 +457,7 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
                   f"{hi_L}; 1 is the count of order n): " + ", ".join(
                       f"n = {t['n']}: {fmt(p[lo_L], 3)} and {fmt(p[hi_L], 3)}"
                       for t, p in zip(out["thresholds"]["interp"], per_i, strict=True)
-                      if not t["censored"]) + "."]
+                      if located(t)) + "."]
     lines += ["", "Per (n, m): fractions of seeds, the gap's per-seed slopes (mean and Student-t "
               "95% interval; its side of the O(1/L) region <= -0.8), the median local slopes "
               "between consecutive depths, and the median t_hit / T of the interpolating seeds "
@@ -528,7 +530,7 @@ def _tracking_note(out: dict[str, Any]) -> str:
             where += f", unknown at m = {t['unknown']}"
         if t["flow_from"] is not None:
             where += f"; every width from m = {t['flow_from']} on tracks"
-            if not ode["censored"]:
+            if located(ode):
                 where += (f" (m*_ode = {ode['m_star']:.3g} is "
                           + ("above" if ode["m_star"] >= t["flow_from"] else "below") + " it)")
         parts.append(f"n = {t['n']}: {where}")
@@ -576,10 +578,11 @@ def _rerun_sentence(groups: dict[str, dict[str, Any]]) -> str:
 
 def _falls(out: dict[str, Any]) -> str:
     """The conclusion's sentence naming each outcome and n whose fraction falls with m
-    (monotone_p < :data:`MONOTONE_LEVEL`); empty when none does."""
+    (``falls``: monotone_p < :data:`numerics.transition.MONOTONE_LEVEL`); empty when none
+    does."""
     falls = [f"{name} at n = {t['n']} (p = {fmt(t['monotone_p'], 2)})"
              for name in FITTED for t in out["thresholds"][name]
-             if t["monotone_p"] < MONOTONE_LEVEL]
+             if t["falls"]]
     return ("" if not falls else f". The fraction falls with m (monotone_p < {MONOTONE_LEVEL:g}),"
             " so the logistic midpoint is no transition there: " + ", ".join(falls))
 
@@ -589,7 +592,7 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
     ei, eo = out["exponents"]["interp"], out["exponents"]["ode"]
 
     def last(name: str) -> dict[str, Any] | None:
-        done = [t for t in out["thresholds"][name] if not t["censored"]]
+        done = [t for t in out["thresholds"][name] if located(t)]
         return done[-1] if done else None
 
     ti, to = last("interp"), last("ode")
@@ -598,12 +601,12 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
                     (to, "m*_ode (half the seeds' trained weights are 1/L-smooth on L = "
                          f"{out['grid']})")):
         if t is None:
-            parts.append(f"{what}: censored at every n")
+            parts.append(f"{what}: located at no n")
         else:
             parts.append(f"{what} = {_interval(t)} at n = {t['n']}, the largest n where it is "
                          f"inside the grid ({t['m_star'] / (data['c1'] * t['n']):.1g} c1 n)")
-    both = [n for j, n in enumerate(out["ns"]) if not out["thresholds"]["interp"][j]["censored"]
-            and not out["thresholds"]["ode"][j]["censored"]]
+    both = [n for j, n in enumerate(out["ns"]) if located(out["thresholds"]["interp"][j])
+            and located(out["thresholds"]["ode"][j])]
     order = ""
     if both:
         j = out["ns"].index(both[-1])
@@ -611,7 +614,8 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
         order = (f"; at n = {both[-1]} the smoothness threshold is {mo / mi:.3g} times the "
                  "interpolation threshold" + (": interpolating is not yet the implicit "
                                               "regularization" if mo > mi else ""))
-    partial = [t["n"] for t in out["thresholds"]["ode"] if t["censored"] == "above"]
+    partial = [t["n"] for t in out["thresholds"]["ode"]
+               if t["censored"] == "above" and not t["falls"]]
     tail = ("" if not partial else f" (at n = {partial}, the smoothness threshold lies above "
             "the widths measured so far)")
     ext = data.get("extended") or {}
