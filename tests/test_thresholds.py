@@ -84,6 +84,18 @@ def test_section_draws_a_collected_data_file(tmp_path, monkeypatch) -> None:  # 
     assert "data.json" in width._text(data, [])
 
 
+def test_provenance_sums_each_task_once() -> None:
+    """The summed wall time counts a batched task once (its seeds share its wall_s) and each
+    seed of a point run seed by seed once: 10 + 3 + 4 = 17 s over 2 points."""
+    from reports.sections import width
+
+    walls = ((1, 10.0, "a"), (1, 10.0, "a"), (2, 3.0, "b"), (2, 4.0, "b"))
+    units = [({}, {"n": 8, "m": m, "wall_s": w}, v) for m, w, v in walls]
+    stamp = width._stamp(units, {})
+    assert stamp["wall_s_tasks"] == 17.0 and stamp["points"] == 2
+    assert stamp["code_versions"] == ["a", "b"]
+
+
 def _sweep_folder(folder, configs) -> None:  # type: ignore[no-untyped-def]
     """A sweep's results folder (one file per seed, as reports.sweep.engine writes it)."""
     import json

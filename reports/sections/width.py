@@ -96,12 +96,14 @@ def _units(folder: Path) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
 def _stamp(units: list[tuple[dict[str, Any], dict[str, Any], str]],
            extra: dict[str, Any]) -> dict[str, Any]:
     """Provenance of collected ``units``: their code versions, ``extra``, where and when they
-    were collected, and the summed wall time of their tasks (one per (n, m))."""
-    walls = {(rec["n"], rec["m"]): rec.get("wall_s") or 0.0 for _, rec, _ in units}
+    were collected, and the summed wall time of their tasks (the records of one task, a point's
+    seeds batched or one seed, share its ``wall_s``)."""
+    tasks = {(rec["n"], rec["m"], rec.get("wall_s") or 0.0) for _, rec, _ in units}
     return {"code_versions": sorted({v for _, _, v in units}), **extra,
             "collected_on": platform.node() + " " + platform.platform(),
             "collected_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-            "wall_s_tasks": float(sum(walls.values())), "points": len(walls)}
+            "wall_s_tasks": float(sum(w for _, _, w in tasks)),
+            "points": len({(n, m) for n, m, _ in tasks})}
 
 
 def collect(folder: Path = RESULTS_DIR, out: Path = DATA_FILE) -> dict[str, Any]:
