@@ -30,7 +30,9 @@ prints them per n; measured wall times in the report's S15 and the results folde
   points, 105 seed runs) in 15 min of wall time (summed task time 0.38 h); n = 64, 128 at m/n =
   1/64 .. 1/8 (8 points) in about 20 min more; n = 64 at m = 32, 128, 256 in 310, 1221 and
   2695 s per point (5 seeds batched on one worker, load 4), linear in m (about 10.5 s per unit
-  of m), and m = 512 seed by seed in about 975 s per seed.
+  of m), and m = 512 seed by seed in about 975 s per seed; n = 128 at m = 64, 128, 256 seed by
+  seed in 435-482, 791-1007 and 1458-1542 s per seed (about 6 s per unit of m per seed, so
+  m = 2048 would take about 3.5 h per seed).
 - cluster: n = 8 .. 512; m/n = 1/64 .. 4, and 8, 16, 32 at n >= 32; 8 seeds; depths 4..32 (to
   128 at n <= 32): 72 points, about 1.3e4 h single-core; the longest point (n = 512, m = 16384)
   about 5.5e3 h on one core, so on a cluster the wall time is that point's: it needs the CUDA
