@@ -206,18 +206,20 @@ def threshold(m: Sequence[float], outcomes: Sequence[float], n: int, reps: int,
     """The fitted threshold at one n (JSON-ready) and its bootstrap replicates (log m*); the
     interval is the replicates' 95 % percentile interval widened by half the refit's grid step
     (1/480 of the log-width range plus margins) at each end; ``monotone_p``: :func:`monotone_p`,
-    and ``falls`` when it is below :data:`MONOTONE_LEVEL` (the midpoint is no transition)."""
+    and ``falls`` when it is below :data:`MONOTONE_LEVEL` (the midpoint is no transition, so
+    ``censored`` is "": a fraction that falls has no threshold to censor)."""
     fit = fit_logistic(m, outcomes)
     boot = bootstrap_thresholds(m, outcomes, reps, seed)
     monotone = monotone_p(m, outcomes, reps, seed + 1)
+    falls = monotone < MONOTONE_LEVEL
     lo, hi = percentile_interval(boot)
     x = np.log(np.asarray(m, dtype=float))
     half_step = (float(x.max() - x.min()) + 2 * MU_MARGIN) / (_MU_GRID - 1) / 2
     lo, hi = lo - half_step, hi + half_step  # the replicates' grid resolution, both ends
     return {"n": n, "m_star": fit.m_star, "interval": [math.exp(lo), math.exp(hi)],
-            "log_m_star": fit.mu, "beta": fit.beta, "censored": fit.censored,
+            "log_m_star": fit.mu, "beta": fit.beta, "censored": "" if falls else fit.censored,
             "m_star_over_n": fit.m_star / n, "widths": sorted({float(v) for v in m}),
-            "monotone_p": monotone, "falls": monotone < MONOTONE_LEVEL}, boot
+            "monotone_p": monotone, "falls": falls}, boot
 
 
 # --------------------------------------------------------------------------- power laws

@@ -209,3 +209,16 @@ def test_monotone_p_agrees_with_the_exact_null_distribution() -> None:
     got = tr.monotone_p([1] * 5 + [2] * 5, [1] * 5 + [1, 0, 0, 0, 0], reps=20000, seed=1)
     assert exact < 0.05
     assert got == pytest.approx(exact, abs=4 * math.sqrt(exact * (1 - exact) / 20000) + 1e-4)
+
+
+def test_a_fraction_that_falls_has_no_threshold_to_censor() -> None:
+    """0, 1, 1, 0, 0 of 5 seeds at m = 1..16: the logistic fit puts its midpoint above the grid,
+    but the fraction falls (monotone_p < 0.05), so the threshold is neither located nor
+    censored; a rising fraction keeps its fit's censoring."""
+    m = [2**j for j in range(5) for _ in range(5)]
+    y = [0] * 5 + [1] * 10 + [0] * 10
+    assert tr.fit_logistic(m, y).censored == "above"
+    t = tr.threshold(m, y, 8, 200, 0)[0]
+    assert t["falls"] and t["censored"] == "" and not tr.located(t)
+    ones = tr.threshold(m, [1] * 25, 8, 200, 0)[0]
+    assert not ones["falls"] and ones["censored"] == "below" and not tr.located(ones)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from numerics import width_analysis as wa
+from numerics.transition import fit_logistic
 from theory.errors import ConfigError
 
 
@@ -31,8 +32,7 @@ def _synthetic(seed: int, falls_at: int | None = None) -> list[dict]:
                                 "gap_slope": -1.0 if yo else -0.3, "limit_slope": -1.0,
                                 "gap_L4": 1.0, "gap_L8": 0.5 if yo else 0.8, "interp_L4": yi,
                                 "interp_L8": yi, "interp_half_L4": yi, "interp_half_L8": yi,
-                                "mu_L4": 0.1, "mu_L8": 0.1,
-                                "limit_gap_L4_8": 0.1,
+                                "mu_L4": 0.1, "mu_L8": 0.1, "limit_gap_L4_8": 0.1,
                                 "l_ratio_L4": 0.1, "l_ratio_L8": 0.1, "t_hit_L4": 1.0,
                                 "t_hit_L8": 1.0, "local_slope_L4_8": -1.0, "diverged": 0.0,
                                 "wall_s": 1.0})
@@ -62,7 +62,9 @@ def test_a_fraction_that_falls_is_no_threshold_and_leaves_the_power_fit() -> Non
     records = _synthetic(6, falls_at=64)
     out = wa.analyze(records, reps=200)
     rows = {t["n"]: t for t in out["thresholds"]["interp"]}
-    assert rows[64]["falls"] and rows[64]["monotone_p"] < 0.05 and rows[64]["censored"] == ""
+    at64 = [r for r in records if r["n"] == 64]
+    assert fit_logistic([r["m"] for r in at64], [r["interpolated"] for r in at64]).censored == ""
+    assert rows[64]["falls"] and rows[64]["monotone_p"] < 0.05
     assert not any(rows[n]["falls"] or rows[n]["censored"] for n in (8, 16, 32))
     e = out["exponents"]["interp"]
     assert list(e["ns"]) == [8, 16, 32]

@@ -269,16 +269,13 @@ def collect_factors(folders: list[Path], out: Path = FACTORS_FILE) -> dict[str, 
 def _results(out: dict[str, Any], source: dict[str, Any], c1: float) -> dict[str, Any]:
     """What results.json carries (docs/results-json.md, section ``results``)."""
     def rows(name: str) -> list[dict[str, Any]]:
-        def row(t: dict[str, Any]) -> dict[str, Any]:
-            censored = "" if t["falls"] else t["censored"]
-            return {"n": t["n"], "m_star": t["m_star"] if located(t) else None,
-                    "interval": t["interval"] if located(t) else None,
-                    "censored": censored or None,
-                    "bound": {"below": t["widths"][0], "above": t["widths"][-1]}.get(censored),
-                    "m_star_over_n": t["m_star_over_n"] if located(t) else None,
-                    "monotone_p": t["monotone_p"], "falls": t["falls"]}
-
-        return [row(t) for t in out["thresholds"][name]]
+        return [{"n": t["n"], "m_star": t["m_star"] if located(t) else None,
+                 "interval": t["interval"] if located(t) else None,
+                 "censored": t["censored"] or None,
+                 "bound": {"below": t["widths"][0], "above": t["widths"][-1]}.get(t["censored"]),
+                 "m_star_over_n": t["m_star_over_n"] if located(t) else None,
+                 "monotone_p": t["monotone_p"], "falls": t["falls"]}
+                for t in out["thresholds"][name]]
 
     def exp(name: str) -> dict[str, Any] | None:
         e = out["exponents"][name]
@@ -616,8 +613,7 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
         order = (f"; at n = {both[-1]} the smoothness threshold is {mo / mi:.3g} times the "
                  "interpolation threshold" + (": interpolating is not yet the implicit "
                                               "regularization" if mo > mi else ""))
-    partial = [t["n"] for t in out["thresholds"]["ode"]
-               if t["censored"] == "above" and not t["falls"]]
+    partial = [t["n"] for t in out["thresholds"]["ode"] if t["censored"] == "above"]
     tail = ("" if not partial else f" (at n = {partial}, the smoothness threshold lies above "
             "the widths measured so far)")
     ext = data.get("extended") or {}
