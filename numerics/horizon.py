@@ -11,7 +11,13 @@ past the knee.  m*_interp is therefore "the width from which on a seed interpola
 the time a wide network needs" (:func:`numerics.thresholds.width_point` records each seed's
 t_hit and its outcome at T/2 beside it).
 
-    python -m numerics.horizon pilot N [N ...]      (measures the pilots, rewrites PILOT_FILE)
+A horizon extrapolated when a sweep ran is checked afterwards by a pilot measured at its n and
+stored apart (``checks`` in PILOT_FILE, never read by the rule: a new rule pilot would change
+T(n), hence the configuration and the keys of the sweep already run there);
+:func:`horizon_check` says whether the horizon used meets the rule the measured knee gives.
+
+    python -m numerics.horizon pilot N [N ...]      (measures the rule's pilots, PILOT_FILE)
+    python -m numerics.horizon check N [N ...]      (measures check pilots, PILOT_FILE's checks)
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import platform
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -68,15 +76,36 @@ def pilot(base: Config, n: int, T_pilot: float | None = None,
             + platform.processor()}
 
 
+def _entries(key: str, path: Path | None) -> list[dict[str, Any]]:
+    """The list ``key`` of the pilot file (empty when the file or the list is absent)."""
+    try:
+        data = json.loads((PILOT_FILE if path is None else path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return list(data.get(key, []))
+
+
 def pilots(path: Path | None = None) -> dict[int, float]:
     """The measured t_knee per pilot n (:data:`PILOT_FILE`; a pilot whose slowest seed never
     reached the level is left out)."""
-    p = PILOT_FILE if path is None else path
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {int(e["n"]): float(e["t_knee"]) for e in data["pilots"] if e.get("t_knee")}
+    return {int(e["n"]): float(e["t_knee"]) for e in _entries("pilots", path) if e.get("t_knee")}
+
+
+def check_pilots(path: Path | None = None) -> dict[int, dict[str, Any]]:
+    """The check pilots per n (:data:`PILOT_FILE`'s ``checks``: :func:`pilot` entries measured
+    after a sweep ran at n on an extrapolated horizon; not read by :func:`horizon`)."""
+    return {int(e["n"]): e for e in _entries("checks", path)}
+
+
+def horizon_check(T_used: float, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """Does the horizon ``T_used`` meet the rule T = ceil(2 t_knee) of the pilot ``entry``
+    measured afterwards?  ``rule_T`` (None where a pilot seed never reached the level: no
+    horizon is long enough), ``meets`` = T_used >= rule_T, ``ratio`` = T_used / (2 t_knee)."""
+    knee = entry.get("t_knee")
+    rule = None if knee is None else float(math.ceil(HORIZON_FACTOR * knee - 1e-9))
+    return {"n": int(entry["n"]), "T": float(T_used), "t_knee": knee, "t_hit": entry["t_hit"],
+            "rule_T": rule, "meets": rule is not None and T_used >= rule,
+            "ratio": None if knee is None else T_used / (HORIZON_FACTOR * knee)}
 
 
 def fit_horizon(measured: Mapping[int, float] | None = None) -> tuple[float, float]:
@@ -104,23 +133,39 @@ def horizon(n: int, measured: Mapping[int, float] | None = None) -> float:
 # --------------------------------------------------------------------------- command line
 
 
-def _main(argv: Sequence[str] | None = None) -> None:
-    """``python -m numerics.horizon pilot N ...``: the horizon pilot at each N (JSON lines)."""
+_USAGE = "usage: python -m numerics.horizon (pilot | check) N [N ...]  (N: integers >= 2)"
+
+
+def _store(entry: dict[str, Any], key: str, path: Path) -> None:
+    """Put ``entry`` into the list ``key`` of the pilot file (replacing the one at its n),
+    atomically: a temporary sibling, then os.replace."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {"rule": "T(n) = 2 t_knee(n); numerics.horizon.horizon", "pilots": []}
+    data[key] = sorted([e for e in data.get(key, []) if e["n"] != entry["n"]] + [entry],
+                       key=lambda e: e["n"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def _main(argv: Sequence[str] | None = None, path: Path = PILOT_FILE) -> None:
+    """``python -m numerics.horizon pilot N ...``: the rule's pilot at each N; ``check N ...``:
+    a check pilot at each N (JSON lines).  Bad arguments: one line, exit status 2."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] != "pilot":
-        raise SystemExit("usage: python -m numerics.horizon pilot N [N ...]")
+    if (len(args) < 2 or args[0] not in ("pilot", "check")
+            or not all(a.isdigit() and int(a) >= 2 for a in args[1:])):
+        print(_USAGE, file=sys.stderr)
+        raise SystemExit(2)
+    key = "pilots" if args[0] == "pilot" else "checks"
     with cpu_threads():
         for n in args[1:]:
             entry = pilot(study_base(), int(n))
             print(json.dumps(entry), flush=True)
-            try:
-                data = json.loads(PILOT_FILE.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                data = {"rule": "T(n) = 2 t_knee(n); numerics.horizon.horizon", "pilots": []}
-            data["pilots"] = sorted([e for e in data["pilots"] if e["n"] != entry["n"]]
-                                    + [entry], key=lambda e: e["n"])
-            PILOT_FILE.parent.mkdir(parents=True, exist_ok=True)
-            PILOT_FILE.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+            _store(entry, key, path)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The JSON schema of ``results.json`` (schema version 6, docs/results-json.md).
+"""The JSON schema of ``results.json`` (schema version 7, docs/results-json.md).
 
 Schema 2 added to every check ``verdict`` and ``verdict_rule`` (:func:`theory.verdicts.classify`).
 Schema 3 adds ``scope`` ("paper": the statement under its assumptions; "beyond": its conclusion
@@ -15,13 +15,16 @@ Schema 4 adds ``environment.engine``: the engine of model (3)'s sweeps
 Schema 5 measures the flow tracking on every seed of a row: ``extra.flow_tracking`` holds the
 row's rule (``seeds``, ``tracks``, ``failure``, ``max_eta_lambda_max``) and ``per_seed``, one
 network's measurement each (the fields that schema 4 gave for one network).
+Schema 6 gives S15's thresholds ``monotone_p`` and ``falls``; schema 7 gives S15's ``results``
+``horizons``: per n the horizon used, whether a rule pilot measured it or the fit extrapolated it,
+and the check pilot measured afterwards (:func:`numerics.horizon.horizon_check`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-VERSION = 6
+VERSION = 7
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 

@@ -7,7 +7,15 @@ import json
 
 import pytest
 
-from numerics.horizon import fit_horizon, horizon, pilots
+from numerics.horizon import (
+    _main,
+    _store,
+    check_pilots,
+    fit_horizon,
+    horizon,
+    horizon_check,
+    pilots,
+)
 from theory.errors import ConfigError
 
 
@@ -30,3 +38,41 @@ def test_horizon_at_a_measured_pilot_and_the_pilot_file(tmp_path) -> None:  # ty
     assert pilots(tmp_path / "absent.json") == {}
     with pytest.raises(ConfigError):
         fit_horizon({8: 41.6})
+
+
+def test_a_check_pilot_against_the_horizon_used() -> None:
+    """T = 881 used against a knee measured afterwards: 2 x 440 = 880 <= 881 meets the rule
+    (ratio 881 / 880); 2 x 440.6 = 881.2 -> 882 > 881 does not (ratio 881 / 881.2); a pilot seed
+    that never reached the level leaves no horizon that meets it."""
+    ok = horizon_check(881.0, {"n": 128, "t_knee": 440.0, "t_hit": [400.0, 440.0]})
+    assert (ok["rule_T"], ok["meets"]) == (880.0, True)
+    assert ok["ratio"] == pytest.approx(881 / 880)
+    short = horizon_check(881.0, {"n": 128, "t_knee": 440.6, "t_hit": [440.6]})
+    assert (short["rule_T"], short["meets"]) == (882.0, False)
+    assert short["ratio"] == pytest.approx(881 / 881.2)
+    never = horizon_check(881.0, {"n": 128, "t_knee": None, "t_hit": [300.0, None]})
+    assert (never["rule_T"], never["meets"], never["ratio"]) == (None, False, None)
+
+
+def test_check_pilots_are_stored_apart_from_the_rule(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A check pilot goes to the file's ``checks`` and never moves the rule: the pilots (and so
+    T(n) from them) are those stored before; a second check at the same n replaces the first;
+    no temporary file is left beside the pilot file."""
+    path = tmp_path / "pilots.json"
+    _store({"n": 8, "t_knee": 41.6}, "pilots", path)
+    _store({"n": 16, "t_knee": 57.4}, "pilots", path)
+    _store({"n": 128, "t_knee": 500.0}, "checks", path)
+    _store({"n": 128, "t_knee": 450.0}, "checks", path)
+    assert pilots(path) == {8: 41.6, 16: 57.4}
+    assert check_pilots(path) == {128: {"n": 128, "t_knee": 450.0}}
+    assert horizon(128, pilots(path)) == horizon(128, {8: 41.6, 16: 57.4})
+    assert [f.name for f in tmp_path.iterdir()] == ["pilots.json"]
+
+
+@pytest.mark.parametrize("argv", [[], ["check"], ["check", "x"], ["check", "1"], ["run", "8"]])
+def test_bad_pilot_arguments_exit_2_in_one_line(argv, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as info:
+        _main(argv, path=tmp_path / "pilots.json")
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1 and err.startswith("usage:")
+    assert not (tmp_path / "pilots.json").exists()

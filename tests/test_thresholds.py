@@ -77,11 +77,23 @@ def test_section_draws_a_collected_data_file(tmp_path, monkeypatch) -> None:  # 
     monkeypatch.setattr(width, "FACTORS_FILE", tmp_path / "absent.json")
     monkeypatch.setattr(width, "ROOT", tmp_path)
     monkeypatch.setattr(width, "_compute", lambda ctx: pytest.fail("must not train"))
+    # n = 4's horizon from a rule pilot; n = 8's extrapolated, then checked: 2 x 0.3 = 0.6 > 0.5
+    monkeypatch.setattr(width, "pilots", lambda: {4: 0.25})
+    monkeypatch.setattr(width, "check_pilots", lambda: {8: {"n": 8, "t_knee": 0.3,
+                                                            "t_hit": [0.2, 0.3]}})
     data = width._data(Context("quick"), [])
     assert data["source"]["kind"] == "file" and data["source"]["file"] == "data.json"
     assert set(data["results"]["thresholds"]) >= {"interp", "ode"}
     assert set(data["results"]["exponents"]) >= {"interp", "ode"}
-    assert "data.json" in width._text(data, [])
+    h4, h8 = data["results"]["horizons"]
+    assert h4 == {"n": 4, "T": 0.5, "pilot": "measured", "check": None}
+    assert (h8["n"], h8["pilot"], h8["check"]["rule_T"], h8["check"]["meets"]) == (
+        8, "extrapolated", 1.0, False)
+    assert h8["check"]["ratio"] == pytest.approx(0.5 / 0.6)
+    text = width._text(data, [])
+    assert "data.json" in text
+    assert ("n = 8: t_knee = 0.3 (pilot seeds' t_hit 0.2, 0.3), so the rule's T = 1; the T = 0.5 "
+            "used is 0.83 times it: shorter than the rule") in text
 
 
 def test_provenance_sums_each_task_once() -> None:

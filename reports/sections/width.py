@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from numerics.horizon import horizon, pilots
+from numerics.horizon import check_pilots, horizon, horizon_check, pilots
 from numerics.thresholds import SMOOTH_EDGE, study_base, width_point
 from numerics.tracking import DAMPING_EDGE, ORDER_BAND
 from numerics.transition import MONOTONE_LEVEL, Logistic, located
@@ -182,9 +182,15 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
                             "limit": deep["thresholds"]["limit"]}
     horizons = {str(c["n"]): c["T"] for c in out["cells"]}
     factors = _factors(records, reps, ctx.seed) if ctx.scale != "tiny" else {}
+    measured, later = pilots(), check_pilots()
+    horizon_rows = [{"n": int(n), "T": float(T), "pilot": "measured" if int(n) in measured
+                     else "extrapolated",
+                     "check": horizon_check(T, later[int(n)]) if int(n) in later else None}
+                    for n, T in horizons.items()]
     return {"source": source, "analysis": out, "extended": extended, "c1": c1, "factors": factors,
-            "horizons": horizons, "pilots": {str(k): v for k, v in pilots().items()},
-            "results": _results(out, source, c1)}
+            "horizons": horizons, "pilots": {str(k): v for k, v in measured.items()},
+            "horizon_rows": horizon_rows,
+            "results": _results(out, source, c1) | {"horizons": horizon_rows}}
 
 
 def _measured_tracking() -> dict[tuple[int, int, float, float], dict[str, Any]]:
@@ -415,7 +421,8 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
              + ", ".join(f"n = {n}: {fmt(v, 3)}" for n, v in data["pilots"].items())
              + "); the horizons used: " + ", ".join(f"n = {n}: T = {T:g}"
                                                    for n, T in data["horizons"].items())
-             + f". Depth grid of the thresholds: L = {out['grid']}.", "",
+             + f". Depth grid of the thresholds: L = {out['grid']}." + _horizon_checks(data),
+             "",
              "| n | m*_interp [95%] | m*_ode [95%] | m*_limit [95%] | m*_interp at T/2 | "
              "m*_ode / n | c1 n |", "|---|---|---|---|---|---|---|"]
     for j, n in enumerate(out["ns"]):
@@ -573,6 +580,31 @@ def _rerun_sentence(groups: dict[str, dict[str, Any]]) -> str:
         return ""
     return (". Smooth fractions at eta = 0.01 / rerun at a smaller step where gradient descent "
             "tracks the flow on more seeds: " + "; ".join(parts))
+
+
+def _horizon_checks(data: dict[str, Any]) -> str:
+    """The extrapolated horizons, and what the pilots measured afterwards say of them."""
+    rows = [h for h in data.get("horizon_rows", []) if h["pilot"] == "extrapolated"]
+    if not rows:
+        return ""
+    said = []
+    for h in rows:
+        c = h["check"]
+        if c is None:
+            said.append(f"n = {h['n']}: T = {h['T']:g} extrapolated, not checked by a pilot")
+        elif c["rule_T"] is None:
+            said.append(f"n = {h['n']}: a pilot seed never reached the level (t_hit "
+                        f"{c['t_hit']}): no horizon meets the rule")
+        else:
+            said.append(f"n = {h['n']}: t_knee = {fmt(c['t_knee'], 3)} (pilot seeds' t_hit "
+                        + ", ".join(fmt(t, 3) for t in c["t_hit"]) + f"), so the rule's T = "
+                        f"{c['rule_T']:g}; the T = {h['T']:g} used is "
+                        + (f"{c['ratio']:.2f} times it: it meets the rule" if c["meets"] else
+                           f"{c['ratio']:.2f} times it: shorter than the rule, so the "
+                           "outcomes there are at a shorter horizon than the rule asks"))
+    return (" Horizons extrapolated when their sweep ran, checked by a pilot measured afterwards "
+            "(numerics.horizon check, stored apart from the rule's pilots so that the sweep's "
+            "configuration stays): " + "; ".join(said) + ".")
 
 
 def _falls(out: dict[str, Any]) -> str:
