@@ -183,3 +183,36 @@ def test_the_section_attaches_the_measured_tracking_file(tmp_path, monkeypatch) 
     assert width._measured_tracking() == {(8, 1, 0.01, 84.0): _to_dict(2.0, None, False)}
     monkeypatch.setattr(width, "TRACKING_FILE", tmp_path / "absent.json")
     assert width._measured_tracking() == {}
+
+
+def test_measure_takes_the_asked_widths_in_order_once(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``--m``: only the asked widths of the asked n with committed outcomes, in increasing m,
+    each once (a rerun measures nothing); a point without outcomes is skipped; bad arguments
+    exit 2 in one line before any measurement."""
+    records = [{"n": 8, "m": m, "seed": 0, "depths": [4, 8], "gap_slope": -1.0, "smooth": 1.0,
+                "interpolated": 1.0, "gap_slope_grid": {}} for m in (1, 2, 4, 8)]
+    committed_file = tmp_path / "committed.json"
+    committed_file.write_text(json.dumps({"records": records}))
+    monkeypatch.setattr(wt, "COMMITTED", committed_file)
+    monkeypatch.setattr(wt, "ROOT", tmp_path)
+    monkeypatch.setattr(wt, "committed", lambda rs, n, m, seed: {"smooth_fraction": 1.0})
+    asked = []
+
+    def fake(config):  # type: ignore[no-untyped-def]
+        asked.append((config.n, config.m, config.seeds))
+        seed = dataclasses.make_dataclass("S", ["L"])(config.depths[-1])
+        seed.to_dict = lambda: _to_dict(1.0, 2.0, True)  # type: ignore[attr-defined]
+        return dataclasses.make_dataclass("R", ["per_seed"])([seed])
+
+    monkeypatch.setattr(wt, "flow_tracking", fake)
+    out = tmp_path / "tracking.json"
+    wt.measure((8,), out, ms=[8, 2, 16])  # 16: no committed outcomes at (8, 16)
+    assert asked == [(8, 2, (0,)), (8, 8, (0,))]
+    assert [(e["n"], e["m"]) for e in json.loads(out.read_text())["entries"]] == [(8, 2), (8, 8)]
+    wt.measure((8,), out, ms=[2, 8])
+    assert len(asked) == 2
+    for argv in (["8", "--m"], ["8", "--m", "x"], ["eight"]):
+        with pytest.raises(SystemExit) as info:
+            wt._main(argv)
+        assert info.value.code == 2 and capsys.readouterr().err.count("\n") == 1
+    assert len(asked) == 2

@@ -10,7 +10,8 @@ horizon T(n) and depth grid; one seed, ``config.seed`` = 0, at the grid's deepes
 writes it beside the point's committed outcomes (:data:`reports.sections.width.DATA_FILE`) to
 :data:`DATA_FILE`:
 
-    nice -n 19 python -m reports.sweep.width_tracking [N ...]      (default N = 8 16 32)
+    nice -n 19 python -m reports.sweep.width_tracking [N ...] [--m M ...]   (default N = 8 16 32;
+                                                                  --m: those widths only)
 
 Points are measured in the order (n, m) and the file is rewritten (atomically) after each, so a
 run stopped early keeps what it measured and a rerun goes on with the points not yet in the file.
@@ -81,8 +82,10 @@ def row(entry: Mapping[str, Any]) -> dict[str, Any]:
             "seed_smooth": c.get("seed_smooth")}
 
 
-def measure(ns: Sequence[int] = NS, out: Path = DATA_FILE) -> dict[str, Any]:
-    """Measure the points at ``ns`` not yet in ``out`` (one at a time, rewriting ``out``)."""
+def measure(ns: Sequence[int] = NS, out: Path = DATA_FILE,
+            ms: Sequence[int] | None = None) -> dict[str, Any]:
+    """Measure the points at ``ns`` (and widths ``ms``, default all) not yet in ``out`` (one at a
+    time, rewriting ``out``)."""
     import json
 
     records = json.loads(COMMITTED.read_text(encoding="utf-8"))["records"]
@@ -93,6 +96,7 @@ def measure(ns: Sequence[int] = NS, out: Path = DATA_FILE) -> dict[str, Any]:
     done = {(e["n"], e["m"]) for e in data["entries"]}
     swept = {(int(r["n"]), int(r["m"])) for r in records}  # points without outcomes: no use
     todo = sorted((p for p in preset("full").points if p.config.n in ns
+                   and (ms is None or p.config.m in ms)
                    and (p.config.n, p.config.m) in swept - done),
                   key=lambda p: (p.config.n, p.config.m))
     for k, p in enumerate(todo):
@@ -119,5 +123,18 @@ def measure(ns: Sequence[int] = NS, out: Path = DATA_FILE) -> dict[str, Any]:
     return data
 
 
+def _main(argv: Sequence[str]) -> None:
+    """``N ... [--m M ...]``: integers; anything else is one line and exit status 2."""
+    ns, ms = list(argv), None
+    if "--m" in ns:
+        k = ns.index("--m")
+        ns, ms = ns[:k], ns[k + 1:]
+    if not all(a.isdigit() for a in ns + (ms or [])) or ms == []:
+        print("usage: python -m reports.sweep.width_tracking [N ...] [--m M ...] "
+              "(N, M: integers)", file=sys.stderr)
+        raise SystemExit(2)
+    measure(tuple(int(a) for a in ns) or NS, ms=None if ms is None else [int(a) for a in ms])
+
+
 if __name__ == "__main__":
-    measure(tuple(int(a) for a in sys.argv[1:]) or NS)
+    _main(sys.argv[1:])
