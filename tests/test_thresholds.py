@@ -191,5 +191,8 @@ def test_conclusion_names_a_fraction_that_falls_with_m() -> None:
     sentence = width._falls({"thresholds": {"interp": [rising], "ode": [rising],
                                             "limit": [falling]}})
     assert "limit at n = 64" in sentence and "interp" not in sentence and "ode" not in sentence
+    half = width._falls({"thresholds": {"interp": [rising], "ode": [rising], "limit": [rising],
+                                        "interp_half": [falling]}})
+    assert "interp_half at n = 64" in half and "limit" not in half
     assert width._falls({"thresholds": {"interp": [rising], "ode": [rising],
                                         "limit": [rising]}}) == ""

@@ -59,7 +59,8 @@ TRACKING_FILE = ROOT / "reports" / "data" / "width-tracking.json"
 REPS = 1000
 Q, D_OUT = 8, 4
 FITTED = ("interp", "ode", "limit")
-"""The outcomes whose thresholds S15 fits, tests for monotonicity and fits power laws to."""
+"""The outcomes whose power laws S15 fits and whose thresholds its factors table shows (every
+outcome of :data:`numerics.width_analysis.OUTCOMES` is fitted and tested for monotonicity)."""
 
 
 def _c1() -> float:
@@ -442,7 +443,7 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
               "midpoint is no transition): " + "; ".join(
                   f"{name}: " + ", ".join(f"n = {t['n']}: {fmt(t['monotone_p'], 2)}"
                                           for t in out["thresholds"][name])
-                  for name in FITTED) + ".", ""]
+                  for name in OUTCOMES) + ".", ""]
     lines += [_tracking_note(out), ""]
     lines += ["m*_interp per depth (does the threshold move with L?) and the parameters per "
               "sample 2 L q m* / (n d') at m*_ode:", "",
@@ -612,8 +613,7 @@ def _falls(out: dict[str, Any]) -> str:
     (``falls``: monotone_p < :data:`numerics.transition.MONOTONE_LEVEL`); empty when none
     does."""
     falls = [f"{name} at n = {t['n']} (p = {fmt(t['monotone_p'], 2)})"
-             for name in FITTED for t in out["thresholds"][name]
-             if t["falls"]]
+             for name in OUTCOMES for t in out["thresholds"].get(name, []) if t["falls"]]
     return ("" if not falls else f". The fraction falls with m (monotone_p < {MONOTONE_LEVEL:g}),"
             " so the logistic midpoint is no transition there: " + ", ".join(falls))
 
