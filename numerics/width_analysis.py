@@ -25,7 +25,7 @@ import numpy as np
 
 from numerics.rates import t_interval
 from numerics.thresholds import LEVEL, SMOOTH_EDGE, as_float, outcomes, tracking_fields
-from numerics.transition import fit_power, located, threshold
+from numerics.transition import beyond, fit_power, located, threshold
 from theory.catalog import ONE_OVER_L
 from theory.errors import ConfigError
 from theory.verdicts import side
@@ -168,7 +168,9 @@ def analyze(records: Sequence[Mapping[str, Any]], *, reps: int = 1000, seed: int
     bootstrap intervals (:func:`numerics.transition.threshold`; the bootstrap seed of an n is
     ``seed + 7919 n``, so one n's data gives one interval in every study); ``exponents[name]``
     (:class:`numerics.transition.PowerFit` over the n whose threshold is located,
-    :func:`numerics.transition.located`, the interval from the same replicates); ``by_depth``:
+    :func:`numerics.transition.located`, the interval from the same replicates, and ``beyond``:
+    its prediction at each n whose threshold is censored, :func:`numerics.transition.beyond`);
+    ``by_depth``:
     m*_interp per depth of the grid (does it move with L?); ``per_sample``: the parameters per
     sample 2 L q m* / (n d') at each depth; ``reference``: c1 n, n and sqrt(n); ``tracking``:
     per n the widths where gradient descent does not track the flow (:func:`tracking_summary`)."""
@@ -194,10 +196,13 @@ def analyze(records: Sequence[Mapping[str, Any]], *, reps: int = 1000, seed: int
 
     def exponent(name: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
         usable = [t for t in rows if located(t)]
-        fit = fit_power([t["n"] for t in usable], [t["m_star"] for t in usable],
-                        np.exp(np.stack([boots[name][t["n"]] for t in usable]))
-                        if len(usable) >= 2 else None)
-        return None if fit is None else dataclasses.asdict(fit)
+        if len(usable) < 2:
+            return None
+        ns_fit, m_fit = [t["n"] for t in usable], [t["m_star"] for t in usable]
+        reps_fit = np.exp(np.stack([boots[name][t["n"]] for t in usable]))
+        fit = dataclasses.asdict(fit_power(ns_fit, m_fit, reps_fit))
+        return fit | {"beyond": [beyond(ns_fit, m_fit, reps_fit, t) for t in rows
+                                 if t["censored"]]}
 
     for name, key in OUTCOMES.items():
         out["thresholds"][name] = per_n(key, name)

@@ -17,7 +17,9 @@ row's rule (``seeds``, ``tracks``, ``failure``, ``max_eta_lambda_max``) and ``pe
 network's measurement each (the fields that schema 4 gave for one network).
 Schema 6 gives S15's thresholds ``monotone_p`` and ``falls``; schema 7 gives S15's ``results``
 ``horizons``: per n the horizon used, whether a rule pilot measured it or the fit extrapolated it,
-and the check pilot measured afterwards (:func:`numerics.horizon.horizon_check`).
+and the check pilot measured afterwards (:func:`numerics.horizon.horizon_check`); each exponent
+``beyond``, its prediction at the n whose threshold is censored
+(:func:`numerics.transition.beyond`).
 """
 
 from __future__ import annotations

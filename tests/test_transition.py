@@ -222,3 +222,28 @@ def test_a_fraction_that_falls_has_no_threshold_to_censor() -> None:
     assert t["falls"] and t["censored"] == "" and not tr.located(t)
     ones = tr.threshold(m, [1] * 25, 8, 200, 0)[0]
     assert not ones["falls"] and ones["censored"] == "below" and not tr.located(ones)
+
+
+def test_beyond_extrapolates_the_power_law_to_a_censored_n() -> None:
+    """m* = n^2 / 32 at n = 8, 16, 32 (2, 8, 32): the fit predicts 64^2 / 32 = 128 at n = 64;
+    the interval is the 2.5 / 97.5 % quantiles of numpy.polyfit's prediction over the
+    replicates; censored above a largest width of 64 the data agree (the whole interval is above
+    64), above 256 they contradict it (the whole interval is below), and censored below the
+    smallest width 256 they agree."""
+    rng = np.random.default_rng(3)
+    ns, m = [8, 16, 32], [2.0, 8.0, 32.0]
+    reps = np.array(m)[:, None] * np.exp(rng.normal(0, 0.1, (3, 400)))
+    fits = [np.polyfit(np.log(ns), np.log(reps[:, r]), 1) for r in range(400)]
+    pred = np.exp([g * math.log(64) + b for g, b in fits])
+    lo, hi = np.quantile(pred, [0.025, 0.975])
+    assert 64 < lo < 128 < hi < 256
+    b = tr.beyond(ns, m, reps, {"n": 64, "censored": "above", "widths": [1.0, 64.0]})
+    assert b["predicted"] == pytest.approx(128.0)
+    assert b["interval"] == pytest.approx([lo, hi])
+    assert (b["bound"], b["censored"], b["consistent"]) == (64.0, "above", True)
+    assert not tr.beyond(ns, m, reps, {"n": 64, "censored": "above",
+                                        "widths": [1.0, 256.0]})["consistent"]
+    assert tr.beyond(ns, m, reps, {"n": 64, "censored": "below",
+                                   "widths": [256.0, 512.0]})["consistent"]
+    assert not tr.beyond(ns, m, reps, {"n": 64, "censored": "below",
+                                       "widths": [32.0, 512.0]})["consistent"]

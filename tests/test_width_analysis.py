@@ -75,6 +75,23 @@ def test_a_fraction_that_falls_is_no_threshold_and_leaves_the_power_fit() -> Non
         assert alone["thresholds"][name][0]["interval"] == out["thresholds"][name][1]["interval"]
 
 
+def test_a_threshold_above_the_grid_is_set_beside_the_power_law() -> None:
+    """m*_ode = 2 n, with n = 64 measured only to m = 64 (at most 1/17 of its seeds smooth):
+    censored above 64, left out of the fit, and set beside the fit's prediction there, numpy's
+    polyfit through n = 8, 16, 32's midpoints evaluated at 64 (about 128: consistent)."""
+    records = [r for r in _synthetic(7) if r["n"] < 64 or r["m"] <= 64]
+    out = wa.analyze(records, reps=200)
+    rows = {t["n"]: t for t in out["thresholds"]["ode"]}
+    assert rows[64]["censored"] == "above"
+    e = out["exponents"]["ode"]
+    assert list(e["ns"]) == [8, 16, 32] and [b["n"] for b in e["beyond"]] == [64]
+    g, b = np.polyfit(np.log([8, 16, 32]), np.log([rows[n]["m_star"] for n in (8, 16, 32)]), 1)
+    at64 = e["beyond"][0]
+    assert at64["predicted"] == pytest.approx(math.exp(b + g * math.log(64)), rel=1e-9)
+    assert at64["bound"] == 64.0 and at64["consistent"] and 64 < at64["predicted"] < 256
+    assert at64["interval"][0] <= at64["predicted"] <= at64["interval"][1]
+
+
 def _three_depths() -> dict:
     """A record on L = 4, 8, 16: gaps 1, 0.5, 0.4; limit gaps 0.2 (4-8), 0.1 (8-16); it
     interpolates at L = 8 only, at T/2 at L = 8 and 16; its own summary fields are placeholders

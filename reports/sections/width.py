@@ -287,7 +287,8 @@ def _results(out: dict[str, Any], source: dict[str, Any], c1: float) -> dict[str
     def exp(name: str) -> dict[str, Any] | None:
         e = out["exponents"][name]
         return None if e is None else {"gamma": e["gamma"], "interval": e["interval"],
-                                       "prefactor": e["prefactor"], "ns": e["ns"]}
+                                       "prefactor": e["prefactor"], "ns": e["ns"],
+                                       "beyond": e["beyond"]}
 
     return {"thresholds": {"interp": rows("interp"), "ode": rows("ode"),
                            "limit": rows("limit"), "interp_half": rows("interp_half")},
@@ -411,7 +412,16 @@ def _exp(e: dict[str, Any] | None) -> str:
     if e is None:
         return "not fitted (fewer than two n with a located threshold)"
     iv = "" if e["interval"] is None else f" [{e['interval'][0]:.2f}, {e['interval'][1]:.2f}]"
-    return f"gamma = {e['gamma']:.2f}{iv}, a = {e['prefactor']:.3g} (n = {list(e['ns'])})"
+    return (f"gamma = {e['gamma']:.2f}{iv}, a = {e['prefactor']:.3g} (n = {list(e['ns'])})"
+            + "".join(f", {_beyond(b)}" for b in e.get("beyond", [])))
+
+
+def _beyond(b: dict[str, Any]) -> str:
+    """A censored threshold beside the power law's prediction there."""
+    return (f"at n = {b['n']}, {b['censored']} the widths measured "
+            f"({'>' if b['censored'] == 'above' else '<'} {b['bound']:g}), the fit predicts "
+            f"{fmt(b['predicted'], 3)} [{fmt(b['interval'][0], 3)}, {fmt(b['interval'][1], 3)}]"
+            + ("" if b["consistent"] else ": the data there contradict the power law"))
 
 
 def _text(data: dict[str, Any], checks: Checks) -> str:
@@ -645,7 +655,9 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
         order = (f"; at n = {both[-1]} the smoothness threshold is {mo / mi:.3g} times the "
                  "interpolation threshold" + (": interpolating is not yet the implicit "
                                               "regularization" if mo > mi else ""))
-    partial = [t["n"] for t in out["thresholds"]["ode"] if t["censored"] == "above"]
+    predicted = {b["n"] for b in (eo or {}).get("beyond", [])}
+    partial = [t["n"] for t in out["thresholds"]["ode"]
+               if t["censored"] == "above" and t["n"] not in predicted]
     tail = ("" if not partial else f" (at n = {partial}, the smoothness threshold lies above "
             "the widths measured so far)")
     ext = data.get("extended") or {}
