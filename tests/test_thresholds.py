@@ -78,7 +78,8 @@ def test_section_draws_a_collected_data_file(tmp_path, monkeypatch) -> None:  # 
     monkeypatch.setattr(width, "ROOT", tmp_path)
     monkeypatch.setattr(width, "_compute", lambda ctx: pytest.fail("must not train"))
     # n = 4's horizon from a rule pilot; n = 8's extrapolated, then checked: 2 x 0.3 = 0.6 > 0.5
-    monkeypatch.setattr(width, "pilots", lambda: {4: 0.25})
+    monkeypatch.setattr(width, "pilots", lambda: {4: 0.25, 16: 1.0})
+    monkeypatch.setattr(width, "horizon", lambda n, measured=None: 0.5)
     monkeypatch.setattr(width, "check_pilots", lambda: {8: {"n": 8, "t_knee": 0.3,
                                                             "t_hit": [0.2, 0.3]}})
     data = width._data(Context("quick"), [])
@@ -94,6 +95,10 @@ def test_section_draws_a_collected_data_file(tmp_path, monkeypatch) -> None:  # 
     assert "data.json" in text
     assert ("n = 8: t_knee = 0.3 (pilot seeds' t_hit 0.2, 0.3), so the rule's T = 1; the T = 0.5 "
             "used is 0.83 times it: shorter than the rule") in text
+    # a horizon that is not the rule's (the tiny report's T) is neither measured nor extrapolated
+    monkeypatch.setattr(width, "horizon", lambda n, measured=None: 84.0)
+    assert {h["pilot"] for h in width._data(Context("quick"), [])["results"]["horizons"]} == {
+        "set"}
 
 
 def test_provenance_sums_each_task_once() -> None:

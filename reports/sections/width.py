@@ -184,14 +184,21 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
     horizons = {str(c["n"]): c["T"] for c in out["cells"]}
     factors = _factors(records, reps, ctx.seed) if ctx.scale != "tiny" else {}
     measured, later = pilots(), check_pilots()
-    horizon_rows = [{"n": int(n), "T": float(T), "pilot": "measured" if int(n) in measured
-                     else "extrapolated",
+    horizon_rows = [{"n": int(n), "T": float(T), "pilot": _pilot_kind(int(n), float(T), measured),
                      "check": horizon_check(T, later[int(n)]) if int(n) in later else None}
                     for n, T in horizons.items()]
     return {"source": source, "analysis": out, "extended": extended, "c1": c1, "factors": factors,
             "horizons": horizons, "pilots": {str(k): v for k, v in measured.items()},
             "horizon_rows": horizon_rows,
             "results": _results(out, source, c1) | {"horizons": horizon_rows}}
+
+
+def _pilot_kind(n: int, T: float, measured: dict[int, float]) -> str:
+    """Where the horizon T at n came from: "measured" (the rule on a pilot at n),
+    "extrapolated" (the rule's power fit) or "set" (not the rule's: a configuration's own T)."""
+    if len(measured) >= 2 and T == horizon(n, measured):
+        return "measured" if n in measured else "extrapolated"
+    return "set"
 
 
 def _measured_tracking() -> dict[tuple[int, int, float, float], dict[str, Any]]:
