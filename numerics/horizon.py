@@ -18,6 +18,7 @@ T(n), hence the configuration and the keys of the sweep already run there);
 
     python -m numerics.horizon pilot N [N ...]      (measures the rule's pilots, PILOT_FILE)
     python -m numerics.horizon check N [N ...]      (measures check pilots, PILOT_FILE's checks)
+    ... [--T T]                                      (each pilot to T once, no doubling)
 """
 
 from __future__ import annotations
@@ -57,17 +58,18 @@ def pilot(base: Config, n: int, T_pilot: float | None = None,
           doublings: int = 3) -> dict[str, Any]:
     """t_hit per seed for the wide pilot network at ``n`` (m = PILOT_RATIO n, L = PILOT_L, seeds
     PILOT_SEEDS), run to ``T_pilot`` (default 6 n^0.8 + 60) and, while a seed has not reached
-    the level, again to twice the horizon (at most ``doublings`` times); t_knee = the slowest
-    seed's t_hit (inf when one never reached it); JSON-ready."""
+    the level, again to twice the horizon (at most ``doublings`` times); ``T_pilot`` in the
+    result is the last run's horizon; t_knee = the slowest seed's t_hit (None when one did not
+    reach the level within it); JSON-ready."""
     T = float(T_pilot if T_pilot is not None else math.ceil(6 * n ** 0.8 + 60))
     began = time.perf_counter()
-    for _ in range(doublings + 1):
+    for k in range(doublings + 1):
+        T *= 2 if k else 1
         c = dataclasses.replace(base, n=n, m=PILOT_RATIO * n, L=PILOT_L, T=T, seeds=PILOT_SEEDS)
         result = run_config(c, seeds=c.seeds, record_every=max(1, c.iterations // 400))
         hits = hit_times(result)
         if all(math.isfinite(h) for h in hits):
             break
-        T *= 2
     knee = max(hits) if all(math.isfinite(h) for h in hits) else math.inf
     return {"n": n, "m": c.m, "L": c.L, "T_pilot": T, "eta": c.eta, "seeds": list(PILOT_SEEDS),
             "t_hit": [h if math.isfinite(h) else None for h in hits],
@@ -99,13 +101,20 @@ def check_pilots(path: Path | None = None) -> dict[int, dict[str, Any]]:
 
 def horizon_check(T_used: float, entry: Mapping[str, Any]) -> dict[str, Any]:
     """Does the horizon ``T_used`` meet the rule T = ceil(2 t_knee) of the pilot ``entry``
-    measured afterwards?  ``rule_T`` (None where a pilot seed never reached the level: no
-    horizon is long enough), ``meets`` = T_used >= rule_T, ``ratio`` = T_used / (2 t_knee)."""
-    knee = entry.get("t_knee")
-    rule = None if knee is None else float(math.ceil(HORIZON_FACTOR * knee - 1e-9))
+    measured afterwards?  ``rule_T``, ``meets`` = T_used >= rule_T and ``ratio`` = T_used /
+    (2 t_knee).  Where a pilot seed did not reach the level within the pilot's T_pilot, t_knee
+    > T_pilot: ``rule_T`` is None, ``rule_T_above`` = 2 T_pilot, and ``meets`` is False where
+    T_used <= 2 T_pilot, else None (unknown)."""
+    knee, T_pilot = entry.get("t_knee"), float(entry["T_pilot"])
+    if knee is None:
+        rule = ratio = None
+        meets = None if T_used > HORIZON_FACTOR * T_pilot else False
+    else:
+        rule = float(math.ceil(HORIZON_FACTOR * knee - 1e-9))
+        meets, ratio = T_used >= rule, T_used / (HORIZON_FACTOR * knee)
     return {"n": int(entry["n"]), "T": float(T_used), "t_knee": knee, "t_hit": entry["t_hit"],
-            "rule_T": rule, "meets": rule is not None and T_used >= rule,
-            "ratio": None if knee is None else T_used / (HORIZON_FACTOR * knee)}
+            "T_pilot": T_pilot, "rule_T": rule, "rule_T_above": HORIZON_FACTOR * T_pilot,
+            "meets": meets, "ratio": ratio}
 
 
 def fit_horizon(measured: Mapping[int, float] | None = None) -> tuple[float, float]:
@@ -133,7 +142,8 @@ def horizon(n: int, measured: Mapping[int, float] | None = None) -> float:
 # --------------------------------------------------------------------------- command line
 
 
-_USAGE = "usage: python -m numerics.horizon (pilot | check) N [N ...]  (N: integers >= 2)"
+_USAGE = ("usage: python -m numerics.horizon (pilot | check) N [N ...] [--T T]  (N: integers "
+          ">= 2; --T: run each pilot to T once, no doubling)")
 
 
 def _store(entry: dict[str, Any], key: str, path: Path) -> None:
@@ -152,18 +162,31 @@ def _store(entry: dict[str, Any], key: str, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _positive(text: str) -> bool:
+    try:
+        return math.isfinite(float(text)) and float(text) > 0
+    except ValueError:
+        return False
+
+
 def _main(argv: Sequence[str] | None = None, path: Path = PILOT_FILE) -> None:
     """``python -m numerics.horizon pilot N ...``: the rule's pilot at each N; ``check N ...``:
     a check pilot at each N (JSON lines).  Bad arguments: one line, exit status 2."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if (len(args) < 2 or args[0] not in ("pilot", "check")
-            or not all(a.isdigit() and int(a) >= 2 for a in args[1:])):
+    T, ns = None, args[1:]
+    if "--T" in ns:
+        k = ns.index("--T")
+        T, ns = (ns[k + 1] if k + 1 < len(ns) else ""), ns[:k] + ns[k + 2:]
+    if (not args or args[0] not in ("pilot", "check") or not ns
+            or not all(a.isdigit() and int(a) >= 2 for a in ns)
+            or (T is not None and not _positive(T))):
         print(_USAGE, file=sys.stderr)
         raise SystemExit(2)
     key = "pilots" if args[0] == "pilot" else "checks"
     with cpu_threads():
-        for n in args[1:]:
-            entry = pilot(study_base(), int(n))
+        for n in ns:
+            entry = (pilot(study_base(), int(n)) if T is None else
+                     pilot(study_base(), int(n), T_pilot=float(T), doublings=0))
             print(json.dumps(entry), flush=True)
             _store(entry, key, path)
 

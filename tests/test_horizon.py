@@ -44,14 +44,34 @@ def test_a_check_pilot_against_the_horizon_used() -> None:
     """T = 881 used against a knee measured afterwards: 2 x 440 = 880 <= 881 meets the rule
     (ratio 881 / 880); 2 x 440.6 = 881.2 -> 882 > 881 does not (ratio 881 / 881.2); a pilot seed
     that never reached the level leaves no horizon that meets it."""
-    ok = horizon_check(881.0, {"n": 128, "t_knee": 440.0, "t_hit": [400.0, 440.0]})
+    ok = horizon_check(881.0, {"n": 128, "t_knee": 440.0, "t_hit": [400.0, 440.0],
+                               "T_pilot": 704.0})
     assert (ok["rule_T"], ok["meets"]) == (880.0, True)
     assert ok["ratio"] == pytest.approx(881 / 880)
-    short = horizon_check(881.0, {"n": 128, "t_knee": 440.6, "t_hit": [440.6]})
+    short = horizon_check(881.0, {"n": 128, "t_knee": 440.6, "t_hit": [440.6], "T_pilot": 704.0})
     assert (short["rule_T"], short["meets"]) == (882.0, False)
     assert short["ratio"] == pytest.approx(881 / 881.2)
-    never = horizon_check(881.0, {"n": 128, "t_knee": None, "t_hit": [300.0, None]})
-    assert (never["rule_T"], never["meets"], never["ratio"]) == (None, False, None)
+    # a seed not at the level by T_pilot = 704: t_knee > 704, the rule's T > 1408 > 881
+    late = horizon_check(881.0, {"n": 128, "t_knee": None, "t_hit": [300.0, None],
+                                 "T_pilot": 704.0})
+    assert (late["rule_T"], late["rule_T_above"], late["meets"], late["ratio"]) == (
+        None, 1408.0, False, None)
+    # ... by T_pilot = 400: the rule's T > 800, which 881 may or may not meet
+    assert horizon_check(881.0, {"n": 128, "t_knee": None, "t_hit": [None],
+                                 "T_pilot": 400.0})["meets"] is None
+
+
+def test_the_pilot_records_the_horizon_it_ran_to() -> None:
+    """A tiny pilot (n = 4, eta = 0.05) to T = 0.5 and once doubled to 1.0: not every seed
+    reaches 1e-2 l(0) that soon, so t_knee is None and T_pilot is the last run's 1.0 (not
+    2.0), and the seeds that reached it did so within it."""
+    from numerics.horizon import pilot
+    from numerics.thresholds import study_base
+
+    entry = pilot(study_base(eta=0.05), 4, T_pilot=0.5, doublings=1)
+    assert entry["T_pilot"] == 1.0 and entry["t_knee"] is None
+    assert None in entry["t_hit"] and (entry["m"], entry["L"]) == (16, 8)
+    assert all(0 < t <= 1.0 for t in entry["t_hit"] if t is not None)
 
 
 def test_check_pilots_are_stored_apart_from_the_rule(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -69,7 +89,9 @@ def test_check_pilots_are_stored_apart_from_the_rule(tmp_path) -> None:  # type:
     assert [f.name for f in tmp_path.iterdir()] == ["pilots.json"]
 
 
-@pytest.mark.parametrize("argv", [[], ["check"], ["check", "x"], ["check", "1"], ["run", "8"]])
+@pytest.mark.parametrize("argv", [[], ["check"], ["check", "x"], ["check", "1"], ["run", "8"],
+                                  ["check", "128", "--T"], ["check", "128", "--T", "-1"],
+                                  ["check", "--T", "704"], ["pilot", "8", "--T", "nan"]])
 def test_bad_pilot_arguments_exit_2_in_one_line(argv, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit) as info:
         _main(argv, path=tmp_path / "pilots.json")

@@ -81,7 +81,8 @@ def test_section_draws_a_collected_data_file(tmp_path, monkeypatch) -> None:  # 
     monkeypatch.setattr(width, "pilots", lambda: {4: 0.25, 16: 1.0})
     monkeypatch.setattr(width, "horizon", lambda n, measured=None: 0.5)
     monkeypatch.setattr(width, "check_pilots", lambda: {8: {"n": 8, "t_knee": 0.3,
-                                                            "t_hit": [0.2, 0.3]}})
+                                                            "t_hit": [0.2, 0.3],
+                                                            "T_pilot": 1.0}})
     data = width._data(Context("quick"), [])
     assert data["source"]["kind"] == "file" and data["source"]["file"] == "data.json"
     assert set(data["results"]["thresholds"]) >= {"interp", "ode"}

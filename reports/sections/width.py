@@ -611,8 +611,12 @@ def _horizon_checks(data: dict[str, Any]) -> str:
         if c is None:
             said.append(f"n = {h['n']}: T = {h['T']:g} extrapolated, not checked by a pilot")
         elif c["rule_T"] is None:
-            said.append(f"n = {h['n']}: a pilot seed never reached the level (t_hit "
-                        f"{c['t_hit']}): no horizon meets the rule")
+            said.append(f"n = {h['n']}: a pilot seed did not reach the level within T_pilot = "
+                        f"{c['T_pilot']:g} (t_hit " + ", ".join(
+                            "-" if t is None else fmt(t, 3) for t in c["t_hit"])
+                        + f"), so the rule's T > {c['rule_T_above']:g}: the T = {h['T']:g} used "
+                        + ("is shorter than the rule" if c["meets"] is False
+                           else "may or may not meet it"))
         else:
             said.append(f"n = {h['n']}: t_knee = {fmt(c['t_knee'], 3)} (pilot seeds' t_hit "
                         + ", ".join(fmt(t, 3) for t in c["t_hit"]) + f"), so the rule's T = "
