@@ -254,6 +254,28 @@ def _constant(value: Any) -> Factory:
     return mutate
 
 
+def _returns(value: Any) -> Factory:
+    """A function replaced by one that returns ``value`` whatever its arguments."""
+    def mutate(original: Callable[..., Any]) -> Callable[..., Any]:
+        def mutant(*args: Any, **kwargs: Any) -> Any:
+            return value
+        return mutant
+    return mutate
+
+
+def _located_ignoring_falls(original: Callable[..., bool]) -> Callable[..., bool]:
+    def located(t: dict[str, Any]) -> bool:
+        return not t["censored"]
+    return located
+
+
+def _always_consistent(original: Callable[..., dict[str, Any]]
+                       ) -> Callable[..., dict[str, Any]]:
+    def beyond(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        return original(*args, **kwargs) | {"consistent": True}
+    return beyond
+
+
 def _times(factor: Any) -> Factory:
     """A number or sympy expression (or a tuple of them) multiplied by ``factor``."""
     def mutate(original: Any) -> Any:
@@ -575,6 +597,20 @@ MUTATIONS: tuple[Mutation, ...] = (
              "a convolutional residual network's forward without its 1/L (model (3) unchanged)",
              (_conv_without_one_over_L, _conv_without_one_over_L),
              ("tests/test_model.py", "tests/test_mutations_catalog.py")),
+    Mutation("width: monotone test off", "numerics.transition:monotone_p",
+             "the width thresholds' premise test always passes (p = 1: a fraction that falls "
+             "with m is fitted as a transition)", _returns(1.0),
+             ("tests/test_transition.py", "tests/test_width_analysis.py",
+              "tests/test_thresholds.py")),
+    Mutation("width: falling located", "numerics.transition:located",
+             "a threshold whose fraction falls with m counted as located (kept in the power fit)",
+             _located_ignoring_falls, ("tests/test_width_analysis.py",)),
+    Mutation("width: beyond consistent", "numerics.transition:beyond",
+             "a censored threshold always consistent with the power law's prediction",
+             _always_consistent, ("tests/test_transition.py",)),
+    Mutation("width: HORIZON_FACTOR 1", "numerics.horizon:HORIZON_FACTOR",
+             "the width study's horizon T(n) = t_knee(n), not 2 t_knee(n)", _constant(1.0),
+             ("tests/test_horizon.py",), rebind=False),
 )
 BY_NAME = {m.name: m for m in MUTATIONS}
 
