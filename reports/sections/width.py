@@ -371,6 +371,15 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
                         label=label)
             if e is not None:
                 ax.plot(nn, e["prefactor"] * nn ** e["gamma"], "-", color=color, lw=0.8)
+                for b in e["beyond"]:  # censored: the bound, and the fit's prediction (open)
+                    ax.plot([b["n"]], [b["bound"]], "^" if b["censored"] == "above" else "v",
+                            color=color, ms=8)
+                    ax.errorbar([b["n"]], [b["predicted"]],
+                                yerr=[[b["predicted"] - b["interval"][0]],
+                                      [b["interval"][1] - b["predicted"]]],
+                                fmt=marker, mfc="none", color=color, capsize=3,
+                                label=f"m*_{name} at n = {b['n']}: {b['censored']} the widths "
+                                      "measured (triangle), the fit's prediction (open)")
     ax.plot(nn, data["c1"] * nn, "k-", lw=1.2, label=f"c1 n (c1 = {data['c1']:.2g})")
     ax.plot(nn, nn, "k--", lw=0.8, label="n (linear)")
     ax.plot(nn, np.sqrt(nn), "k:", lw=0.8, label="sqrt(n)")
