@@ -265,19 +265,24 @@ def fit_power(ns: Sequence[int], m_star: Sequence[float],
 
 
 def beyond(ns: Sequence[int], m_star: Sequence[float], replicates: np.ndarray,
-           censored: dict[str, Any]) -> dict[str, Any]:
-    """The power fit over ``ns`` extrapolated to a censored threshold ``censored`` (a
-    :func:`threshold` dict whose fraction stays on one side of 1/2 at every width): the
-    predicted m* = a n^gamma, its 95 % percentile interval over the replicates' fits
-    (``replicates`` as for :func:`fit_power`) and ``consistent``: False only where the whole
-    interval lies on the wrong side of the censoring bound (below the largest width for
-    "above", above the smallest for "below"), i.e. the data at n contradict the power law."""
-    n, side = int(censored["n"]), censored["censored"]
-    bound = censored["widths"][-1] if side == "above" else censored["widths"][0]
+           t: dict[str, Any]) -> dict[str, Any]:
+    """The power fit over ``ns`` extrapolated to a threshold ``t`` (a :func:`threshold` dict)
+    left out of it: the predicted m* = a n^gamma and its 95 % percentile interval over the
+    replicates' fits (``replicates`` as for :func:`fit_power`), and ``consistent``: False only
+    where the data at n contradict the power law.  Censored ("above" / "below": every width on
+    one side of 1/2, ``bound`` the largest / smallest width): the whole predicted interval on
+    the wrong side of the bound.  Located (``censored`` "", ``bound`` None; e.g. an n whose
+    horizon does not meet the rule): the threshold's interval and the predicted one disjoint."""
+    n, side = int(t["n"]), t["censored"]
     gamma, log_a = power_slope(ns, np.asarray(m_star, dtype=float))
     g, la = power_slope(ns, np.asarray(replicates, dtype=float))
     lo, hi = percentile_interval(np.exp(la + g * math.log(n)))
-    consistent = hi >= bound if side == "above" else lo <= bound
-    return {"n": n, "censored": side, "bound": float(bound),
+    if side == "above":
+        bound, consistent = float(t["widths"][-1]), hi >= t["widths"][-1]
+    elif side == "below":
+        bound, consistent = float(t["widths"][0]), lo <= t["widths"][0]
+    else:
+        bound, consistent = None, t["interval"][0] <= hi and lo <= t["interval"][1]
+    return {"n": n, "censored": side, "bound": bound,
             "predicted": float(math.exp(log_a + gamma * math.log(n))), "interval": [lo, hi],
             "consistent": bool(consistent)}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -161,15 +161,17 @@ def restrict(record: Mapping[str, Any], grid: Sequence[int]) -> dict[str, Any]:
 
 def analyze(records: Sequence[Mapping[str, Any]], *, reps: int = 1000, seed: int = 0,
             q: int | None = None, d_out: int | None = None, c1: float | None = None,
-            grid: Sequence[int] | None = None) -> dict[str, Any]:
+            grid: Sequence[int] | None = None,
+            fit_ns: Collection[int] | None = None) -> dict[str, Any]:
     """Everything the report shows, JSON-ready, on the depth ``grid`` (default: the depths every
     record measured, :func:`common_grid`; outcomes recomputed there, :func:`restrict`):
     ``cells`` (:func:`cells`); ``thresholds[name]`` per n (name in :data:`OUTCOMES`) with
     bootstrap intervals (:func:`numerics.transition.threshold`; the bootstrap seed of an n is
     ``seed + 7919 n``, so one n's data gives one interval in every study); ``exponents[name]``
-    (:class:`numerics.transition.PowerFit` over the n whose threshold is located,
-    :func:`numerics.transition.located`, the interval from the same replicates, and ``beyond``:
-    its prediction at each n whose threshold is censored, :func:`numerics.transition.beyond`);
+    (:class:`numerics.transition.PowerFit` over the n of ``fit_ns``, default every n, whose
+    threshold is located, :func:`numerics.transition.located`, the interval from the same
+    replicates, and ``beyond``: its prediction at each n whose threshold is censored or left
+    out of the fit, :func:`numerics.transition.beyond`);
     ``by_depth``:
     m*_interp per depth of the grid (does it move with L?); ``per_sample``: the parameters per
     sample 2 L q m* / (n d') at each depth; ``reference``: c1 n, n and sqrt(n); ``tracking``:
@@ -195,14 +197,14 @@ def analyze(records: Sequence[Mapping[str, Any]], *, reps: int = 1000, seed: int
         return rows
 
     def exponent(name: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-        usable = [t for t in rows if located(t)]
+        usable = [t for t in rows if located(t) and (fit_ns is None or t["n"] in fit_ns)]
         if len(usable) < 2:
             return None
         ns_fit, m_fit = [t["n"] for t in usable], [t["m_star"] for t in usable]
         reps_fit = np.exp(np.stack([boots[name][t["n"]] for t in usable]))
         fit = dataclasses.asdict(fit_power(ns_fit, m_fit, reps_fit))
         return fit | {"beyond": [beyond(ns_fit, m_fit, reps_fit, t) for t in rows
-                                 if t["censored"]]}
+                                 if t["censored"] or (located(t) and t["n"] not in ns_fit)]}
 
     for name, key in OUTCOMES.items():
         out["thresholds"][name] = per_n(key, name)

@@ -247,3 +247,12 @@ def test_beyond_extrapolates_the_power_law_to_a_censored_n() -> None:
                                    "widths": [256.0, 512.0]})["consistent"]
     assert not tr.beyond(ns, m, reps, {"n": 64, "censored": "below",
                                        "widths": [32.0, 512.0]})["consistent"]
+
+    # a located threshold left out of the fit: consistent while its interval meets the predicted
+    inside = tr.beyond(ns, m, reps, {"n": 64, "censored": "", "interval": [100.0, 110.0]})
+    assert (inside["bound"], inside["consistent"]) == (None, True)
+    assert inside["predicted"] == pytest.approx(128.0)
+    assert not tr.beyond(ns, m, reps, {"n": 64, "censored": "",
+                                       "interval": [hi * 1.01, hi * 2]})["consistent"]
+    assert not tr.beyond(ns, m, reps, {"n": 64, "censored": "",
+                                       "interval": [lo / 2, lo * 0.99]})["consistent"]

@@ -92,6 +92,24 @@ def test_a_threshold_above_the_grid_is_set_beside_the_power_law() -> None:
     assert at64["interval"][0] <= at64["predicted"] <= at64["interval"][1]
 
 
+def test_an_n_left_out_of_the_fit_is_set_beside_its_prediction() -> None:
+    """fit_ns = {8, 16, 32}: n = 64's located thresholds stay in the table but out of the power
+    fit (numpy's polyfit through the other three), and are set beside the fit's prediction."""
+    records = _synthetic(5)
+    out = wa.analyze(records, reps=200, fit_ns={8, 16, 32})
+    rows = {t["n"]: t for t in out["thresholds"]["interp"]}
+    assert not rows[64]["censored"] and not rows[64]["falls"]
+    e = out["exponents"]["interp"]
+    assert list(e["ns"]) == [8, 16, 32] and [b["n"] for b in e["beyond"]] == [64]
+    g, b = np.polyfit(np.log([8, 16, 32]), np.log([rows[n]["m_star"] for n in (8, 16, 32)]), 1)
+    assert e["gamma"] == pytest.approx(g, rel=1e-9)
+    at64 = e["beyond"][0]
+    assert at64["censored"] == "" and at64["bound"] is None
+    assert at64["predicted"] == pytest.approx(math.exp(b + g * math.log(64)), rel=1e-9)
+    assert at64["consistent"] == (rows[64]["interval"][0] <= at64["interval"][1]
+                                  and at64["interval"][0] <= rows[64]["interval"][1])
+
+
 def _three_depths() -> dict:
     """A record on L = 4, 8, 16: gaps 1, 0.5, 0.4; limit gaps 0.2 (4-8), 0.1 (8-16); it
     interpolates at L = 8 only, at T/2 at L = 8 and 16; its own summary fields are placeholders

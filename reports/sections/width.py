@@ -170,7 +170,11 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
     records = with_tracking(records, _measured_tracking())
     c1 = _c1()
     reps = 200 if ctx.scale == "tiny" else REPS
-    out = analyze(records, reps=reps, seed=ctx.seed, q=Q, d_out=D_OUT, c1=c1)
+    horizon_rows = _horizon_rows(records)
+    short = {h["n"] for h in horizon_rows if h["check"] and h["check"]["meets"] is False}
+    out = analyze(records, reps=reps, seed=ctx.seed, q=Q, d_out=D_OUT, c1=c1,
+                  fit_ns={h["n"] for h in horizon_rows} - short)
+    out["short_horizon"] = sorted(short)
     extended = {}
     grid = common_grid(records)
     deep = sorted({tuple(r["depths"]) for r in records if len(r["depths"]) > len(grid)})
@@ -181,16 +185,24 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
         deep = analyze(rs, reps=reps, seed=ctx.seed, grid=depths[-3:])
         extended["deep"] = {"grid": list(depths[-3:]), "ode": deep["thresholds"]["ode"],
                             "limit": deep["thresholds"]["limit"]}
-    horizons = {str(c["n"]): c["T"] for c in out["cells"]}
+    horizons = {str(h["n"]): h["T"] for h in horizon_rows}
     factors = _factors(records, reps, ctx.seed) if ctx.scale != "tiny" else {}
-    measured, later = pilots(), check_pilots()
-    horizon_rows = [{"n": int(n), "T": float(T), "pilot": _pilot_kind(int(n), float(T), measured),
-                     "check": horizon_check(T, later[int(n)]) if int(n) in later else None}
-                    for n, T in horizons.items()]
     return {"source": source, "analysis": out, "extended": extended, "c1": c1, "factors": factors,
-            "horizons": horizons, "pilots": {str(k): v for k, v in measured.items()},
+            "horizons": horizons, "pilots": {str(k): v for k, v in pilots().items()},
             "horizon_rows": horizon_rows,
             "results": _results(out, source, c1) | {"horizons": horizon_rows}}
+
+
+def _horizon_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per n (increasing) the horizon its records ran to, where it came from
+    (:func:`_pilot_kind`) and the check pilot measured afterwards, if any
+    (:func:`numerics.horizon.horizon_check`).  An n whose horizon is shorter than the rule's is
+    left out of the exponents' fits: its thresholds are of another definition ("within T(n)")."""
+    measured, later = pilots(), check_pilots()
+    horizons = {int(r["n"]): float(r["T"]) for r in sorted(records, key=lambda r: r["n"])}
+    return [{"n": n, "T": T, "pilot": _pilot_kind(n, T, measured),
+             "check": horizon_check(T, later[n]) if n in later else None}
+            for n, T in horizons.items()]
 
 
 def _pilot_kind(n: int, T: float, measured: dict[int, float]) -> str:
@@ -433,10 +445,13 @@ def _exp(e: dict[str, Any] | None) -> str:
 
 
 def _beyond(b: dict[str, Any]) -> str:
-    """A censored threshold beside the power law's prediction there."""
-    return (f"at n = {b['n']}, {b['censored']} the widths measured "
-            f"({'>' if b['censored'] == 'above' else '<'} {b['bound']:g}), the fit predicts "
-            f"{fmt(b['predicted'], 3)} [{fmt(b['interval'][0], 3)}, {fmt(b['interval'][1], 3)}]"
+    """A threshold left out of the power fit (censored, or at a horizon shorter than the rule's)
+    beside the fit's prediction there."""
+    where = ("left out of the fit (its horizon is shorter than the rule's)" if not b["censored"]
+             else f"{b['censored']} the widths measured "
+                  f"({'>' if b['censored'] == 'above' else '<'} {b['bound']:g})")
+    return (f"at n = {b['n']}, {where}, the fit predicts {fmt(b['predicted'], 3)} "
+            f"[{fmt(b['interval'][0], 3)}, {fmt(b['interval'][1], 3)}]"
             + ("" if b["consistent"] else ": the data there contradict the power law"))
 
 
@@ -652,8 +667,10 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
     out = data["analysis"]
     ei, eo = out["exponents"]["interp"], out["exponents"]["ode"]
 
+    short = out.get("short_horizon", [])
+
     def last(name: str) -> dict[str, Any] | None:
-        done = [t for t in out["thresholds"][name] if located(t)]
+        done = [t for t in out["thresholds"][name] if located(t) and t["n"] not in short]
         return done[-1] if done else None
 
     ti, to = last("interp"), last("ode")
@@ -665,8 +682,11 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
             parts.append(f"{what}: located at no n")
         else:
             parts.append(f"{what} = {_interval(t)} at n = {t['n']}, the largest n where it is "
-                         f"inside the grid ({t['m_star'] / (data['c1'] * t['n']):.1g} c1 n)")
-    both = [n for j, n in enumerate(out["ns"]) if located(out["thresholds"]["interp"][j])
+                         "inside the grid" + (" at the rule's horizon" if short else "")
+                         + f" ({t['m_star'] / (data['c1'] * t['n']):.1g} c1 n)")
+    parts += [_short_sentence(data, n) for n in short]
+    both = [n for j, n in enumerate(out["ns"]) if n not in short
+            and located(out["thresholds"]["interp"][j])
             and located(out["thresholds"]["ode"][j])]
     order = ""
     if both:
@@ -709,6 +729,19 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
             + ("committed full-preset data" if data["source"]["kind"] == "file" else
                "computed here") + "; the intervals are seed-level bootstrap percentiles, which "
             "under-cover slightly with 5 seeds per width: 0.88 measured for a nominal 0.95).")
+
+
+def _short_sentence(data: dict[str, Any], n: int) -> str:
+    """At an n whose horizon is shorter than the rule's: by how much, and its thresholds there,
+    which the exponents leave out."""
+    h = next(h for h in data["horizon_rows"] if h["n"] == n)
+    c, j = h["check"], data["analysis"]["ns"].index(n)
+    rule = (f"{c['rule_T']:g}" if c["rule_T"] is not None else f"> {c['rule_T_above']:g}")
+    return (f"at n = {n} the horizon used, T = {h['T']:g} ({h['pilot']}), is shorter than the "
+            f"rule's 2 t_knee measured afterwards ({rule}; numerics.horizon check): its "
+            "thresholds there, m*_interp " + _interval(data["analysis"]["thresholds"]["interp"][j])
+            + " and m*_ode " + _interval(data["analysis"]["thresholds"]["ode"][j])
+            + ", are at that shorter horizon and left out of the exponents")
 
 
 def _note(data: dict[str, Any]) -> str:
