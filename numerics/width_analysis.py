@@ -50,6 +50,11 @@ def cells(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[tuple[float, float], list[Mapping[str, Any]]] = {}
     for r in records:
         groups.setdefault((float(r["n"]), float(r["m"])), []).append(r)
+    for n in sorted({n for n, _ in groups}):
+        horizons = sorted({float(r["T"]) for r in records if float(r["n"]) == n})
+        if len(horizons) > 1:  # a threshold "within T(n)" is of one horizon
+            raise ConfigError("records", f"n = {n:g}", f"ran to different horizons {horizons}: "
+                              "analyze the records of one T(n) at a time")
     out = []
     for (n, m), rs in sorted(groups.items()):
         depths = _depths_of(rs[0])

@@ -110,6 +110,15 @@ def test_an_n_left_out_of_the_fit_is_set_beside_its_prediction() -> None:
                                   and at64["interval"][0] <= rows[64]["interval"][1])
 
 
+def test_records_of_one_n_at_two_horizons_are_refused() -> None:
+    """A threshold 'within T(n)' is of one horizon: n = 16's records at T = 10 and 20 (e.g. a
+    rerun at a corrected horizon beside the old one) are refused, not pooled."""
+    records = _synthetic(5)
+    moved = [r | {"T": 20.0} if r["n"] == 16 and r["m"] == 16 else r for r in records]
+    with pytest.raises(ConfigError, match="different horizons"):
+        wa.analyze(moved, reps=10)
+
+
 def _three_depths() -> dict:
     """A record on L = 4, 8, 16: gaps 1, 0.5, 0.4; limit gaps 0.2 (4-8), 0.1 (8-16); it
     interpolates at L = 8 only, at T/2 at L = 8 and 16; its own summary fields are placeholders
