@@ -16,6 +16,11 @@ c1 = 8e-8 (:data:`COST`; timings of 60 iterations at (n, m) = (8, 1) .. (128, 51
 0.0024 s at (8, 1), 0.024 s at (32, 128), 0.136 s at (64, 256), 0.247 s at (128, 512), depths
 4..32), times T(n) / eta iterations, T(n) from the pilots (84, 115, 250, 509 at n = 8, 16, 32,
 64, measured; 881, 1638, 3045 at n = 128, 256, 512, extrapolated by t_knee ~ 5.7 n^0.90).
+The extrapolation is short: a pilot measured at n = 128 afterwards (``python -m numerics.horizon
+check 128 --T 1408``, the pilot file's ``checks``) puts t_knee(128) at 880, not 440, so the rule's
+T(128) is 1760; measure rule pilots (``python -m numerics.horizon pilot N``) at n >= 128 before
+sweeping there, and expect about twice the costs below at those n (the committed n = 128 points
+ran to 881: S15 leaves them out of its exponents).
 Estimated single-core totals (:func:`estimate`; ``python -m reports.sweep.width estimate``
 prints them per n; measured wall times in the report's S15 and the results folder's data file):
 
