@@ -64,14 +64,14 @@ def pilot(base: Config, n: int, T_pilot: float | None = None,
     T = float(T_pilot if T_pilot is not None else math.ceil(6 * n ** 0.8 + 60))
     began = time.perf_counter()
     for k in range(doublings + 1):
-        T *= 2 if k else 1
-        c = dataclasses.replace(base, n=n, m=PILOT_RATIO * n, L=PILOT_L, T=T, seeds=PILOT_SEEDS)
+        c = dataclasses.replace(base, n=n, m=PILOT_RATIO * n, L=PILOT_L, T=T * 2 ** k,
+                                seeds=PILOT_SEEDS)
         result = run_config(c, seeds=c.seeds, record_every=max(1, c.iterations // 400))
         hits = hit_times(result)
         if all(math.isfinite(h) for h in hits):
             break
     knee = max(hits) if all(math.isfinite(h) for h in hits) else math.inf
-    return {"n": n, "m": c.m, "L": c.L, "T_pilot": T, "eta": c.eta, "seeds": list(PILOT_SEEDS),
+    return {"n": n, "m": c.m, "L": c.L, "T_pilot": c.T, "eta": c.eta, "seeds": list(PILOT_SEEDS),
             "t_hit": [h if math.isfinite(h) else None for h in hits],
             "t_knee": knee if math.isfinite(knee) else None,
             "wall_s": time.perf_counter() - began, "machine": platform.node() + " "

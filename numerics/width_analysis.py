@@ -50,10 +50,12 @@ def cells(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[tuple[float, float], list[Mapping[str, Any]]] = {}
     for r in records:
         groups.setdefault((float(r["n"]), float(r["m"])), []).append(r)
-    for n in sorted({n for n, _ in groups}):
-        horizons = sorted({float(r["T"]) for r in records if float(r["n"]) == n})
-        if len(horizons) > 1:  # a threshold "within T(n)" is of one horizon
-            raise ConfigError("records", f"n = {n:g}", f"ran to different horizons {horizons}: "
+    horizons: dict[float, set[float]] = {}
+    for r in records:
+        horizons.setdefault(float(r["n"]), set()).add(float(r["T"]))
+    for n, Ts in sorted(horizons.items()):
+        if len(Ts) > 1:  # a threshold "within T(n)" is of one horizon
+            raise ConfigError("records", f"n = {n:g}", f"ran to different horizons {sorted(Ts)}: "
                               "analyze the records of one T(n) at a time")
     out = []
     for (n, m), rs in sorted(groups.items()):

@@ -92,7 +92,7 @@ def test_section_draws_a_collected_data_file(tmp_path, monkeypatch) -> None:  # 
     assert (h8["n"], h8["pilot"], h8["check"]["rule_T"], h8["check"]["meets"]) == (
         8, "extrapolated", 1.0, False)
     assert h8["check"]["ratio"] == pytest.approx(0.5 / 0.6)
-    assert data["analysis"]["short_horizon"] == [8]  # left out of the exponents: none left
+    assert width._short(data["horizon_rows"]) == [8]  # left out of the exponents: none left
     assert data["analysis"]["exponents"]["interp"] is None
     assert ("at n = 8 the horizon used, T = 0.5 (extrapolated), is shorter than the rule's "
             "2 t_knee measured afterwards (1; numerics.horizon check)") in width._conclusion(

@@ -171,10 +171,8 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
     c1 = _c1()
     reps = 200 if ctx.scale == "tiny" else REPS
     horizon_rows = _horizon_rows(records)
-    short = {h["n"] for h in horizon_rows if h["check"] and h["check"]["meets"] is False}
     out = analyze(records, reps=reps, seed=ctx.seed, q=Q, d_out=D_OUT, c1=c1,
-                  fit_ns={h["n"] for h in horizon_rows} - short)
-    out["short_horizon"] = sorted(short)
+                  fit_ns={h["n"] for h in horizon_rows} - set(_short(horizon_rows)))
     extended = {}
     grid = common_grid(records)
     deep = sorted({tuple(r["depths"]) for r in records if len(r["depths"]) > len(grid)})
@@ -185,11 +183,9 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
         deep = analyze(rs, reps=reps, seed=ctx.seed, grid=depths[-3:])
         extended["deep"] = {"grid": list(depths[-3:]), "ode": deep["thresholds"]["ode"],
                             "limit": deep["thresholds"]["limit"]}
-    horizons = {str(h["n"]): h["T"] for h in horizon_rows}
     factors = _factors(records, reps, ctx.seed) if ctx.scale != "tiny" else {}
     return {"source": source, "analysis": out, "extended": extended, "c1": c1, "factors": factors,
-            "horizons": horizons, "pilots": {str(k): v for k, v in pilots().items()},
-            "horizon_rows": horizon_rows,
+            "pilots": {str(k): v for k, v in pilots().items()}, "horizon_rows": horizon_rows,
             "results": _results(out, source, c1) | {"horizons": horizon_rows}}
 
 
@@ -203,6 +199,11 @@ def _horizon_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"n": n, "T": T, "pilot": _pilot_kind(n, T, measured),
              "check": horizon_check(T, later[n]) if n in later else None}
             for n, T in horizons.items()]
+
+
+def _short(horizon_rows: list[dict[str, Any]]) -> list[int]:
+    """The n whose horizon is shorter than the rule's, by the check pilot measured there."""
+    return [h["n"] for h in horizon_rows if h["check"] and h["check"]["meets"] is False]
 
 
 def _pilot_kind(n: int, T: float, measured: dict[int, float]) -> str:
@@ -383,15 +384,18 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
                         label=label)
             if e is not None:
                 ax.plot(nn, e["prefactor"] * nn ** e["gamma"], "-", color=color, lw=0.8)
-                for b in e["beyond"]:  # censored: the bound, and the fit's prediction (open)
-                    ax.plot([b["n"]], [b["bound"]], "^" if b["censored"] == "above" else "v",
-                            color=color, ms=8)
+                for b in e["beyond"]:  # left out of the fit: the fit's prediction (open)
+                    if b["censored"]:  # and the censoring bound (triangle)
+                        ax.plot([b["n"]], [b["bound"]], "^" if b["censored"] == "above"
+                                else "v", color=color, ms=8)
                     ax.errorbar([b["n"]], [b["predicted"]],
                                 yerr=[[b["predicted"] - b["interval"][0]],
                                       [b["interval"][1] - b["predicted"]]],
                                 fmt=marker, mfc="none", color=color, capsize=3,
-                                label=f"m*_{name} at n = {b['n']}: {b['censored']} the widths "
-                                      "measured (triangle), the fit's prediction (open)")
+                                label=f"m*_{name} at n = {b['n']}, " + (
+                                    f"{b['censored']} the widths measured (triangle)"
+                                    if b["censored"] else "horizon short of the rule's")
+                                + ": the fit's prediction (open)")
     ax.plot(nn, data["c1"] * nn, "k-", lw=1.2, label=f"c1 n (c1 = {data['c1']:.2g})")
     ax.plot(nn, nn, "k--", lw=0.8, label="n (linear)")
     ax.plot(nn, np.sqrt(nn), "k:", lw=0.8, label="sqrt(n)")
@@ -461,8 +465,8 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
              f"Horizon T(n) = 2 t_knee(n) (numerics.horizon.horizon: t_knee = the slowest "
              f"of 5 wide pilot seeds' time to l <= {out['level']:g} l(0); measured pilots "
              + ", ".join(f"n = {n}: {fmt(v, 3)}" for n, v in data["pilots"].items())
-             + "); the horizons used: " + ", ".join(f"n = {n}: T = {T:g}"
-                                                   for n, T in data["horizons"].items())
+             + "); the horizons used: " + ", ".join(f"n = {h['n']}: T = {h['T']:g}"
+                                                   for h in data["horizon_rows"])
              + f". Depth grid of the thresholds: L = {out['grid']}." + _horizon_checks(data),
              "",
              "| n | m*_interp [95%] | m*_ode [95%] | m*_limit [95%] | m*_interp at T/2 | "
@@ -626,7 +630,7 @@ def _rerun_sentence(groups: dict[str, dict[str, Any]]) -> str:
 
 def _horizon_checks(data: dict[str, Any]) -> str:
     """The extrapolated horizons, and what the pilots measured afterwards say of them."""
-    rows = [h for h in data.get("horizon_rows", []) if h["pilot"] == "extrapolated"]
+    rows = [h for h in data["horizon_rows"] if h["pilot"] == "extrapolated"]
     if not rows:
         return ""
     said = []
@@ -667,7 +671,7 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
     out = data["analysis"]
     ei, eo = out["exponents"]["interp"], out["exponents"]["ode"]
 
-    short = out.get("short_horizon", [])
+    short = _short(data["horizon_rows"])
 
     def last(name: str) -> dict[str, Any] | None:
         done = [t for t in out["thresholds"][name] if located(t) and t["n"] not in short]
