@@ -19,6 +19,12 @@ T(n), hence the configuration and the keys of the sweep already run there);
     python -m numerics.horizon pilot N [N ...]      (measures the rule's pilots, PILOT_FILE)
     python -m numerics.horizon check N [N ...]      (measures check pilots, PILOT_FILE's checks)
     ... [--T T]                                      (each pilot to T once, no doubling)
+    python -m numerics.horizon promote N [N ...]    (a check pilot becomes the rule's pilot)
+
+``promote`` adopts a check pilot as the rule's pilot at its n without running it again: the check
+ran :func:`pilot` with the rule's seeds, network and eta, so ``pilot N --T T_pilot`` would repeat
+the same numbers.  It changes T(n) at that n, and at every n whose horizon is extrapolated (the
+power fit takes the new pilot in), hence their configurations and their sweeps' keys.
 """
 
 from __future__ import annotations
@@ -51,7 +57,7 @@ PILOT_FILE = Path(__file__).resolve().parent.parent / "reports" / "data" / "widt
 """The measured pilots (:func:`pilot`, one JSON object per n: t_hit per seed, t_knee, T_pilot,
 wall time, machine), written by ``python -m numerics.horizon pilot N ...``.  A data file, not
 code: a new pilot changes the horizon (hence the configuration and the sweep's keys) of its own n
-only."""
+and of every n whose horizon is extrapolated from the pilots (the power fit moves)."""
 
 
 def pilot(base: Config, n: int, T_pilot: float | None = None,
@@ -142,8 +148,9 @@ def horizon(n: int, measured: Mapping[int, float] | None = None) -> float:
 # --------------------------------------------------------------------------- command line
 
 
-_USAGE = ("usage: python -m numerics.horizon (pilot | check) N [N ...] [--T T]  (N: integers "
-          ">= 2; --T: run each pilot to T once, no doubling)")
+_USAGE = ("usage: python -m numerics.horizon (pilot | check) N [N ...] [--T T] | promote N "
+          "[N ...]  (N: integers >= 2; --T: run each pilot to T once, no doubling; promote: a "
+          "check pilot at N becomes the rule's)")
 
 
 def _store(entry: dict[str, Any], key: str, path: Path) -> None:
@@ -162,6 +169,20 @@ def _store(entry: dict[str, Any], key: str, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def promotable(n: int, path: Path = PILOT_FILE) -> dict[str, Any]:
+    """The check pilot at ``n``, where it ran the rule's pilot network (m = PILOT_RATIO n,
+    L = PILOT_L, the study's eta, PILOT_SEEDS); else ConfigError."""
+    entry = check_pilots(path).get(n)
+    if entry is None:
+        raise ConfigError("promote", n, f"no check pilot at n = {n} in {path.name}")
+    rule = {"m": PILOT_RATIO * n, "L": PILOT_L, "eta": study_base().eta,
+            "seeds": list(PILOT_SEEDS)}
+    if {k: entry.get(k) for k in rule} != rule:
+        raise ConfigError("promote", n, f"the check pilot at n = {n} is not the rule's pilot "
+                          f"network {rule}")
+    return dict(entry)
+
+
 def _positive(text: str) -> bool:
     try:
         return math.isfinite(float(text)) and float(text) > 0
@@ -171,17 +192,28 @@ def _positive(text: str) -> bool:
 
 def _main(argv: Sequence[str] | None = None, path: Path = PILOT_FILE) -> None:
     """``python -m numerics.horizon pilot N ...``: the rule's pilot at each N; ``check N ...``:
-    a check pilot at each N (JSON lines).  Bad arguments: one line, exit status 2."""
+    a check pilot at each N; ``promote N ...``: the check pilot at each N becomes the rule's
+    (JSON lines).  Bad arguments: one line, exit status 2."""
     args = list(sys.argv[1:] if argv is None else argv)
     T, ns = None, args[1:]
     if "--T" in ns:
         k = ns.index("--T")
         T, ns = (ns[k + 1] if k + 1 < len(ns) else ""), ns[:k] + ns[k + 2:]
-    if (not args or args[0] not in ("pilot", "check") or not ns
+    if (not args or args[0] not in ("pilot", "check", "promote") or not ns
             or not all(a.isdigit() and int(a) >= 2 for a in ns)
-            or (T is not None and not _positive(T))):
+            or (T is not None and (args[0] == "promote" or not _positive(T)))):
         print(_USAGE, file=sys.stderr)
         raise SystemExit(2)
+    if args[0] == "promote":  # every n checked before any is stored
+        try:
+            entries = [promotable(int(n), path) for n in ns]
+        except ConfigError as exc:
+            print(f"error: {exc.rule}", file=sys.stderr)
+            raise SystemExit(2) from None
+        for entry in entries:
+            _store(entry, "pilots", path)
+            print(json.dumps(entry), flush=True)
+        return
     key = "pilots" if args[0] == "pilot" else "checks"
     with cpu_threads():
         for n in ns:

@@ -98,3 +98,27 @@ def test_bad_pilot_arguments_exit_2_in_one_line(argv, tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert info.value.code == 2 and err.count("\n") == 1 and err.startswith("usage:")
     assert not (tmp_path / "pilots.json").exists()
+
+
+def test_promote_makes_a_check_pilot_the_rules(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``promote 128``: the check pilot (the rule's network: m = 4 x 128, L = 8, eta = 0.01, the
+    pilot seeds) becomes the rule's pilot at 128, so T(128) = ceil(2 x 880) = 1760 (not the
+    power fit's); the check stays.  A check of another network, or no check, is refused in one
+    line (exit 2) before anything is stored."""
+    path = tmp_path / "pilots.json"
+    _store({"n": 8, "t_knee": 41.6}, "pilots", path)
+    _store({"n": 16, "t_knee": 57.4}, "pilots", path)
+    check = {"n": 128, "m": 512, "L": 8, "eta": 0.01, "seeds": [1000, 1001, 1002, 1003, 1004],
+             "t_knee": 880.0, "T_pilot": 1408.0}
+    _store(check, "checks", path)
+    _store({**check, "n": 64, "m": 128, "t_knee": 200.0}, "checks", path)  # m != 4 x 64
+    for argv in (["promote", "128", "64"], ["promote", "128", "32"],
+                 ["promote", "128", "--T", "9"]):
+        with pytest.raises(SystemExit) as info:
+            _main(argv, path=path)
+        assert info.value.code == 2 and capsys.readouterr().err.count("\n") == 1
+        assert pilots(path) == {8: 41.6, 16: 57.4}
+    _main(["promote", "128"], path=path)
+    assert pilots(path) == {8: 41.6, 16: 57.4, 128: 880.0}
+    assert horizon(128, pilots(path)) == 1760.0
+    assert set(check_pilots(path)) == {64, 128}

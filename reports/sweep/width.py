@@ -14,15 +14,17 @@ C engine; ``python -m reports.sweep.width cost`` re-measures it).  One training 
 point (5 batched seeds, every depth) costs about sum_L L (c0 + c1 n m) seconds, c0 = 1.5e-5 and
 c1 = 8e-8 (:data:`COST`; timings of 60 iterations at (n, m) = (8, 1) .. (128, 512) under load:
 0.0024 s at (8, 1), 0.024 s at (32, 128), 0.136 s at (64, 256), 0.247 s at (128, 512), depths
-4..32), times T(n) / eta iterations, T(n) from the pilots (84, 115, 250, 509 at n = 8, 16, 32,
-64, measured; 881, 1638, 3045 at n = 128, 256, 512, extrapolated by t_knee ~ 5.7 n^0.90).
-The extrapolation is short: a pilot measured at n = 128 afterwards (``python -m numerics.horizon
-check 128 --T 1408``, the pilot file's ``checks``) puts t_knee(128) at 880, not 440, so the rule's
-T(128) is 1760; measure rule pilots (``python -m numerics.horizon pilot N``) at n >= 128 before
-sweeping there, and expect about twice the costs below at those n (the committed n = 128 points
-ran to 881: S15 leaves them out of its exponents).
+4..32), times T(n) / eta iterations, T(n) from the pilots (84, 115, 250, 509, 1760 at n = 8,
+16, 32, 64, 128, measured; 2850, 6088 at n = 256, 512, extrapolated by t_knee ~ 3.3 n^1.10).
+The extrapolation can be short: the fit over n <= 64 (t_knee ~ 5.7 n^0.90) put T(128) at 881,
+where the pilot measured afterwards (``python -m numerics.horizon check 128 --T 1408``, then
+``promote 128``) gives t_knee(128) = 880, hence T(128) = 1760 (the points run to 881 before are
+kept apart, ``reports/data/width-thresholds-full/results-T881``).  The knee grew 3.5-fold from
+n = 64 to 128, faster than n^1.10: measure rule pilots (``python -m numerics.horizon pilot N``)
+at n = 256, 512 before sweeping there, and expect longer horizons than these.
 Estimated single-core totals (:func:`estimate`; ``python -m reports.sweep.width estimate``
-prints them per n; measured wall times in the report's S15 and the results folder's data file):
+prints them per n; measured wall times in the report's S15 and the results folder's data file;
+the model's c1, fitted under load, overestimates the measured points at n = 128 by 2.5-3.5x):
 
 - quick: n = 8, 12, 16; m/n = 1/16 .. 4; 5 seeds; depths 4..32: 20 points, about 6.3 min
   estimated (the slowest point, n = 16, m = 64, about 1.1 min); measured: 296 s in one process
@@ -35,9 +37,9 @@ prints them per n; measured wall times in the report's S15 and the results folde
   points, 105 seed runs) in 15 min of wall time (summed task time 0.38 h); n = 64, 128 at m/n =
   1/64 .. 1/8 (8 points) in about 20 min more; n = 64 at m = 32, 128, 256 in 310, 1221 and
   2695 s per point (5 seeds batched on one worker, load 4), linear in m (about 10.5 s per unit
-  of m), and m = 512 seed by seed in about 975 s per seed; n = 128 at m = 64, 128, 256 seed by
-  seed in 435-482, 791-1007 and 1458-1542 s per seed (about 6 s per unit of m per seed, so
-  m = 2048 would take about 3.5 h per seed).
+  of m), and m = 512 seed by seed in about 975 s per seed; n = 128 (to T = 881) at m = 64,
+  128, 256 seed by seed in 435-482, 791-1007 and 1458-1542 s per seed (about 6 s per unit of m
+  per seed, so m = 2048 would take about 3.5 h per seed to 881, 7 h to 1760).
 - cluster: n = 8 .. 512; m/n = 1/64 .. 4, and 8, 16, 32 at n >= 32; 8 seeds; depths 4..32 (to
   128 at n <= 32): 72 points, about 1.3e4 h single-core; the longest point (n = 512, m = 16384)
   about 5.5e3 h on one core, so on a cluster the wall time is that point's: it needs the CUDA
@@ -47,10 +49,11 @@ prints them per n; measured wall times in the report's S15 and the results folde
 ``python -m reports.sweep.width estimate`` prints them per point.  They predate the flow
 tracking that each point now records, :func:`numerics.thresholds.tracking_fields`: one network
 at the deepest depth, trained with eta, eta/2 and eta/4, i.e. 7 L_max single-seed layer
-iterations per iteration, which :func:`cost_model` includes (the estimates become: quick 20
-min, full 128 h single-core).  Measured (``reports/data/width-tracking.json``, nice 19 under load
-4-6): at n = 8, 16 (L = 128) the tracking took 23-191 s per point, 0.5 to 1.9 times the point's
-own committed sweep time.)
+iterations per iteration, which :func:`cost_model` includes; with it and the horizons above the
+estimates are: quick 20 min, full 236 h (n = 128: 217 h; its longest point, m = 2048, 108 h),
+cluster 3.6e4 h single-core (n = 512, m = 16384: 1.6e4 h).  Measured
+(``reports/data/width-tracking.json``, nice 19 under load 4-6): at n = 8, 16 (L = 128) the
+tracking took 23-191 s per point, 0.5 to 1.9 times the point's own committed sweep time.)
 """
 
 from __future__ import annotations
