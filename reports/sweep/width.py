@@ -24,7 +24,9 @@ n = 64 to 128, faster than n^1.10: measure rule pilots (``python -m numerics.hor
 at n = 256, 512 before sweeping there, and expect longer horizons than these.
 Estimated single-core totals (:func:`estimate`; ``python -m reports.sweep.width estimate``
 prints them per n; measured wall times in the report's S15 and the results folder's data file;
-the model's c1, fitted under load, overestimates the measured points at n = 128 by 2.5-3.5x):
+without the tracking, which those points did not run, the model is within 0.7-1.5x of the
+committed full-preset points' wall times up to n m = 2^11 and overestimates them 1.4-2.2x
+beyond):
 
 - quick: n = 8, 12, 16; m/n = 1/16 .. 4; 5 seeds; depths 4..32: 20 points, about 6.3 min
   estimated (the slowest point, n = 16, m = 64, about 1.1 min); measured: 296 s in one process
