@@ -276,6 +276,16 @@ def _always_consistent(original: Callable[..., dict[str, Any]]
     return beyond
 
 
+def _promote_any_check(original: Callable[..., dict[str, Any]]
+                       ) -> Callable[..., dict[str, Any]]:
+    def promotable(n: int, path: Any = None) -> dict[str, Any]:
+        from numerics.horizon import PILOT_FILE, check_pilots
+
+        entry = check_pilots(PILOT_FILE if path is None else path).get(n)
+        return original(n, path) if entry is None else dict(entry)
+    return promotable
+
+
 def _times(factor: Any) -> Factory:
     """A number or sympy expression (or a tuple of them) multiplied by ``factor``."""
     def mutate(original: Any) -> Any:
@@ -611,6 +621,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("width: HORIZON_FACTOR 1", "numerics.horizon:HORIZON_FACTOR",
              "the width study's horizon T(n) = t_knee(n), not 2 t_knee(n)", _constant(1.0),
              ("tests/test_horizon.py",), rebind=False),
+    Mutation("width: promote any check", "numerics.horizon:promotable",
+             "a check pilot of another network (not m = 4 n, L = 8, the pilot seeds) promoted "
+             "to the rule's pilot", _promote_any_check, ("tests/test_horizon.py",)),
 )
 BY_NAME = {m.name: m for m in MUTATIONS}
 
