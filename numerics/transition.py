@@ -5,7 +5,9 @@ interval, and a power law through the midpoints (issue 29's width thresholds, pu
   0/1 outcomes (one per seed, ``m`` its width); the threshold m* = exp(mu) is the midpoint,
   p(m*) = 1/2.  An estimate at either end of the search range is *censored*.
 - :func:`bootstrap_thresholds`: log m* of replicates that resample the outcomes of each width
-  with replacement (the seed level), each refitted on a grid (:func:`fit_logistic_counts`);
+  with replacement (the seed level), each refitted on a grid (:func:`fit_logistic_counts`),
+  or, where a replicate's outcomes separate completely between two adjacent widths (no single
+  maximum, :func:`separation`), drawn uniformly in log m between them;
   :func:`threshold` = the fit with the replicates' 95 % percentile interval.
 - :func:`monotone_p`: the logistic's premise, a fraction that does not fall with m, tested
   against a free fraction per width (likelihood ratio, parametric bootstrap under the isotonic
@@ -126,10 +128,30 @@ def fit_logistic_counts(x: np.ndarray, k: np.ndarray, s: np.ndarray) -> np.ndarr
     return mus[np.argmax(ll, axis=1) // bs.size]
 
 
+def separation(x: np.ndarray, k: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per count table (``k`` (R, J) of ``s`` (J,) at increasing log-widths ``x``), the bracket
+    (x_j, x_{j+1}) where its outcomes separate completely (every seed 0 up to width j, every
+    seed 1 from j + 1 on; at least one of each), else (nan, nan): there the likelihood is
+    maximal, as beta grows without bound, for *every* midpoint in the bracket, so the data
+    locate m* to the bracket and no closer."""
+    zeros, ones = k == 0, k == np.broadcast_to(s, k.shape)
+    J = x.size
+    lo, hi = np.full(k.shape[0], np.nan), np.full(k.shape[0], np.nan)
+    for j in range(J - 1):
+        cut = zeros[:, :j + 1].all(axis=1) & ones[:, j + 1:].all(axis=1)
+        lo[cut], hi[cut] = x[j], x[j + 1]
+    return lo, hi
+
+
 def bootstrap_thresholds(m: Sequence[float], outcomes: Sequence[float], reps: int = 1000,
                          seed: int = 0) -> np.ndarray:
     """log m* of ``reps`` bootstrap replicates: the seeds of each width resampled with
-    replacement (seed-level 0/1 outcomes), each replicate refitted (:func:`fit_logistic_counts`)."""
+    replacement (seed-level 0/1 outcomes), each replicate refitted (:func:`fit_logistic_counts`);
+    a replicate whose outcomes separate completely between two adjacent widths
+    (:func:`separation`) has no single maximum-likelihood midpoint: its log m* is drawn
+    uniformly over that bracket (the bounded steepness BETA_MAX would put every such replicate
+    at the bracket's centre, and an interval of a few grid steps where the data leave a factor
+    of the grid's spacing open)."""
     x = np.log(np.asarray(m, dtype=float))
     y = np.asarray(outcomes, dtype=float)
     widths, inv = np.unique(x, return_inverse=True)
@@ -141,7 +163,11 @@ def bootstrap_thresholds(m: Sequence[float], outcomes: Sequence[float], reps: in
         draws = rng.integers(0, ys.size, size=(reps, ys.size))
         k[:, j] = ys[draws].sum(axis=1)
         s[j] = ys.size
-    return fit_logistic_counts(widths, k, s)
+    mu = fit_logistic_counts(widths, k, s)
+    lo, hi = separation(widths, k, s)
+    split = ~np.isnan(lo)
+    mu[split] = rng.uniform(lo[split], hi[split])
+    return mu
 
 
 def isotonic(p: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -276,6 +276,13 @@ def _always_consistent(original: Callable[..., dict[str, Any]]
     return beyond
 
 
+def _no_separation(original: Callable[..., Any]) -> Callable[..., Any]:
+    def separation(x: Any, k: Any, s: Any) -> Any:
+        lo, hi = original(x, k, s)
+        return lo * float("nan"), hi * float("nan")
+    return separation
+
+
 def _promote_any_check(original: Callable[..., dict[str, Any]]
                        ) -> Callable[..., dict[str, Any]]:
     def promotable(n: int, path: Any = None) -> dict[str, Any]:
@@ -621,6 +628,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("width: HORIZON_FACTOR 1", "numerics.horizon:HORIZON_FACTOR",
              "the width study's horizon T(n) = t_knee(n), not 2 t_knee(n)", _constant(1.0),
              ("tests/test_horizon.py",), rebind=False),
+    Mutation("width: separated at the centre", "numerics.transition:separation",
+             "a bootstrap replicate whose outcomes separate completely between two widths put at "
+             "the bracket's centre (an interval of a few grid steps where the data leave the "
+             "bracket open)", _no_separation, ("tests/test_transition.py",)),
     Mutation("width: promote any check", "numerics.horizon:promotable",
              "a check pilot of another network (not m = 4 n, L = 8, the pilot seeds) promoted "
              "to the rule's pilot", _promote_any_check, ("tests/test_horizon.py",)),
