@@ -119,6 +119,18 @@ def width_point(config: Config) -> list[dict[str, float]]:
     (:func:`tracking_fields`, measured on every seed's network, batched, recorded beside its
     outcomes, never filtering them) and ``track_wall_s``, the tracking's wall time (0 when
     cached)."""
+    records = point_records(config)
+    began = time.perf_counter()
+    tracking = flow_tracking(dataclasses.replace(config, L=max(config.depths))).per_seed
+    track_wall = time.perf_counter() - began
+    return [rec | tracking_fields(tracking[j].to_dict()) | {"track_wall_s": track_wall}
+            for j, rec in enumerate(records)]
+
+
+def point_records(config: Config) -> list[dict[str, float]]:
+    """:func:`width_point`'s records without the flow tracking: every depth of ``config.depths``
+    trained (all seeds batched) and one flat record per seed, ``wall_s`` the trainings' wall
+    time."""
     require_long_time(config)
     depths = tuple(sorted(config.depths))
     if len(depths) < 2:
@@ -127,14 +139,8 @@ def width_point(config: Config) -> list[dict[str, float]]:
     seeds = tuple(config.seeds)
     runs = {L: _depth_runs(dataclasses.replace(config, L=L), seeds) for L in depths}
     wall = time.perf_counter() - began
-    tracking = flow_tracking(dataclasses.replace(config, L=depths[-1])).per_seed
-    track_wall = time.perf_counter() - began - wall
-    out = []
-    for j, seed in enumerate(seeds):
-        out.append(_record(config, depths, [runs[L][j] for L in depths], seed)
-                   | {"wall_s": wall} | tracking_fields(tracking[j].to_dict())
-                   | {"track_wall_s": track_wall})
-    return out
+    return [_record(config, depths, [runs[L][j] for L in depths], seed) | {"wall_s": wall}
+            for j, seed in enumerate(seeds)]
 
 
 TRACKING_FIELDS = ("track_eta_lambda_max", "track_ratio", "tracks", "track_seed", "track_L")

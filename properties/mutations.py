@@ -635,6 +635,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("width: promote any check", "numerics.horizon:promotable",
              "a check pilot of another network (not m = 4 n, L = 8, the pilot seeds) promoted "
              "to the rule's pilot", _promote_any_check, ("tests/test_horizon.py",)),
+    Mutation("width: rounding unperturbed", "reports.sweep.width_rounding:DELTA",
+             "the rounding check's reruns with the labels as drawn (1 + 0), so that nothing can "
+             "move", _constant(0.0), ("tests/test_width_rounding.py",), rebind=False),
 )
 BY_NAME = {m.name: m for m in MUTATIONS}
 

@@ -56,6 +56,9 @@ FACTOR_GRID = (4, 8, 16, 32)
 TRACKING_FILE = ROOT / "reports" / "data" / "width-tracking.json"
 """Flow tracking of the committed points, measured after they were swept
 (:mod:`reports.sweep.width_tracking`): attached to records that carry none of their own."""
+ROUNDING_FILE = ROOT / "reports" / "data" / "width-rounding.json"
+"""Seeds of committed points rerun with the labels scaled by 1 + 1e-12, at the sweep's eta and a
+quarter of it (:mod:`reports.sweep.width_rounding`): is an outcome decided by rounding?"""
 REPS = 1000
 Q, D_OUT = 8, 4
 FITTED = ("interp", "ode", "limit")
@@ -184,7 +187,10 @@ def _data(ctx: Context, checks: Checks) -> dict[str, Any]:
         extended["deep"] = {"grid": list(depths[-3:]), "ode": deep["thresholds"]["ode"],
                             "limit": deep["thresholds"]["limit"]}
     factors = _factors(records, reps, ctx.seed) if ctx.scale != "tiny" else {}
+    rounding = (json.loads(ROUNDING_FILE.read_text(encoding="utf-8"))
+                if ctx.scale != "tiny" and ROUNDING_FILE.exists() else None)
     return {"source": source, "analysis": out, "extended": extended, "c1": c1, "factors": factors,
+            "rounding": rounding,
             "pilots": {str(k): v for k, v in pilots().items()}, "horizon_rows": horizon_rows,
             "results": _results(out, source, c1) | {"horizons": horizon_rows}}
 
@@ -490,6 +496,8 @@ def _text(data: dict[str, Any], checks: Checks) -> str:
                                           for t in out["thresholds"][name])
                   for name in OUTCOMES) + ".", ""]
     lines += [_tracking_note(out), ""]
+    if data.get("rounding"):
+        lines += [_rounding_note(data["rounding"]), ""]
     lines += ["m*_interp per depth (does the threshold move with L?) and the parameters per "
               "sample 2 L q m* / (n d') at m*_ode:", "",
               "| n | " + " | ".join(f"m*_interp at L = {L}" for L in out["grid"])
@@ -657,6 +665,61 @@ def _horizon_checks(data: dict[str, Any]) -> str:
             "configuration stays): " + "; ".join(said) + ".")
 
 
+def _rounding_points(stored: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per point of :data:`ROUNDING_FILE` (n, m) and per step (the sweep's first): the largest
+    move of each slope under the labels' 1 + delta, the seeds whose outcome flips, and the
+    outcomes moved by >= slope_move (decided by rounding there)."""
+    out: dict[tuple[int, int], dict[str, Any]] = {}
+    for r in stored["table"]:
+        p = out.setdefault((r["n"], r["m"]), {"n": r["n"], "m": r["m"], "steps": {}})
+        s = p["steps"].setdefault(r["eta"], {"eta": r["eta"], "seeds": 0, "d_gap_slope": 0.0,
+                                             "d_limit_slope": 0.0, "flips_smooth": 0,
+                                             "flips_limit_smooth": 0, "rounding": set()})
+        s["seeds"] += 1
+        for k in ("d_gap_slope", "d_limit_slope"):
+            s[k] = max(s[k], r[k]) if r[k] is not None else s[k]
+        for k in ("flips_smooth", "flips_limit_smooth"):
+            s[k] += int(r[k])
+        s["rounding"] |= set(r["rounding"])
+    return [p | {"steps": sorted(p["steps"].values(), key=lambda s: -s["eta"])}
+            for _, p in sorted(out.items())]
+
+
+def _rounding_note(stored: dict[str, Any]) -> str:
+    """S15's paragraph on :data:`ROUNDING_FILE`."""
+    def step(s: dict[str, Any]) -> str:
+        return (f"eta = {s['eta']:g}: gap slope {fmt(s['d_gap_slope'], 2)} ({s['flips_smooth']} "
+                f"of {s['seeds']} flip), limit slope {fmt(s['d_limit_slope'], 2)} "
+                f"({s['flips_limit_smooth']} of {s['seeds']} flip)")
+    return (f"Is an outcome decided by rounding? (`{_rel(ROUNDING_FILE)}`, `{stored['command']} "
+            f"N M`: seeds {stored['seeds']} of a full-preset point rerun with the labels scaled "
+            f"by 1 + {stored['delta']:g}, at the point's eta and at eta / "
+            f"{stored['step_divisor']}; the largest move of each slope against log L, and the "
+            f"seeds whose outcome flips; a slope moved by >= {stored['slope_move']:g} is decided "
+            "by rounding): " + "; ".join(
+                f"n = {p['n']}, m = {p['m']}: " + ", ".join(step(s) for s in p["steps"])
+                for p in _rounding_points(stored)) + ".")
+
+
+def _rounding_sentence(stored: dict[str, Any], cells: list[dict[str, Any]]) -> str:
+    """The conclusion's sentence on :data:`ROUNDING_FILE`: which outcome rounding decides at
+    which point and step, beside whether gradient descent tracks the flow there (``cells``)."""
+    names = {"smooth": "the 1/L-smooth outcome", "limit_smooth": "the limit outcome"}
+    tracking = {(c["n"], c["m"]): c for c in cells}
+    parts = []
+    for p in _rounding_points(stored):
+        at = [f"{', '.join(names[o] for o in names if o in s['rounding']) or 'no outcome'} at "
+              f"eta = {s['eta']:g}" for s in p["steps"]]
+        c = tracking.get((p["n"], p["m"]))
+        verb = "" if c is None or c["tracks"] is None else (
+            "tracks" if c["tracks"] else "does not track")
+        where = (f" (where gradient descent at the sweep's eta {verb} the flow: {_tracks(c)})"
+                 if verb else "")
+        parts.append(f"at n = {p['n']}, m = {p['m']}{where}: " + ", ".join(at))
+    return (f"Rounding decides (the labels scaled by 1 + {stored['delta']:g} move its slope by >= "
+            f"{stored['slope_move']:g}; {_rel(ROUNDING_FILE)}) " + "; ".join(parts))
+
+
 def _falls(out: dict[str, Any]) -> str:
     """The conclusion's sentence naming each outcome and n whose fraction falls with m
     (``falls``: monotone_p < :data:`numerics.transition.MONOTONE_LEVEL`); empty when none
@@ -717,6 +780,8 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
                  + ", ".join(off) + " (numerics.tracking): those parts of the transition curves "
                  "are about gradient descent, not Theorem 6's flow")
     tail += _falls(out)
+    if data.get("rounding"):
+        tail += ". " + _rounding_sentence(data["rounding"], out["cells"])
     factors = data.get("factors") or {}
     if factors:
         tail += (". One base field (or the step) changed at a time moves them (m*_interp, "
