@@ -116,12 +116,17 @@ def test_s15_sentences_by_hand() -> None:
     assert "n = 64, m = 128: eta = 0.01: gap slope 0.15 (1 of 2 flip), limit slope 0.6 " \
            "(1 of 2 flip), eta = 0.0025" in note
     sentence = width._rounding_sentence(stored, [])
-    assert ("at n = 64, m = 128: the 1/L-smooth outcome, the limit outcome at eta = 0.01, "
-            "no outcome at eta = 0.0025") in sentence
+    assert ("at n = 64, m = 128: the 1/L-smooth outcome (1 of 2 flip), the limit outcome "
+            "(1 of 2 flip) at eta = 0.01, no outcome at eta = 0.0025") in sentence
     cell = {"n": 64, "m": 128, "tracks": False, "track_eta_lambda_max": 2.01,
             "track_ratio": 104.0}
     assert ("at n = 64, m = 128 (where gradient descent at the sweep's eta does not track the "
             "flow: NO (2.01, 104)): the 1/L-smooth") in width._rounding_sentence(stored, [cell])
+    # seed 0's limit slope moved by 0.6 at eta = 0.01 without a flip: still named, 0 flips
+    for r in stored["table"]:
+        if (r["eta"], r["seed"]) == (0.01, 0):
+            r["flips_limit_smooth"] = False
+    assert "the limit outcome (0 of 2 flip) at eta = 0.01" in width._rounding_sentence(stored, [])
 
 
 @pytest.mark.parametrize("args", [[], ["64"], ["64", "x"], ["64", "100"]])

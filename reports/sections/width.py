@@ -708,16 +708,19 @@ def _rounding_sentence(stored: dict[str, Any], cells: list[dict[str, Any]]) -> s
     tracking = {(c["n"], c["m"]): c for c in cells}
     parts = []
     for p in _rounding_points(stored):
-        at = [f"{', '.join(names[o] for o in names if o in s['rounding']) or 'no outcome'} at "
-              f"eta = {s['eta']:g}" for s in p["steps"]]
+        at = [", ".join(f"{v} ({s['flips_' + o]} of {s['seeds']} flip)"
+                        for o, v in names.items() if o in s["rounding"]) or "no outcome"
+              for s in p["steps"]]
+        at = [f"{a} at eta = {s['eta']:g}" for a, s in zip(at, p["steps"], strict=True)]
         c = tracking.get((p["n"], p["m"]))
         verb = "" if c is None or c["tracks"] is None else (
             "tracks" if c["tracks"] else "does not track")
         where = (f" (where gradient descent at the sweep's eta {verb} the flow: {_tracks(c)})"
                  if verb else "")
         parts.append(f"at n = {p['n']}, m = {p['m']}{where}: " + ", ".join(at))
-    return (f"Rounding decides (the labels scaled by 1 + {stored['delta']:g} move its slope by >= "
-            f"{stored['slope_move']:g}; {_rel(ROUNDING_FILE)}) " + "; ".join(parts))
+    return (f"Rounding can decide an outcome where the labels scaled by 1 + {stored['delta']:g} "
+            f"move its slope by >= {stored['slope_move']:g} (seeds {stored['seeds']}; how many "
+            f"flip in brackets; {_rel(ROUNDING_FILE)}): " + "; ".join(parts))
 
 
 def _falls(out: dict[str, Any]) -> str:
