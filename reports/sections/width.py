@@ -695,8 +695,8 @@ def _rounding_note(stored: dict[str, Any]) -> str:
             f"N M`: seeds {stored['seeds']} of a full-preset point rerun with the labels scaled "
             f"by 1 + {stored['delta']:g}, at the point's eta and at eta / "
             f"{stored['step_divisor']}; the largest move of each slope against log L, and the "
-            f"seeds whose outcome flips; a slope moved by >= {stored['slope_move']:g} is decided "
-            "by rounding): " + "; ".join(
+            f"seeds whose outcome flips; rounding can decide an outcome whose slope moves by >= "
+            f"{stored['slope_move']:g}): " + "; ".join(
                 f"n = {p['n']}, m = {p['m']}: " + ", ".join(step(s) for s in p["steps"])
                 for p in _rounding_points(stored)) + ".")
 
