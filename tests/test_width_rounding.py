@@ -135,3 +135,19 @@ def test_the_command_refuses_in_one_line(args: list[str]) -> None:
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2
     assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+
+
+def test_the_committed_file_is_its_runs_compared() -> None:
+    """reports/data/width-rounding.json: its table is :func:`compare` of its own runs (nothing
+    edited by hand), each point has its four runs per seed, and at every step the eta / 4 control
+    moves no slope by more than 1e-9."""
+    import json
+
+    stored = json.loads(wr.DATA_FILE.read_text(encoding="utf-8"))
+    assert stored["table"] == json.loads(json.dumps(wr.compare(stored["entries"])))
+    for n, m in {(e["n"], e["m"]) for e in stored["entries"]}:
+        runs = [e for e in stored["entries"] if (e["n"], e["m"]) == (n, m)]
+        assert len(runs) == 4 * len(stored["seeds"])
+    for r in stored["table"]:
+        if r["eta"] < 0.01:
+            assert r["d_gap_slope"] < 1e-9 and r["d_limit_slope"] < 1e-9
