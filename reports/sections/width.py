@@ -666,7 +666,7 @@ def _horizon_checks(data: dict[str, Any]) -> str:
 
 
 def _rounding_points(stored: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per point of :data:`ROUNDING_FILE` (n, m) and per step (the sweep's first): the largest
+    """Per point of :data:`ROUNDING_FILE` (n, m) and per step (largest eta first): the largest
     move of each slope under the labels' 1 + delta, the seeds whose outcome flips, and the
     outcomes moved by >= slope_move (decided by rounding there)."""
     out: dict[tuple[int, int], dict[str, Any]] = {}
@@ -708,10 +708,9 @@ def _rounding_sentence(stored: dict[str, Any], cells: list[dict[str, Any]]) -> s
     tracking = {(c["n"], c["m"]): c for c in cells}
     parts = []
     for p in _rounding_points(stored):
-        at = [", ".join(f"{v} ({s['flips_' + o]} of {s['seeds']} flip)"
-                        for o, v in names.items() if o in s["rounding"]) or "no outcome"
-              for s in p["steps"]]
-        at = [f"{a} at eta = {s['eta']:g}" for a, s in zip(at, p["steps"], strict=True)]
+        at = [(", ".join(f"{v} ({s['flips_' + o]} of {s['seeds']} flip)"
+                         for o, v in names.items() if o in s["rounding"]) or "no outcome")
+              + f" at eta = {s['eta']:g}" for s in p["steps"]]
         c = tracking.get((p["n"], p["m"]))
         verb = "" if c is None or c["tracks"] is None else (
             "tracks" if c["tracks"] else "does not track")
