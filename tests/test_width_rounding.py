@@ -102,7 +102,7 @@ def test_s15_sentences_by_hand() -> None:
     from reports.sections import width
 
     stored = {"command": wr.COMMAND, "seeds": [0, 1], "delta": 1e-12, "step_divisor": 4,
-              "slope_move": 0.1, "table": wr.compare(_entries())}
+              "slope_move": 0.1, "table": wr.compare(_entries()), "entries": _entries()}
     points = width._rounding_points(stored)
     assert [(p["n"], p["m"]) for p in points] == [(64, 128)]
     fast, slow = points[0]["steps"]
@@ -112,12 +112,21 @@ def test_s15_sentences_by_hand() -> None:
     assert fast["flips_smooth"] == 1 and fast["flips_limit_smooth"] == 1
     assert fast["rounding"] == {"smooth", "limit_smooth"}
     assert slow["eta"] == 0.0025 and slow["rounding"] == set()
+    # as drawn, the compared seeds only (seed 2 has no perturbed run): seed 1 smooth, seed 0
+    # limit-smooth, largest l(T)/l(0) 8e-3 at eta = 0.01; seed 0 alone at eta = 0.0025
+    assert (fast["drawn_smooth"], fast["drawn_limit_smooth"]) == (1, 1)
+    assert fast["drawn_l_ratio"] == 8e-3
+    assert (slow["drawn_smooth"], slow["drawn_limit_smooth"], slow["drawn_l_ratio"]) == (0, 1,
+                                                                                         2e-5)
     note = width._rounding_note(stored)
-    assert "n = 64, m = 128: eta = 0.01: gap slope 0.15 (1 of 2 flip), limit slope 0.6 " \
-           "(1 of 2 flip), eta = 0.0025" in note
+    assert "At n = 64, m = 128: at eta = 0.01 the gap slope moves by 0.15 (1 of 2 flip), the " \
+           "limit slope by 0.6 (1 of 2 flip), and as drawn 1 of 2 1/L-smooth, 1 of 2 " \
+           "limit-smooth, l(T)/l(0) <= 0.008; at eta = 0.0025" in note
     sentence = width._rounding_sentence(stored, [])
     assert ("at n = 64, m = 128: the 1/L-smooth outcome (1 of 2 flip), the limit outcome "
-            "(1 of 2 flip) at eta = 0.01, no outcome at eta = 0.0025") in sentence
+            "(1 of 2 flip) at eta = 0.01, no outcome at eta = 0.0025 (as drawn: 1 of 2 "
+            "1/L-smooth, 1 of 2 limit-smooth, l(T)/l(0) <= 0.008 at eta = 0.01; 0 of 1 "
+            "1/L-smooth, 1 of 1 limit-smooth, l(T)/l(0) <= 2e-05 at eta = 0.0025)") in sentence
     cell = {"n": 64, "m": 128, "tracks": False, "track_eta_lambda_max": 2.01,
             "track_ratio": 104.0}
     assert ("at n = 64, m = 128 (where gradient descent at the sweep's eta does not track the "

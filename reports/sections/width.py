@@ -667,20 +667,31 @@ def _horizon_checks(data: dict[str, Any]) -> str:
 
 def _rounding_points(stored: dict[str, Any]) -> list[dict[str, Any]]:
     """Per point of :data:`ROUNDING_FILE` (n, m) and per step (largest eta first): the largest
-    move of each slope under the labels' 1 + delta, the seeds whose outcome flips, and the
-    outcomes moved by >= slope_move (decided by rounding there)."""
+    move of each slope under the labels' 1 + delta, the seeds whose outcome flips, the outcomes
+    moved by >= slope_move (decided by rounding there), and the compared seeds' outcomes with
+    the labels as drawn (``drawn_smooth``, ``drawn_limit_smooth``: how many; ``drawn_l_ratio``:
+    the largest l(T)/l(0) at the deepest depth)."""
     out: dict[tuple[int, int], dict[str, Any]] = {}
+    drawn = {(e["n"], e["m"], e["eta"], e["seed"]): e for e in stored.get("entries", [])
+             if not e["perturbed"]}
     for r in stored["table"]:
         p = out.setdefault((r["n"], r["m"]), {"n": r["n"], "m": r["m"], "steps": {}})
         s = p["steps"].setdefault(r["eta"], {"eta": r["eta"], "seeds": 0, "d_gap_slope": 0.0,
                                              "d_limit_slope": 0.0, "flips_smooth": 0,
-                                             "flips_limit_smooth": 0, "rounding": set()})
+                                             "flips_limit_smooth": 0, "rounding": set(),
+                                             "drawn_smooth": 0, "drawn_limit_smooth": 0,
+                                             "drawn_l_ratio": None})
         s["seeds"] += 1
         for k in ("d_gap_slope", "d_limit_slope"):
             s[k] = max(s[k], r[k]) if r[k] is not None else s[k]
         for k in ("flips_smooth", "flips_limit_smooth"):
             s[k] += int(r[k])
         s["rounding"] |= set(r["rounding"])
+        e = drawn.get((r["n"], r["m"], r["eta"], r["seed"]))
+        if e is not None:
+            s["drawn_smooth"] += int(e["smooth"])
+            s["drawn_limit_smooth"] += int(e["limit_smooth"])
+            s["drawn_l_ratio"] = max(e["l_ratio"], s["drawn_l_ratio"] or 0.0)
     return [p | {"steps": sorted(p["steps"].values(), key=lambda s: -s["eta"])}
             for _, p in sorted(out.items())]
 
@@ -688,17 +699,24 @@ def _rounding_points(stored: dict[str, Any]) -> list[dict[str, Any]]:
 def _rounding_note(stored: dict[str, Any]) -> str:
     """S15's paragraph on :data:`ROUNDING_FILE`."""
     def step(s: dict[str, Any]) -> str:
-        return (f"eta = {s['eta']:g}: gap slope {fmt(s['d_gap_slope'], 2)} ({s['flips_smooth']} "
-                f"of {s['seeds']} flip), limit slope {fmt(s['d_limit_slope'], 2)} "
-                f"({s['flips_limit_smooth']} of {s['seeds']} flip)")
+        return (f"at eta = {s['eta']:g} the gap slope moves by {fmt(s['d_gap_slope'], 2)} "
+                f"({s['flips_smooth']} of {s['seeds']} flip), the limit slope by "
+                f"{fmt(s['d_limit_slope'], 2)} ({s['flips_limit_smooth']} of {s['seeds']} "
+                f"flip), and as drawn {_drawn(s)}")
     return (f"Is an outcome decided by rounding? (`{_rel(ROUNDING_FILE)}`, `{stored['command']} "
             f"N M`: seeds {stored['seeds']} of a full-preset point rerun with the labels scaled "
             f"by 1 + {stored['delta']:g}, at the point's eta and at eta / "
             f"{stored['step_divisor']}; the largest move of each slope against log L, and the "
             f"seeds whose outcome flips; rounding can decide an outcome whose slope moves by >= "
-            f"{stored['slope_move']:g}): " + "; ".join(
-                f"n = {p['n']}, m = {p['m']}: " + ", ".join(step(s) for s in p["steps"])
-                for p in _rounding_points(stored)) + ".")
+            f"{stored['slope_move']:g}). " + " ".join(
+                f"At n = {p['n']}, m = {p['m']}: " + "; ".join(step(s) for s in p["steps"]) + "."
+                for p in _rounding_points(stored)))
+
+
+def _drawn(s: dict[str, Any]) -> str:
+    """One step's outcomes with the labels as drawn (:func:`_rounding_points`)."""
+    return (f"{s['drawn_smooth']} of {s['seeds']} 1/L-smooth, {s['drawn_limit_smooth']} of "
+            f"{s['seeds']} limit-smooth, l(T)/l(0) <= {fmt(s['drawn_l_ratio'], 3)}")
 
 
 def _rounding_sentence(stored: dict[str, Any], cells: list[dict[str, Any]]) -> str:
@@ -716,7 +734,9 @@ def _rounding_sentence(stored: dict[str, Any], cells: list[dict[str, Any]]) -> s
             "tracks" if c["tracks"] else "does not track")
         where = (f" (where gradient descent at the sweep's eta {verb} the flow: {_tracks(c)})"
                  if verb else "")
-        parts.append(f"at n = {p['n']}, m = {p['m']}{where}: " + ", ".join(at))
+        parts.append(f"at n = {p['n']}, m = {p['m']}{where}: " + ", ".join(at) + " (as drawn: "
+                     + "; ".join(f"{_drawn(s)} at eta = {s['eta']:g}" for s in p["steps"])
+                     + ")")
     return (f"Rounding can decide an outcome where the labels scaled by 1 + {stored['delta']:g} "
             f"move its slope by >= {stored['slope_move']:g} (seeds {stored['seeds']}; how many "
             f"flip in brackets; {_rel(ROUNDING_FILE)}): " + "; ".join(parts))
