@@ -207,3 +207,28 @@ def test_conclusion_names_a_fraction_that_falls_with_m() -> None:
     assert "interp_half at n = 64" in half and "limit" not in half
     assert width._falls({"thresholds": {"interp": [rising], "ode": [rising],
                                         "limit": [rising]}}) == ""
+
+
+def test_conclusion_says_whether_gradient_descent_tracks_around_each_threshold() -> None:
+    """The grid widths either side of m*: both tracked -> tracks; one untracked -> does not;
+    one unknown (None) and none untracked -> not known; a threshold at a grid width takes it
+    and the next one up; a censored threshold (outside the grid) says nothing."""
+    from reports.sections import width
+
+    def t(n: int, m_star: float, censored: str | None = None) -> dict:
+        return {"n": n, "m_star": m_star, "censored": censored, "falls": False}
+
+    def cells(n: int, tracks: dict[int, bool | None]) -> list[dict]:
+        return [{"n": n, "m": float(m), "tracks": v} for m, v in tracks.items()]
+
+    out = {"thresholds": {"ode": [t(8, 3.0), t(16, 20.0), t(32, 64.0), t(64, 500.0, "above")]},
+           "cells": cells(8, {1: False, 2: True, 4: True, 8: False})
+           + cells(16, {8: False, 16: True, 32: None, 64: False})
+           + cells(32, {32: False, 64: True, 128: False, 256: True})
+           + cells(64, {128: False, 256: False})}
+    assert width._around(out, "ode") == (
+        ". At the grid widths either side of each m*_ode, gradient descent at the sweep's eta "
+        "tracks the flow at n = 8 (m = 2, 4); does not track it at n = 32 (m = 64, 128); "
+        "is not known to track it at n = 16 (m = 16, 32)")
+    out["thresholds"]["ode"] = [t(64, 500.0, "above")]
+    assert width._around(out, "ode") == ""

@@ -742,6 +742,30 @@ def _rounding_sentence(stored: dict[str, Any], cells: list[dict[str, Any]]) -> s
             f"flip in brackets; {_rel(ROUNDING_FILE)}): " + "; ".join(parts))
 
 
+def _around(out: dict[str, Any], name: str) -> str:
+    """The conclusion's sentence on whether gradient descent tracks the flow at the grid widths
+    either side of each located threshold of outcome ``name`` (``out["cells"]``' ``tracks``): it
+    tracks where both do, does not where either does not, else not known; empty when no
+    threshold is located."""
+    said: dict[str, list[str]] = {"tracks the flow": [], "does not track it": [],
+                                  "is not known to track it": []}
+    for t in out["thresholds"][name]:
+        if not located(t):
+            continue
+        cs = sorted((c for c in out["cells"] if c["n"] == t["n"]), key=lambda c: c["m"])
+        below = [c for c in cs if c["m"] <= t["m_star"]][-1:]
+        side = below + [c for c in cs if c["m"] >= t["m_star"] and c not in below][:1]
+        marks = [c["tracks"] for c in side]
+        key = ("does not track it" if False in marks else "tracks the flow" if all(marks)
+               else "is not known to track it")
+        said[key].append(f"n = {t['n']} (m = " + ", ".join(str(int(c["m"])) for c in side)
+                         + ")")
+    if not any(said.values()):
+        return ""
+    return (f". At the grid widths either side of each m*_{name}, gradient descent at the "
+            "sweep's eta " + "; ".join(f"{k} at " + ", ".join(v) for k, v in said.items() if v))
+
+
 def _falls(out: dict[str, Any]) -> str:
     """The conclusion's sentence naming each outcome and n whose fraction falls with m
     (``falls``: monotone_p < :data:`numerics.transition.MONOTONE_LEVEL`); empty when none
@@ -801,7 +825,7 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
         tail += (". Gradient descent at the sweep's eta does not track the flow at "
                  + ", ".join(off) + " (numerics.tracking): those parts of the transition curves "
                  "are about gradient descent, not Theorem 6's flow")
-    tail += _falls(out)
+    tail += _around(out, "ode") + _falls(out)
     if data.get("rounding"):
         tail += ". " + _rounding_sentence(data["rounding"], out["cells"])
     factors = data.get("factors") or {}
