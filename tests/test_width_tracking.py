@@ -108,8 +108,9 @@ def test_the_table_row_and_the_committed_fractions() -> None:
     assert c["seed_smooth"] == 0.0
     assert c["seed_gap_slope"] == pytest.approx(math.log2(0.9))
     assert wt.committed(recs, 8, 2, 0) == {}
-    entry = {"n": 8, "m": 1, "tracking": _to_dict(2.02, 114.6, False), "committed": c}
-    assert wt.row(entry) == {"n": 8, "m_over_n": 0.125, "m": 1, "eta_lambda_max": 2.02,
+    entry = {"n": 8, "m": 1, "T": 84.0, "tracking": _to_dict(2.02, 114.6, False),
+             "committed": c}
+    assert wt.row(entry) == {"n": 8, "m_over_n": 0.125, "m": 1, "T": 84.0, "eta_lambda_max": 2.02,
                              "ratio": 114.6, "tracks": False, "smooth_fraction": 0.5,
                              "smooth_fraction_own_grid": 1.0, "seed_smooth": 0.0}
 
@@ -206,9 +207,14 @@ def test_measure_takes_the_asked_widths_in_order_once(tmp_path, monkeypatch, cap
 
     monkeypatch.setattr(wt, "flow_tracking", fake)
     out = tmp_path / "tracking.json"
+    T = wt.preset("full").points[0].config.T  # the full preset's T(8)
+    # (8, 2) measured before at another horizon (T(n) changed since): not this point's
+    out.write_text(json.dumps({"entries": [{"n": 8, "m": 2, "eta": 0.01, "T": T / 2,
+                                            "tracking": _to_dict(1.0, 2.0, True)}]}))
     wt.measure((8,), out, ms=[8, 2, 16])  # 16: no committed outcomes at (8, 16)
     assert asked == [(8, 2, (0,)), (8, 8, (0,))]
-    assert [(e["n"], e["m"]) for e in json.loads(out.read_text())["entries"]] == [(8, 2), (8, 8)]
+    assert [(e["n"], e["m"], e["T"]) for e in json.loads(out.read_text())["entries"]] == [
+        (8, 2, T / 2), (8, 2, T), (8, 8, T)]
     wt.measure((8,), out, ms=[2, 8])
     assert len(asked) == 2
     for argv in (["8", "--m"], ["8", "--m", "x"], ["eight"]):

@@ -71,12 +71,12 @@ def committed(records: Sequence[Mapping[str, Any]], n: int, m: int, seed: int
 
 
 def row(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """One line of the table: (n, m/n, m), max_t eta lambda_max, the step-halving ratio, whether
+    """One line of the table: (n, m/n, m, T), max_t eta lambda_max, the step-halving ratio, whether
     gradient descent tracks the flow (the rule :meth:`numerics.tracking.Tracking.failure`, stored
     with the measurement) and the committed smooth fraction beside it."""
     t, c = entry["tracking"], entry.get("committed", {})
     return {"n": entry["n"], "m_over_n": entry["m"] / entry["n"], "m": entry["m"],
-            "eta_lambda_max": t["max_eta_lambda_max"], "ratio": t["ratio"],
+            "T": entry["T"], "eta_lambda_max": t["max_eta_lambda_max"], "ratio": t["ratio"],
             "tracks": t["tracks"], "smooth_fraction": c.get("smooth_fraction"),
             "smooth_fraction_own_grid": c.get("smooth_fraction_own_grid"),
             "seed_smooth": c.get("seed_smooth")}
@@ -93,11 +93,14 @@ def measure(ns: Sequence[int] = NS, out: Path = DATA_FILE,
         data = json.loads(out.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = {"entries": []}
-    done = {(e["n"], e["m"]) for e in data["entries"]}
+    # a point is done when measured at its configuration's step and horizon (T(n) can change:
+    # a measurement at another T is not this point's)
+    done = {(e["n"], e["m"], e["eta"], e["T"]) for e in data["entries"]}
     swept = {(int(r["n"]), int(r["m"])) for r in records}  # points without outcomes: no use
     todo = sorted((p for p in preset("full").points if p.config.n in ns
                    and (ms is None or p.config.m in ms)
-                   and (p.config.n, p.config.m) in swept - done),
+                   and (p.config.n, p.config.m) in swept
+                   and (p.config.n, p.config.m, p.config.eta, p.config.T) not in done),
                   key=lambda p: (p.config.n, p.config.m))
     for k, p in enumerate(todo):
         c = p.config
@@ -108,7 +111,8 @@ def measure(ns: Sequence[int] = NS, out: Path = DATA_FILE,
             "n": c.n, "m": c.m, "seed": c.seed, "L": tracking.L, "eta": c.eta, "T": c.T,
             "tracking": tracking.to_dict(), "wall_s": time.perf_counter() - began,
             "committed": committed(records, c.n, c.m, c.seed)})
-        data["entries"] = sorted([*data["entries"], entry], key=lambda e: (e["n"], e["m"]))
+        data["entries"] = sorted([*data["entries"], entry],
+                                 key=lambda e: (e["n"], e["m"], e["T"]))
         data |= {"command": COMMAND + " " + " ".join(str(n) for n in ns),
                  "what": "numerics.tracking.flow_tracking of the width-thresholds full "
                          "preset's points (one seed, the deepest depth, the point's eta and "
