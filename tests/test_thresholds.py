@@ -228,7 +228,7 @@ def test_conclusion_says_whether_gradient_descent_tracks_around_each_threshold()
            + cells(64, {128: False, 256: False})}
     assert width._around(out, "ode") == (
         ". At the grid widths either side of each m*_ode, gradient descent at the sweep's eta "
-        "tracks the flow at n = 8 (m = 2, 4); does not track it at n = 32 (m = 64, 128); "
-        "is not known to track it at n = 16 (m = 16, 32)")
+        "tracks the flow at n = 8 (m = 2, 4); does not track the flow at n = 32 (m = 64, 128); "
+        "is not known to track the flow at n = 16 (m = 16, 32)")
     out["thresholds"]["ode"] = [t(64, 500.0, "above")]
     assert width._around(out, "ode") == ""

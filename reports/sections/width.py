@@ -747,8 +747,8 @@ def _around(out: dict[str, Any], name: str) -> str:
     either side of each located threshold of outcome ``name`` (``out["cells"]``' ``tracks``): it
     tracks where both do, does not where either does not, else not known; empty when no
     threshold is located."""
-    said: dict[str, list[str]] = {"tracks the flow": [], "does not track it": [],
-                                  "is not known to track it": []}
+    said: dict[str, list[str]] = {"tracks the flow": [], "does not track the flow": [],
+                                  "is not known to track the flow": []}
     for t in out["thresholds"][name]:
         if not located(t):
             continue
@@ -756,8 +756,8 @@ def _around(out: dict[str, Any], name: str) -> str:
         below = [c for c in cs if c["m"] <= t["m_star"]][-1:]
         side = below + [c for c in cs if c["m"] >= t["m_star"] and c not in below][:1]
         marks = [c["tracks"] for c in side]
-        key = ("does not track it" if False in marks else "tracks the flow" if all(marks)
-               else "is not known to track it")
+        key = ("does not track the flow" if False in marks else "tracks the flow" if all(marks)
+               else "is not known to track the flow")
         said[key].append(f"n = {t['n']} (m = " + ", ".join(str(int(c["m"])) for c in side)
                          + ")")
     if not any(said.values()):
@@ -825,7 +825,7 @@ def _conclusion(data: dict[str, Any], checks: Checks) -> str:
         tail += (". Gradient descent at the sweep's eta does not track the flow at "
                  + ", ".join(off) + " (numerics.tracking): those parts of the transition curves "
                  "are about gradient descent, not Theorem 6's flow")
-    tail += _around(out, "ode") + _falls(out)
+    tail += _around(out, "interp") + _around(out, "ode") + _falls(out)
     if data.get("rounding"):
         tail += ". " + _rounding_sentence(data["rounding"], out["cells"])
     factors = data.get("factors") or {}
