@@ -753,8 +753,8 @@ def _around(out: dict[str, Any], name: str) -> str:
         if not located(t):
             continue
         cs = sorted((c for c in out["cells"] if c["n"] == t["n"]), key=lambda c: c["m"])
-        below = [c for c in cs if c["m"] <= t["m_star"]][-1:]
-        side = below + [c for c in cs if c["m"] >= t["m_star"] and c not in below][:1]
+        side = ([c for c in cs if c["m"] <= t["m_star"]][-1:]
+                + [c for c in cs if c["m"] > t["m_star"]][:1])
         marks = [c["tracks"] for c in side]
         key = ("does not track the flow" if False in marks else "tracks the flow" if all(marks)
                else "is not known to track the flow")
