@@ -33,7 +33,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -476,6 +476,20 @@ def atomic_save(obj: object, path: Path) -> None:
         raise
 
 
+CHECKPOINTS_PER_RUN = 200
+"""A long run of a sweep task saves its state about this many times (every N / 200 steps)."""
+
+
+def checkpointing(folder: Path | None, name: str, iterations: int) -> dict[str, Any]:
+    """:func:`train`'s checkpoint options for a run of ``iterations`` steps: the file
+    ``folder/name.pt``, saved every max(1, iterations // :data:`CHECKPOINTS_PER_RUN`) steps (none
+    without a folder)."""
+    if folder is None:
+        return {}
+    return {"checkpoint": folder / f"{name}.pt",
+            "checkpoint_every": max(1, iterations // CHECKPOINTS_PER_RUN)}
+
+
 def run_config(config: Config, *, seeds: Sequence[int] | None = None,
                **train_kwargs: object) -> TrainResult:
     """Model (3) from a Config: for each seed (default ``(config.seed,)``) ``config.init`` and a
@@ -518,14 +532,18 @@ class StepHalving:
 
 def step_halving(params: Params, X: Tensor, Y: Tensor, flow: Flow,
                  residual: Residual | None = None, *, halvings: int = 2,
-                 record_times: Sequence[float] = ()) -> StepHalving:
+                 record_times: Sequence[float] = (),
+                 checkpoint_dir: Path | None = None) -> StepHalving:
     """Train with eta, eta/2, ..., eta/2^halvings to the same T (convergence to the flow),
-    keeping the step-eta run's weights at the flow times ``record_times``."""
+    keeping the step-eta run's weights at the flow times ``record_times``; with
+    ``checkpoint_dir``, run j checkpoints to ``eta{j}.pt`` there (:data:`CHECKPOINTS_PER_RUN`
+    times), so that a rerun resumes."""
     if isinstance(halvings, bool) or not isinstance(halvings, int) or halvings < 1:
         raise ConfigError("halvings", halvings, "must be a positive integer")
     flows = [dataclasses.replace(flow, eta=flow.eta / 2**j) for j in range(halvings + 1)]
     runs = [train(params, X, Y, f, residual, record_every=f.iterations,
-                  record_times=record_times if j == 0 else (), snapshots=j == 0)
+                  record_times=record_times if j == 0 else (), snapshots=j == 0,
+                  **checkpointing(checkpoint_dir, f"eta{j}", f.iterations))
             for j, f in enumerate(flows)]
     finals = tuple(r.params for r in runs)
     diffs = tuple(param_distance(finals[j], finals[j + 1]) for j in range(halvings))

@@ -44,12 +44,13 @@ import itertools
 import math
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from numerics.flow import TrainResult, run_config
+from numerics.flow import TrainResult, checkpointing, run_config
 from numerics.longtime import INTERPOLATION_LEVEL, fresh_inputs, require_long_time
 from numerics.model import MLP, forward
 from numerics.rates import per_seed_slopes
@@ -82,16 +83,20 @@ def hit_times(result: TrainResult) -> list[float]:
     return out
 
 
-def _depth_runs(config: Config, seeds: tuple[int, ...]) -> list[dict[str, Any] | None]:
+def _depth_runs(config: Config, seeds: tuple[int, ...], checkpoint_dir: Path | None = None
+                ) -> list[dict[str, Any] | None]:
     """Per seed of ``seeds``, the measurements of one batched training at ``config.L`` (None for a
-    seed that diverged: the batch is rerun seed by seed after a divergence)."""
+    seed that diverged: the batch is rerun seed by seed after a divergence), checkpointed to
+    ``checkpoint_dir``/L{L}-seeds-S0-S1-...pt when given."""
     every = max(1, config.iterations // RECORD_POINTS)
+    name = f"L{config.L}-seeds-" + "-".join(map(str, seeds))
     try:
-        result = run_config(config, seeds=seeds, record_every=every)
+        result = run_config(config, seeds=seeds, record_every=every,
+                            **checkpointing(checkpoint_dir, name, config.iterations))
     except DivergenceError:
         if len(seeds) == 1:
             return [None]
-        return [r for s in seeds for r in _depth_runs(config, (s,))]
+        return [r for s in seeds for r in _depth_runs(config, (s,), checkpoint_dir)]
     loss = result.series["loss"].double()
     t = result.times.double()
     half = int(torch.searchsorted(t, t[-1] / 2))
@@ -107,7 +112,7 @@ def _depth_runs(config: Config, seeds: tuple[int, ...]) -> list[dict[str, Any] |
     return out
 
 
-def width_point(config: Config) -> list[dict[str, float]]:
+def width_point(config: Config, checkpoint_dir: Path | None = None) -> list[dict[str, float]]:
     """The sweep task: for every seed of ``config.seeds`` (batched) and every depth of
     ``config.depths`` (one training each, to ``config.T``), one flat record (all floats; nan
     where undefined): per depth L ``l_ratio_L{L}`` = l(T)/l(0), ``interp_L{L}``,
@@ -118,26 +123,34 @@ def width_point(config: Config) -> list[dict[str, float]]:
     the whole task's wall time (every seed and depth); each seed's flow tracking
     (:func:`tracking_fields`, measured on every seed's network, batched, recorded beside its
     outcomes, never filtering them) and ``track_wall_s``, the tracking's wall time (0 when
-    cached)."""
-    records = point_records(config)
+    cached).  ``checkpoint_dir`` (given by the sweep engine, :mod:`reports.sweep.engine`): every
+    training checkpoints there, so that a killed task resumes where it stopped; ``resumed`` = 1
+    when it did (its ``wall_s`` and ``track_wall_s`` then count the last sitting only)."""
+    resumed = checkpoint_dir is not None and any(checkpoint_dir.rglob("*.pt"))
+    records = point_records(config, checkpoint_dir)
     began = time.perf_counter()
-    tracking = flow_tracking(dataclasses.replace(config, L=max(config.depths))).per_seed
+    tracking = flow_tracking(dataclasses.replace(config, L=max(config.depths)),
+                             checkpoint_dir=None if checkpoint_dir is None
+                             else checkpoint_dir / "tracking").per_seed
     track_wall = time.perf_counter() - began
-    return [rec | tracking_fields(tracking[j].to_dict()) | {"track_wall_s": track_wall}
+    return [rec | tracking_fields(tracking[j].to_dict())
+            | {"track_wall_s": track_wall, "resumed": float(resumed)}
             for j, rec in enumerate(records)]
 
 
-def point_records(config: Config) -> list[dict[str, float]]:
+def point_records(config: Config, checkpoint_dir: Path | None = None) -> list[dict[str, float]]:
     """:func:`width_point`'s records without the flow tracking: every depth of ``config.depths``
-    trained (all seeds batched) and one flat record per seed, ``wall_s`` the trainings' wall
-    time."""
+    trained (all seeds batched, checkpointed to ``checkpoint_dir`` when given) and one flat
+    record per seed, ``wall_s`` the trainings' wall time (of this call: a resumed call counts
+    only what it ran)."""
     require_long_time(config)
     depths = tuple(sorted(config.depths))
     if len(depths) < 2:
         raise ConfigError("depths", config.depths, "the width thresholds need >= 2 depths")
     began = time.perf_counter()
     seeds = tuple(config.seeds)
-    runs = {L: _depth_runs(dataclasses.replace(config, L=L), seeds) for L in depths}
+    runs = {L: _depth_runs(dataclasses.replace(config, L=L), seeds, checkpoint_dir)
+            for L in depths}
     wall = time.perf_counter() - began
     return [_record(config, depths, [runs[L][j] for L in depths], seed) | {"wall_s": wall}
             for j, seed in enumerate(seeds)]

@@ -37,6 +37,7 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -285,25 +286,31 @@ class RowTracking:
                 "per_seed": [t.to_dict() for t in self.per_seed]}
 
 
-def flow_tracking(config: Config, residual: str = "model3") -> RowTracking:
+def flow_tracking(config: Config, residual: str = "model3",
+                  checkpoint_dir: Path | None = None) -> RowTracking:
     """:class:`Tracking` of every seed of ``config.seeds`` at the deepest depth max(L, depths)
     (cached per configuration: rows that differ only in the statement or the depth grid below
     the deepest share one measurement); ``residual``: "model3", "conv" (Section 4.3's,
     :func:`numerics.sec43.sec43_conv`) or "appd" (Appendix D's scalar network, which has no
     seed: :func:`_appd_tracking`, once).  Each seed's measurement depends on that seed only
-    (its data and initialization, its Lanczos start), never on the batch it trains in."""
+    (its data and initialization, its Lanczos start), never on the batch it trains in.  With
+    ``checkpoint_dir`` the step-halving trainings of model (3) and Section 4.3 checkpoint there
+    (:func:`numerics.flow.step_halving`) and a rerun resumes them."""
     deep = max(config.L, *config.depths)
     config = dataclasses.replace(config, L=deep, depths=(deep,))
     if residual == "appd":
         return RowTracking((_appd_tracking(dataclasses.replace(config, seeds=(config.seed,))),))
-    return RowTracking(_tracking(dataclasses.replace(config, seed=config.seeds[0]), residual))
+    return RowTracking(_tracking(dataclasses.replace(config, seed=config.seeds[0]), residual,
+                                 checkpoint_dir))
 
 
 @functools.lru_cache(maxsize=32)
-def _tracking(config: Config, kind: str) -> tuple[Tracking, ...]:
+def _tracking(config: Config, kind: str, checkpoint_dir: Path | None = None
+              ) -> tuple[Tracking, ...]:
     """The step-halving runs of every seed batched (one network per seed; after a divergence
     seed by seed, so that only the seeds that diverge are marked), eta lambda_max by Lanczos per
-    seed at the checkpoints of its step-eta run."""
+    seed at the checkpoints of its step-eta run; the runs of the batch checkpoint under
+    ``checkpoint_dir``/seeds-S0-S1-..."""
     seeds = tuple(config.seeds)
     X, Y = samples(config)
     residual = MLP(config.activation, config.scaling) if kind == "model3" else sec43_conv(config)
@@ -312,11 +319,12 @@ def _tracking(config: Config, kind: str) -> tuple[Tracking, ...]:
     marks = [f * config.T for f in CHECKPOINTS]
     try:
         runs = [_halving(initial(config, seeds=seeds, residual=own), X, Y, flow, residual,
-                         marks)]
+                         marks, checkpoint_dir=_seeds_dir(checkpoint_dir, seeds))]
         split = [(runs[0], j) for j in range(len(seeds))]
     except DivergenceError:  # which seeds diverge: seed by seed
         runs = [_halving(initial(config, seeds=(s,), residual=own),
-                         X[j:j + 1], Y[j:j + 1], flow, residual, marks, catch=True)
+                         X[j:j + 1], Y[j:j + 1], flow, residual, marks, catch=True,
+                         checkpoint_dir=_seeds_dir(checkpoint_dir, (s,)))
                 for j, s in enumerate(seeds)]
         split = [(run, 0) for run in runs]
     out = []
@@ -336,14 +344,19 @@ def _tracking(config: Config, kind: str) -> tuple[Tracking, ...]:
     return tuple(out)
 
 
+def _seeds_dir(folder: Path | None, seeds: Sequence[int]) -> Path | None:
+    return None if folder is None else folder / ("seeds-" + "-".join(map(str, seeds)))
+
+
 def _halving(params: Params, X: Tensor, Y: Tensor, flow: Flow, residual: Residual,
-             marks: list[float], *, catch: bool = False
+             marks: list[float], *, catch: bool = False, checkpoint_dir: Path | None = None
              ) -> tuple[tuple[float, ...], tuple[Params, ...], tuple[Tensor, Tensor], str]:
     """(checkpoint times, the step-eta run's weights there, the step-halving distances (b,)
     each, the divergence's message or "") of :func:`numerics.flow.step_halving`; with
     ``catch``, a divergence gives t = 0's weights and nan distances instead of raising."""
     try:
-        halving = step_halving(params, X, Y, flow, residual, record_times=marks)
+        halving = step_halving(params, X, Y, flow, residual, record_times=marks,
+                               checkpoint_dir=checkpoint_dir)
     except DivergenceError as exc:
         if not catch:
             raise

@@ -638,6 +638,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("width: rounding unperturbed", "reports.sweep.width_rounding:DELTA",
              "the rounding check's reruns with the labels as drawn (1 + 0), so that nothing can "
              "move", _constant(0.0), ("tests/test_width_rounding.py",), rebind=False),
+    Mutation("sweep: checkpoints off", "numerics.flow:checkpointing",
+             "the sweep task's trainings never checkpoint, so that a task killed midway starts "
+             "over", _returns({}), ("tests/test_thresholds.py",)),
 )
 BY_NAME = {m.name: m for m in MUTATIONS}
 

@@ -232,3 +232,58 @@ def test_conclusion_says_whether_gradient_descent_tracks_around_each_threshold()
         "is not known to track the flow at n = 16 (m = 16, 32)")
     out["thresholds"]["ode"] = [t(64, 500.0, "above")]
     assert width._around(out, "ode") == ""
+
+
+@pytest.mark.parametrize(("kill_at", "files"), [
+    # L = 2: checks at i = 0..10 (11); killed at L = 4's check i = 4, whose start was saved
+    (11 + 5, ["L2-seeds-0-1.pt", "L4-seeds-0-1.pt"]),
+    # both depths done (22); the tracking's step-eta run done (11), killed in its eta/2 run
+    (22 + 11 + 5, ["L2-seeds-0-1.pt", "L4-seeds-0-1.pt", "eta0.pt", "eta1.pt"])])
+def test_a_width_sweep_killed_inside_a_unit_resumes_inside_it(  # type: ignore[no-untyped-def]
+        kill_at, files, tmp_path, monkeypatch) -> None:
+    """The width task killed in the middle of a training (a depth's, or the flow tracking's
+    step halving): the rerun loads the finished trainings and the interrupted one's checkpoint,
+    so it runs only the steps left (counted by the divergence check each step calls), its
+    records equal an uninterrupted sweep's bitwise (but for the wall times and ``resumed``),
+    and the checkpoints are removed once the records are saved."""
+    import io
+
+    from numerics import flow, tracking
+    from reports.sweep import engine, spec
+
+    c = th.study_base(n=4, m=2, T=0.5, eta=0.05, depths=(2, 4), seeds=(0, 1))  # N = 10 steps
+    sweep = spec.grid("w", "numerics.thresholds:width_point", c.to_dict(), {"m": [2]})
+    real, calls = flow._check_divergence, [0]
+
+    class Kill(BaseException):
+        pass
+
+    def counted(i, row, max_norm, kill_at=None):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        if calls[0] == kill_at:
+            raise Kill
+        real(i, row, max_norm)
+
+    def run(out: str, kill_at: int | None = None) -> engine.Outcome:
+        tracking._tracking.cache_clear()
+        calls[0] = 0
+        monkeypatch.setattr(flow, "_check_divergence",
+                            lambda i, row, max_norm: counted(i, row, max_norm, kill_at))
+        return engine.run_sweep(sweep, tmp_path / out, figures=False, stream=io.StringIO())
+
+    reference = run("fresh")
+    uninterrupted = calls[0]
+    with pytest.raises(Kill):
+        run("killed", kill_at=kill_at)
+    saved = tmp_path / "killed" / engine.CHECKPOINTS
+    assert sorted(p.name for p in saved.rglob("*.pt")) == files
+    resumed = run("killed")
+    assert calls[0] == uninterrupted - (kill_at - 1)
+    assert not list(saved.rglob("*.pt"))
+    timing = {"wall_s", "track_wall_s", "resumed"}
+    assert len(reference.records) == 2
+    for key, record in reference.records.items():
+        again = resumed.records[key]
+        assert {k: v for k, v in again.items() if k not in timing} == \
+            {k: v for k, v in record.items() if k not in timing}
+        assert (record["resumed"], again["resumed"]) == (0.0, 1.0)

@@ -15,7 +15,12 @@ treats the networks independently; tests/test_sweep.py checks it bitwise against
 alone).
 A task sees every draw seeded by its configuration, never by the worker, and runs with one
 intra-op thread in-process and on workers alike, so the numbers are bitwise the same wherever
-it runs.
+it runs.  A task whose function takes ``checkpoint_dir`` gets a folder for its trainings'
+checkpoints, ``DIR/.checkpoints/<group>`` (:data:`CHECKPOINTS`; named by the keys of the group's
+units, so a rerun of the same units finds it), so that a long task killed midway resumes inside
+its units (bitwise: :func:`numerics.flow.train`); the folder is removed once the group's records
+are saved.  Only where the workers share this machine's disk (in-process and the embedded
+cluster); on a running scheduler's workers a task starts over.
 
 Executors: in-process (sequential), or Dask (:mod:`reports.cluster`, as the report): an embedded
 ``LocalCluster`` (default, one single-threaded worker per core) or a running scheduler
@@ -36,6 +41,7 @@ import importlib
 import inspect
 import json
 import math
+import shutil
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -54,6 +60,8 @@ from theory.config import Config
 from theory.errors import ConfigError
 
 Record = dict[str, Any]
+CHECKPOINTS = ".checkpoints"
+"""``DIR/.checkpoints/<group>/``: the training checkpoints of a task in progress."""
 FAILURES = "failures"
 """``DIR/failures/<key>.txt``: the full traceback of a failed configuration (``key``: its first
 unit's), named on the failure's one line."""
@@ -74,6 +82,11 @@ class Group:
 
     config: Config
     units: tuple[Unit, ...]
+
+    @property
+    def key(self) -> str:
+        """sha256 (20 hex digits) of its units' keys: its checkpoint folder's name."""
+        return hashlib.sha256(" ".join(u.key for u in self.units).encode()).hexdigest()[:20]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,10 +213,11 @@ def groups_of(sweep: Sweep, units: Sequence[Unit]) -> list[Group]:
             for s, us in groups.items()]
 
 
-def run_group(task: str, config: dict[str, Any]) -> dict[str, Any]:
+def run_group(task: str, config: dict[str, Any], checkpoint_dir: str | None = None
+              ) -> dict[str, Any]:
     """Run ``task`` on ``config`` (where the executor puts it): its code version, the engine it
     ran on and one JSON-ready record per seed, computed with :data:`numerics.device.THREADS`
-    intra-op threads;
+    intra-op threads; ``checkpoint_dir`` is passed on to a task that takes it;
     where the task raises, its error in one line (``error``) and its traceback instead of the
     records (so that a worker logs nothing: the sweep reports it, one line per configuration)."""
     version = task_version(task)
@@ -211,7 +225,10 @@ def run_group(task: str, config: dict[str, Any]) -> dict[str, Any]:
     try:
         with cpu_threads():
             parsed = Config.from_mapping(config)
-            records = task_function(task)(parsed)
+            function = task_function(task)
+            takes = "checkpoint_dir" in inspect.signature(function).parameters
+            records = (function(parsed, checkpoint_dir=Path(checkpoint_dir))
+                       if takes and checkpoint_dir is not None else function(parsed))
         if not isinstance(records, list) or len(records) != len(parsed.seeds) \
                 or not all(isinstance(r, dict) for r in records):
             raise TypeError(f"{task} must return one dict per seed of config.seeds "
@@ -237,7 +254,7 @@ def _json_ready(record: dict[Any, Any]) -> Record:
 
 # --------------------------------------------------------------------------- executors
 
-Call = tuple[str, dict[str, Any]]
+Call = tuple[str, dict[str, Any], str | None]
 Execute = Callable[[Sequence[Call]], Iterator[tuple[int, dict[str, Any] | None, Failure | None]]]
 
 
@@ -271,11 +288,13 @@ def on_dask(client: Any) -> Execute:
 @dataclasses.dataclass(frozen=True)
 class Executor:
     """Where the tasks run: ``execute`` the calls, ``where`` in words, the Dask ``client``
-    (None in-process)."""
+    (None in-process), whether its tasks see this machine's disk (``local``: they checkpoint
+    under the sweep's folder)."""
 
     execute: Execute
     where: str
     client: Any = None
+    local: bool = True
 
 
 @contextlib.contextmanager
@@ -288,7 +307,7 @@ def executor(scheduler: str | None = None, workers: int | None = None,
         yield Executor(here, "in-process")
         return
     with cluster.connect(scheduler, workers) as (client, where):
-        yield Executor(on_dask(client), where, client)
+        yield Executor(on_dask(client), where, client, local=scheduler is None)
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -339,7 +358,9 @@ def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures
         failures: dict[str, Failure] = {}
         bar = Console("sweep", stream, program="")
         bar.units(len(todo), "config")
-        calls = [(sweep.task, g.config.to_dict()) for g in groups]
+        checkpoints = [folder / CHECKPOINTS / g.key for g in groups]
+        calls = [(sweep.task, g.config.to_dict(), str(c) if on.local else None)
+                 for g, c in zip(groups, checkpoints, strict=True)]
         try:
             for i, result, failure in on.execute(calls):
                 group = groups[i]
@@ -373,6 +394,7 @@ def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures
                         store.save(unit.key, sweep.task, version, group.config, unit.seed,
                                    record)
                         records[unit.key] = record
+                    shutil.rmtree(checkpoints[i], ignore_errors=True)
                 bar.finished(len(group.units), failed=failure is not None)
         finally:
             bar.close()
