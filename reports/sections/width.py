@@ -619,21 +619,23 @@ def _source_line(src: dict[str, Any]) -> str:
 
 
 def _rerun_sentence(groups: dict[str, dict[str, Any]]) -> str:
-    """The base's smooth fractions beside those of its reruns at a smaller step (groups whose
-    only change is eta), at their common widths: does the edge of stability change them?"""
+    """The base's fractions that interpolate and that are smooth beside those of its reruns at a
+    smaller step (groups whose only change is eta), at their common widths: does the edge of
+    stability change them?"""
     parts = []
     for v in groups.values():
         base = groups.get(f"n={v['n']}, base")
         if not v["changed"].startswith("eta=") or base is None:
             continue
-        at = {m: b for m, _, b in base["fractions"]}
-        pairs = [f"m = {m}: {at[m]:.1f} / {b:.1f}" for m, _, b in v["fractions"] if m in at]
+        at = {m: (i, o) for m, i, o in base["fractions"]}
+        pairs = [f"m = {m}: {at[m][0]:.1f} / {i:.1f} interpolating, {at[m][1]:.1f} / {o:.1f} "
+                 f"smooth" for m, i, o in v["fractions"] if m in at]
         if pairs:
             parts.append(f"n = {v['n']} at {v['changed']}, " + ", ".join(pairs))
     if not parts:
         return ""
-    return (". Smooth fractions at eta = 0.01 / rerun at a smaller step where gradient descent "
-            "tracks the flow on more seeds: " + "; ".join(parts))
+    return (". Fractions at eta = 0.01 / rerun at a smaller step where gradient descent tracks "
+            "the flow on more seeds: " + "; ".join(parts))
 
 
 def _horizon_checks(data: dict[str, Any]) -> str:
