@@ -108,15 +108,18 @@ def test_section_draws_a_collected_data_file(tmp_path, monkeypatch) -> None:  # 
 
 
 def test_provenance_sums_each_task_once() -> None:
-    """The summed wall time counts a batched task once (its seeds share its wall_s) and each
-    seed of a point run seed by seed once: 10 + 3 + 4 = 17 s over 2 points."""
+    """The summed wall time counts a batched task once (its seeds share its wall_s and
+    track_wall_s) and each seed of a point run seed by seed once: 10 + 3 + 4 + (5 + 2) = 24 s
+    over 3 points, one unit resumed."""
     from reports.sections import width
 
     walls = ((1, 10.0, "a"), (1, 10.0, "a"), (2, 3.0, "b"), (2, 4.0, "b"))
     units = [({}, {"n": 8, "m": m, "wall_s": w}, v) for m, w, v in walls]
+    units += [({}, {"n": 8, "m": 4, "wall_s": 5.0, "track_wall_s": 2.0, "resumed": r}, "c")
+              for r in (1.0, 0.0)]
     stamp = width._stamp(units, {})
-    assert stamp["wall_s_tasks"] == 17.0 and stamp["points"] == 2
-    assert stamp["code_versions"] == ["a", "b"]
+    assert stamp["wall_s_tasks"] == 24.0 and stamp["points"] == 3
+    assert stamp["code_versions"] == ["a", "b", "c"] and stamp["resumed_units"] == 1
 
 
 def _sweep_folder(folder, configs) -> None:  # type: ignore[no-untyped-def]

@@ -100,13 +100,17 @@ def _units(folder: Path) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
 def _stamp(units: list[tuple[dict[str, Any], dict[str, Any], str]],
            extra: dict[str, Any]) -> dict[str, Any]:
     """Provenance of collected ``units``: their code versions, ``extra``, where and when they
-    were collected, and the summed wall time of their tasks (the records of one task, a point's
-    seeds batched or one seed, share its ``wall_s``)."""
-    tasks = {(rec["n"], rec["m"], rec.get("wall_s") or 0.0) for _, rec, _ in units}
+    were collected, the summed wall time of their tasks, training and flow tracking (the records
+    of one task, a point's seeds batched or one seed, share its ``wall_s`` and
+    ``track_wall_s``), and how many units resumed after a kill (``resumed``: their wall time
+    counts their last sitting only)."""
+    tasks = {(rec["n"], rec["m"], (rec.get("wall_s") or 0.0) + (rec.get("track_wall_s") or 0.0))
+             for _, rec, _ in units}
     return {"code_versions": sorted({v for _, _, v in units}), **extra,
             "collected_on": platform.node() + " " + platform.platform(),
             "collected_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
             "wall_s_tasks": float(sum(w for _, _, w in tasks)),
+            "resumed_units": sum(rec.get("resumed") == 1.0 for _, rec, _ in units),
             "points": len({(n, m) for n, m, _ in tasks})}
 
 
@@ -611,7 +615,9 @@ def _source_line(src: dict[str, Any]) -> str:
         return (f"Data: `{src['file']}` (the full preset, committed; {src['records']} seed "
                 f"records at {src['points']} points; code versions {src['code_versions']}, "
                 f"git {src.get('git_commit', '?')}; machine {src.get('machine', '?')}; "
-                f"summed task wall time {src['wall_s_tasks'] / 3600:.2f} h; regenerate: "
+                f"summed task wall time {src['wall_s_tasks'] / 3600:.2f} h"
+                + (f" ({src['resumed_units']} units resumed after a kill: their last sitting "
+                   f"only)" if src.get("resumed_units") else "") + "; regenerate: "
                 f"`{src.get('command', 'see reports/sections/width.py')}`).")
     return (f"Data: computed in this report ({src['scale']} grid, {src['points']} points, "
             f"{src['wall_s']:.0f} s on {src['machine']}); no committed full-preset data file "
