@@ -343,3 +343,26 @@ def test_a_report_on_two_workers_equals_the_report_in_process(
         s["conclusion"] for s in here["sections"]]
     assert {s["key"]: s["resumed"] for s in there["sections"]} == {
         "S1": False, "S3": False, "S4": False, "S7": True}
+
+
+def test_tasks_get_a_checkpoint_folder_only_where_the_workers_share_this_disk(
+        dask: engine.Executor, tmp_path: Path) -> None:
+    """In-process and on the embedded cluster each task gets its group's folder under
+    ``DIR/.checkpoints`` (one per group; a task that takes no ``checkpoint_dir`` is called
+    without it); on a running scheduler's workers, whose disk need not be this one, none."""
+    with engine.executor(scheduler=dask.client.scheduler.address) as remote:
+        assert dask.local and not remote.local
+    seen: list[str | None] = []
+
+    def spy(calls: Any) -> Iterator[Any]:
+        seen.extend(call[2] for call in calls)
+        yield from engine.here(calls)
+
+    sweep = spec.load_sweep(_sweep_file(tmp_path, [2]))
+    for out, local in (("far", False), ("near", True)):
+        engine.run_sweep(sweep, tmp_path / out, engine.Executor(spy, out, local=local),
+                         figures=False, stream=io.StringIO())
+    assert seen[:2] == [None, None]
+    near = tmp_path / "near" / engine.CHECKPOINTS
+    assert len(set(seen[2:])) == 2 and {Path(s).parent for s in seen[2:]} == {near}  # type: ignore[arg-type]
+    assert not near.exists()  # :func:`tiny` takes no checkpoint_dir: nothing is written
