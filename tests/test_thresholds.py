@@ -181,14 +181,16 @@ def test_rerun_sentence_pairs_the_base_with_its_smaller_step() -> None:
     from reports.sections.width import _rerun_sentence
 
     groups = {"n=16, base": {"n": 16, "changed": "base",
-                             "fractions": [[8, 1.0, 0.0], [16, 1.0, 0.2], [32, 1.0, 0.6]]},
+                             "fractions": [[8, 1.0, 0.0], [16, 1.0, 0.2], [32, 1.0, 0.6]],
+                             "tracked": [[8, 0, 1], [16, 0, 0], [32, 1, 1]]},
               "n=16, eta=0.005": {"n": 16, "changed": "eta=0.005",
-                                  "fractions": [[16, 0.8, 0.4], [64, 1.0, 1.0]]},
+                                  "fractions": [[16, 0.8, 0.4], [64, 1.0, 1.0]],
+                                  "tracked": [[16, 2, 5], [64, 5, 5]]},
               "n=8, q=16, eta=0.0025": {"n": 8, "changed": "q=16, eta=0.0025",
                                         "fractions": [[16, 1.0, 1.0]]}}
     text = _rerun_sentence(groups)
     assert text.endswith("n = 16 at eta=0.005, m = 16: 1.0 / 0.8 interpolating, 0.2 / 0.4 "
-                         "smooth")
+                         "smooth, seeds tracking the flow not measured / 2 of 5")
     assert _rerun_sentence({k: v for k, v in groups.items() if "base" in k}) == ""
 
 

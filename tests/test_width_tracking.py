@@ -86,6 +86,11 @@ def test_records_without_tracking_are_unknown_and_get_the_measured_one() -> None
     assert "tracks" not in old[0]  # the input is not changed
     cells = {c["m"]: c for c in wa.cells(out[:3])}  # cells of one horizon at a time
     assert cells[1]["tracks"] is False and cells[2]["tracks"] is True
+    assert [(c["seeds_tracked"], c["seeds_tracking_known"]) for c in cells.values()] == \
+        [(0, 2), (1, 1)]
+    mixed = wa.cells([out[2], _record(8, 2, 1, {4: 1.0, 8: 0.5})])[0]  # one known, tracks
+    assert mixed["tracks"] is None and (mixed["seeds_tracked"], mixed["seeds_tracking_known"]) \
+        == (1, 1)
     assert wa.cells(out[3:])[0]["tracks"] is None
     # the fractions keep every seed (slopes -1 and log2 0.9): beside the outcomes, no filter
     assert cells[1]["seeds"] == 2 and cells[1]["fraction_ode"] == 0.5

@@ -257,6 +257,8 @@ def _factors(records: list[dict[str, Any]], reps: int, seed: int) -> dict[str, A
         out[key] = {"n": n, "changed": changed} | {
             k: a["thresholds"][k][0] for k in FITTED} | {
             "fractions": [[c["m"], c["fraction_interp"], c["fraction_ode"]] for c in a["cells"]],
+            "tracked": [[c["m"], c["seeds_tracked"], c["seeds_tracking_known"]]
+                        for c in a["cells"]],
             "untracked": [c["m"] for c in a["cells"] if c["tracks"] is False],
             "tracking_measured": all(c["tracks"] is not None for c in a["cells"])}
     return {"file": _rel(FACTORS_FILE), "groups": out,
@@ -626,8 +628,12 @@ def _source_line(src: dict[str, Any]) -> str:
 
 def _rerun_sentence(groups: dict[str, dict[str, Any]]) -> str:
     """The base's fractions that interpolate and that are smooth beside those of its reruns at a
-    smaller step (groups whose only change is eta), at their common widths: does the edge of
-    stability change them?"""
+    smaller step (groups whose only change is eta), at their common widths, and how many seeds'
+    gradient descent tracks the flow at each step: does the edge of stability change them?"""
+    def track(group: dict[str, Any], m: int) -> str:
+        k, known = {w: (k, known) for w, k, known in group.get("tracked", [])}.get(m, (0, 0))
+        return f"{k} of {known}" if known else "not measured"
+
     parts = []
     for v in groups.values():
         base = groups.get(f"n={v['n']}, base")
@@ -635,7 +641,8 @@ def _rerun_sentence(groups: dict[str, dict[str, Any]]) -> str:
             continue
         at = {m: (i, o) for m, i, o in base["fractions"]}
         pairs = [f"m = {m}: {at[m][0]:.1f} / {i:.1f} interpolating, {at[m][1]:.1f} / {o:.1f} "
-                 f"smooth" for m, i, o in v["fractions"] if m in at]
+                 f"smooth, seeds tracking the flow {track(base, m)} / {track(v, m)}"
+                 for m, i, o in v["fractions"] if m in at]
         if pairs:
             parts.append(f"n = {v['n']} at {v['changed']}, " + ", ".join(pairs))
     if not parts:
