@@ -95,18 +95,20 @@ def _cell_tracking(rs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """A cell's flow tracking from its records': ``tracks`` False when a seed's does not, True
     when every seed's is known and does, else None (unknown); ``track_eta_lambda_max`` and
     ``track_ratio`` of its worst seed (the first that does not track, else the one with the
-    largest eta lambda_max); ``seeds_tracked`` of the ``seeds_tracking_known`` seeds whose
-    tracking was measured track."""
+    largest eta lambda_max); ``seeds_tracked`` of the ``seeds_tracking_known`` networks measured
+    track (counted by ``track_seed``: a measurement that data swept before per-seed tracking
+    borrow from the point's first seed counts once)."""
     known = [r for r in rs if math.isfinite(as_float(r.get("tracks")))]
     if not known:
         return {"tracks": None, "track_eta_lambda_max": math.nan, "track_ratio": math.nan,
                 "seeds_tracked": 0, "seeds_tracking_known": 0}
     bad = [r for r in known if not as_float(r["tracks"])]
+    measured = {as_float(r.get("track_seed")): bool(as_float(r["tracks"])) for r in known}
     worst = bad[0] if bad else max(known, key=lambda r: as_float(r["track_eta_lambda_max"]))
     tracks = False if bad else (True if len(known) == len(rs) else None)
     return {"tracks": tracks, "track_eta_lambda_max": as_float(worst["track_eta_lambda_max"]),
             "track_ratio": as_float(worst["track_ratio"]),
-            "seeds_tracked": len(known) - len(bad), "seeds_tracking_known": len(known)}
+            "seeds_tracked": sum(measured.values()), "seeds_tracking_known": len(measured)}
 
 
 def tracking_summary(cell_list: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

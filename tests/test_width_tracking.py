@@ -86,8 +86,12 @@ def test_records_without_tracking_are_unknown_and_get_the_measured_one() -> None
     assert "tracks" not in old[0]  # the input is not changed
     cells = {c["m"]: c for c in wa.cells(out[:3])}  # cells of one horizon at a time
     assert cells[1]["tracks"] is False and cells[2]["tracks"] is True
+    # both seeds of m = 1 borrow the one measurement of the point's seed 0: one network
     assert [(c["seeds_tracked"], c["seeds_tracking_known"]) for c in cells.values()] == \
-        [(0, 2), (1, 1)]
+        [(0, 1), (1, 1)]
+    each = [own | {"seed": s, "track_seed": float(s), "tracks": float(s != 1)} for s in range(3)]
+    cell = wa.cells(each)[0]  # each seed its own network: 2 of 3 track
+    assert (cell["seeds_tracked"], cell["seeds_tracking_known"]) == (2, 3)
     mixed = wa.cells([out[2], _record(8, 2, 1, {4: 1.0, 8: 0.5})])[0]  # one known, tracks
     assert mixed["tracks"] is None and (mixed["seeds_tracked"], mixed["seeds_tracking_known"]) \
         == (1, 1)
