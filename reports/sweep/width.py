@@ -41,7 +41,9 @@ beyond):
   2695 s per point (5 seeds batched on one worker, load 4), linear in m (about 10.5 s per unit
   of m), and m = 512 seed by seed in about 975 s per seed; n = 128 (to T = 881) at m = 64,
   128, 256 seed by seed in 435-482, 791-1007 and 1458-1542 s per seed (about 6 s per unit of m
-  per seed, so m = 2048 would take about 3.5 h per seed to 881, 7 h to 1760).
+  per seed, so m = 2048 would take about 3.5 h per seed to 881, 7 h to 1760); to T = 1760, m =
+  256 seed by seed in 2807-3004 s per seed (two in-process lanes on the two CPUs of another
+  machine, an AMD EPYC).
 - cluster: n = 8 .. 512; m/n = 1/64 .. 4, and 8, 16, 32 at n >= 32; 8 seeds; depths 4..32 (to
   128 at n <= 32): 72 points, about 1.3e4 h single-core; the longest point (n = 512, m = 16384)
   about 5.5e3 h on one core, so on a cluster the wall time is that point's: it needs the CUDA
