@@ -630,9 +630,9 @@ def _rerun_sentence(groups: dict[str, dict[str, Any]]) -> str:
     """The base's fractions that interpolate and that are smooth beside those of its reruns at a
     smaller step (groups whose only change is eta), at their common widths, and how many seeds'
     gradient descent tracks the flow at each step: does the edge of stability change them?"""
-    def track(group: dict[str, Any], m: int) -> str:
-        k, known = {w: (k, known) for w, k, known in group.get("tracked", [])}.get(m, (0, 0))
-        return f"{k} of {known}" if known else "not measured"
+    def tracked(group: dict[str, Any]) -> dict[int, str]:
+        return {m: f"{k} of {known}" if known else "not measured"
+                for m, k, known in group.get("tracked", [])}
 
     parts = []
     for v in groups.values():
@@ -640,9 +640,10 @@ def _rerun_sentence(groups: dict[str, dict[str, Any]]) -> str:
         if not v["changed"].startswith("eta=") or base is None:
             continue
         at = {m: (i, o) for m, i, o in base["fractions"]}
+        b, r = tracked(base), tracked(v)
         pairs = [f"m = {m}: {at[m][0]:.1f} / {i:.1f} interpolating, {at[m][1]:.1f} / {o:.1f} "
-                 f"smooth, seeds tracking the flow {track(base, m)} / {track(v, m)}"
-                 for m, i, o in v["fractions"] if m in at]
+                 f"smooth, seeds tracking the flow {b.get(m, 'not measured')} / "
+                 f"{r.get(m, 'not measured')}" for m, i, o in v["fractions"] if m in at]
         if pairs:
             parts.append(f"n = {v['n']} at {v['changed']}, " + ", ".join(pairs))
     if not parts:
