@@ -377,7 +377,7 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
         ax.set_ylim(-0.05, 1.05)
         ax.set_xlabel("m / n")
         ax.set_ylabel(f"fraction of seeds that {_NAMES[name]}")
-        ax.set_title(f"Transition curves and logistic MLE fits (m*_{name})")
+        ax.set_title(f"Transition curves and\nlogistic MLE fits (m*_{name})")
         figures.legend_below(ax, ncol=3)
     ax = axes[4]
     nn = np.array(ns, dtype=float)
@@ -417,7 +417,7 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
     ax.set_xlabel("sample size n")
     ax.set_ylabel("threshold width m*")
     ax.set_title("Thresholds against n (log-log), with c1 n")
-    figures.legend_below(ax, ncol=2)
+    figures.legend_below(ax)
     ax = axes[5]
     source = data["extended"] if data["extended"] else out
     n_show = max(c["n"] for c in source["cells"])
@@ -434,7 +434,7 @@ def _draw(data: dict[str, Any], checks: Checks) -> Any:
     ax.set_xlabel("depth (geometric middle of L, 2L)")
     ax.set_ylabel("median local slope of sup_t max_k gap")
     ax.set_title(f"Local slopes over the depth grid (n = {n_show})")
-    figures.legend_below(ax, ncol=3)
+    figures.legend_below(ax, ncol=2)
     return fig
 
 
