@@ -146,16 +146,21 @@ def blocks_in(text: str) -> dict[str, str]:
             for m in re.finditer(r"<!-- ([\w-]+) -->\n(.*?)\n<!-- /\1 -->", text, re.S)}
 
 
-def write_readme(snapshot: dict[str, Any], path: Path = README) -> None:
+def replace_blocks(path: Path, blocks: dict[str, str]) -> None:
+    """Rewrite ``path``'s marked blocks (:func:`blocks_in`) with ``blocks``, atomically."""
     text = path.read_text()
-    for name, body in render(snapshot).items():
-        pattern = re.compile(rf"(<!-- {name} -->\n).*?(\n<!-- /{name} -->)", re.S)
+    for name, body in blocks.items():
+        pattern = re.compile(rf"(<!-- {name} -->\n)(?:.*?\n)?(<!-- /{name} -->)", re.S)
         if not pattern.search(text):
-            raise SystemExit(f"README.md has no <!-- {name} --> block")
-        text = pattern.sub(lambda m, body=body: m.group(1) + body + m.group(2), text)
+            raise SystemExit(f"{path} has no <!-- {name} --> block")
+        text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text)
     tmp.replace(path)
+
+
+def write_readme(snapshot: dict[str, Any], path: Path = README) -> None:
+    replace_blocks(path, render(snapshot))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -233,24 +233,29 @@ def _measured_tracking() -> dict[tuple[int, int, float, float], dict[str, Any]]:
             for e in stored["entries"]}
 
 
-def _factors(records: list[dict[str, Any]], reps: int, seed: int) -> dict[str, Any]:
-    """Per group of :data:`FACTORS_FILE` (one base field, or the step, changed at one n) and per
-    such n the base itself (``records`` at that n on :data:`FACTOR_GRID`): the thresholds
-    m*_interp, m*_ode, m*_limit, the fractions per width and the widths where gradient descent
-    does not track the flow."""
-    if not FACTORS_FILE.exists():
-        return {}
-    stored = json.loads(FACTORS_FILE.read_text(encoding="utf-8"))
+def factor_groups(records: list[dict[str, Any]],
+                  stored: dict[str, Any]) -> dict[str, tuple[int, str, list[dict[str, Any]]]]:
+    """Per group of ``stored`` (:data:`FACTORS_FILE`'s content: one base field, or the step,
+    changed at one n) its n, change and records, and per such n the base "n=N, base": the full
+    preset's ``records`` at that n with y_scale = 1 on :data:`FACTOR_GRID`."""
     groups: dict[str, tuple[int, str, list[dict[str, Any]]]] = {}
     for n in sorted({int(g["n"]) for g in stored["groups"].values()}):
         groups[f"n={n}, base"] = (n, "base", [
             r for r in records if int(r["n"]) == n and float(r.get("y_scale", 1.0)) == 1.0
             and set(FACTOR_GRID) <= set(r["depths"])])
-    groups |= {key: (int(g["n"]), g["changed"], g["records"])
-               for key, g in sorted(stored["groups"].items(), key=lambda kv: (kv[1]["n"],
-                                                                              kv[0]))}
+    return groups | {key: (int(g["n"]), g["changed"], g["records"])
+                     for key, g in sorted(stored["groups"].items(),
+                                          key=lambda kv: (kv[1]["n"], kv[0]))}
+
+
+def _factors(records: list[dict[str, Any]], reps: int, seed: int) -> dict[str, Any]:
+    """Per group of :func:`factor_groups`: the thresholds m*_interp, m*_ode, m*_limit, the
+    fractions per width and the widths where gradient descent does not track the flow."""
+    if not FACTORS_FILE.exists():
+        return {}
+    stored = json.loads(FACTORS_FILE.read_text(encoding="utf-8"))
     out = {}
-    for key, (n, changed, rs) in groups.items():
+    for key, (n, changed, rs) in factor_groups(records, stored).items():
         if not rs:
             continue
         a = analyze(rs, reps=reps, seed=seed, grid=FACTOR_GRID)
