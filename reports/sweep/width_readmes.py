@@ -1,0 +1,244 @@
+"""The step comparisons of the width thresholds, as the data READMEs quote them (issue 29).
+
+A group "n=N, eta=ETA" of :data:`reports.sections.width.FACTORS_FILE` reruns the full preset's
+widths at n = N with a smaller step (``reports/data/width-flow*/sweep.json``).  Its README's
+``<!-- steps -->`` block is rendered here from the committed records alone: per width, how many
+seeds interpolate, are 1/L-smooth and limit-smooth at the preset's eta and at the smaller one,
+l(T)/l(0) and the gap slope per seed, the flow tracking per seed (max_t eta lambda_max, the
+step-halving ratio; :mod:`numerics.tracking`) and the wall times; below, both thresholds at
+both steps (as S15 fits them) and how many seeds' steps are inside the damping edge, track the
+flow, or halve to no first-order ratio.
+
+    python -m reports.sweep.width_readmes      # rewrites every README of :data:`READMES`
+
+tests/test_width_readmes.py fails when a README's block differs from this rendering.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from numerics.thresholds import SMOOTH_EDGE
+from numerics.tracking import DAMPING_EDGE, ORDER_BAND
+from numerics.width_analysis import analyze, cells, with_tracking
+from reports.readme import blocks_in, replace_blocks
+from reports.sections import width
+from reports.sections.base import Context
+from reports.sweep.width import point_cost, preset
+from reports.text import fmt
+
+DATA = width.ROOT / "reports" / "data"
+STEPS = {DATA / "width-flow" / "README.md": "n=32, eta=0.0025",
+         DATA / "width-flow-64" / "README.md": "n=64, eta=0.0025",
+         DATA / "width-flow-128" / "README.md": "n=128, eta=0.0025"}
+"""README -> its group of :data:`reports.sections.width.FACTORS_FILE` (block ``steps``)."""
+FULL = DATA / "width-thresholds-full" / "README.md"
+"""The full preset's README: blocks ``tracking``, ``rounding`` and ``largest-n``."""
+
+
+def _groups() -> dict[str, tuple[int, str, list[dict[str, Any]]]]:
+    """:func:`reports.sections.width.factor_groups` of the committed files, the full preset's
+    records with their measured flow tracking (as S15 reads them)."""
+    stored = json.loads(width.DATA_FILE.read_text(encoding="utf-8"))
+    records = with_tracking(stored["records"], width._measured_tracking())
+    factors = json.loads(width.FACTORS_FILE.read_text(encoding="utf-8"))
+    return width.factor_groups(records, factors)
+
+
+def _values(rs: list[dict[str, Any]], key: str) -> list[float]:
+    """The measured (finite) ``key`` of ``rs``."""
+    return [float(r[key]) for r in rs if r.get(key) is not None and math.isfinite(float(r[key]))]
+
+
+def _span(values: list[float], digits: int = 2) -> str:
+    if not values:
+        return "-"
+    lo, hi = min(values), max(values)
+    return fmt(lo, digits) if lo == hi else f"{fmt(lo, digits)} .. {fmt(hi, digits)}"
+
+
+def _walls(rs: list[dict[str, Any]], key: str) -> str:
+    """The summed wall time of the units behind ``rs`` (a unit's records share its wall)."""
+    walls = {float(r[key]) for r in rs if r.get(key) is not None}
+    return f"{sum(walls):.0f}" if walls else "-"
+
+
+def steps(key: str) -> str:
+    """The ``steps`` block of the README of group ``key``."""
+    groups = _groups()
+    if key not in groups:
+        return (f"No point has landed yet: `{width._rel(width.FACTORS_FILE)}` has no group "
+                f"\"{key}\" (`python -m reports.sections.width factors FOLDER` adds it).")
+    n, changed, rs = groups[key]
+    base = groups[f"n={n}, base"][2]
+    seed = Context("quick").seed
+    fit = {k: analyze(v, reps=width.REPS, seed=seed, grid=width.FACTOR_GRID)
+           for k, v in (("base", base), ("rerun", rs))}
+    cells = {k: {c["m"]: c for c in a["cells"]} for k, a in fit.items()}
+    eta0, eta = float(base[0]["eta"]), float(rs[0]["eta"])
+    lines = [f"Rendered by `python -m reports.sweep.width_readmes` from "
+             f"`{width._rel(width.FACTORS_FILE)}` (group \"{key}\") and the full preset at "
+             f"n = {n} (`{width._rel(width.DATA_FILE)}`), on depths "
+             f"{width.FACTOR_GRID[0]}..{width.FACTOR_GRID[-1]}, T = {fmt(rs[0]['T'], 4)}; "
+             f"per seed at eta = {eta:g}"
+             + (" (a unit resumed after a kill counts its last sitting's wall)"
+                if any(_values(rs, "resumed")) else "") + ":", "",
+             f"| m | interpolate, eta = {eta0:g} / {eta:g} | 1/L-smooth, eta = {eta0:g} / {eta:g}"
+             f" | limit-smooth, eta = {eta0:g} / {eta:g} | l(T)/l(0) | gap slope | seeds that "
+             f"track, eta = {eta0:g} / {eta:g} | eta lambda_max | step-halving ratios | wall s, "
+             "training / tracking |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for m in sorted({int(r["m"]) for r in rs}):
+        at = sorted((r for r in rs if int(r["m"]) == m), key=lambda r: float(r["seed_value"]))
+        b, c = cells["base"].get(m), cells["rerun"][m]
+        L = int(max(float(r["L_max"]) for r in at))
+
+        def both(name: str, b: dict[str, Any] | None = b, c: dict[str, Any] = c) -> str:
+            first = "-" if b is None else f"{round(b['fraction_' + name] * b['seeds'])}"
+            return f"{first} / {round(c['fraction_' + name] * c['seeds'])} of {c['seeds']}"
+
+        def tracked(cell: dict[str, Any] | None) -> str:
+            return ("not measured" if cell is None or not cell["seeds_tracking_known"]
+                    else f"{cell['seeds_tracked']} of {cell['seeds_tracking_known']}")
+
+        lines.append(
+            f"| {m} | {both('interp')} | {both('ode')} | {both('limit')} | "
+            f"{_span(_values(at, f'l_ratio_L{L}'))} | {_span(_values(at, 'gap_slope'))} | "
+            f"{tracked(b)} / {tracked(c)} | {_span(_values(at, 'track_eta_lambda_max'), 3)} | "
+            + (", ".join(fmt(v, 3) for v in sorted(_values(at, "track_ratio"))) or "-")
+            + f" | {_walls(at, 'wall_s')} / {_walls(at, 'track_wall_s')} |")
+    known = [r for r in rs if _values([r], "tracks")]
+    inside = [r for r in known if float(r["track_eta_lambda_max"]) < DAMPING_EDGE]
+    off = [r for r in known if not ORDER_BAND[0] <= float(r["track_ratio"]) <= ORDER_BAND[1]]
+    lines += ["", "; ".join(
+        f"m*_{name}({n}): {width._interval(fit['rerun']['thresholds'][name][0])} at "
+        f"eta = {eta:g}, {width._interval(fit['base']['thresholds'][name][0])} at eta = {eta0:g}"
+        for name in ("interp", "ode"))
+        + f".  At eta = {eta:g} the step is inside the damping edge (max_t eta lambda_max < "
+        f"{DAMPING_EDGE:.3g}) at {len(inside)} of {len(known)} seeds measured, gradient descent "
+        f"tracks the flow at {sum(int(r['tracks']) for r in known)} of {len(known)}, and the "
+        f"step halving is not first order (ratio outside [{ORDER_BAND[0]:.3g}, "
+        f"{ORDER_BAND[1]:.3g}]) at {len(off)} of {len(known)}, {sum(r in inside for r in off)} "
+        "of them with the step inside the damping edge."]
+    return "\n".join(lines)
+
+
+def tracking() -> str:
+    """The ``tracking`` block: per (n, T) of :data:`reports.sections.width.TRACKING_FILE`, the
+    widths where gradient descent at the sweep's eta tracks the flow and where it does not, with
+    the range of max_t eta lambda_max and of the step-halving ratio over the widths measured."""
+    stored = json.loads(width.TRACKING_FILE.read_text(encoding="utf-8"))
+    by: dict[tuple[int, float, float], list[dict[str, Any]]] = {}
+    for e in stored["entries"]:
+        by.setdefault((int(e["n"]), float(e["eta"]), float(e["T"])), []).append(e)
+    lines = [f"`{width._rel(width.TRACKING_FILE)}` (one seed at the deepest depth of the point's"
+             " grid), per n and horizon:", ""]
+    for (n, eta, T), es in sorted(by.items()):
+        es = sorted(es, key=lambda e: int(e["m"]))
+        said = [f"{word} at m = " + ", ".join(str(int(e["m"])) for e in part)
+                for word, part in (("tracks", [e for e in es if e["tracking"]["tracks"]]),
+                                   ("does not track", [e for e in es
+                                                       if not e["tracking"]["tracks"]]))
+                if part]
+        lines.append(f"- n = {n}, eta = {eta:g}, T = {T:g}: " + "; ".join(said)
+                     + " (max_t eta lambda_max "
+                     + _span([e["tracking"]["max_eta_lambda_max"] for e in es], 3)
+                     + ", step-halving ratio "
+                     + _span([e["tracking"]["ratio"] for e in es], 3) + ")")
+    return "\n".join(lines)
+
+
+def rounding() -> str:
+    """The ``rounding`` block: S15's paragraph on :data:`reports.sections.width.ROUNDING_FILE`
+    (:func:`reports.sections.width._rounding_note`), and per seed compared there the slopes of
+    the committed full-preset record (the sweep's machine) beside those rerun with the labels as
+    drawn (this file's machine)."""
+    stored = json.loads(width.ROUNDING_FILE.read_text(encoding="utf-8"))
+    committed = {(int(r["n"]), int(r["m"]), int(r["seed"])): r for r in json.loads(
+        width.DATA_FILE.read_text(encoding="utf-8"))["records"]}
+    eta0 = min(float(e["eta"]) for e in stored["entries"]) * stored["step_divisor"]
+    pairs = []
+    for e in stored["entries"]:
+        r = committed.get((int(e["n"]), int(e["m"]), int(e["seed"])))
+        if e["perturbed"] or float(e["eta"]) != eta0 or r is None:
+            continue
+        grid = width.FACTOR_GRID if len(e["depths"]) == len(width.FACTOR_GRID) else e["depths"]
+        if list(r["depths"]) != list(grid):
+            continue
+        pairs.append(f"n = {e['n']}, m = {e['m']}, seed {e['seed']}: gap slope "
+                     f"{fmt(r['gap_slope'], 3)} / {fmt(e['gap_slope'], 3)}, limit slope "
+                     f"{fmt(r['limit_slope'], 3)} / {fmt(e['limit_slope'], 3)}")
+    return (width._rounding_note(stored) + f"\n\nThe committed full-preset records ("
+            f"{width._rel(width.DATA_FILE)}) / the same seeds rerun at eta = {eta0:g} with the "
+            f"labels as drawn on {stored['machine'].strip()}: " + "; ".join(pairs) + ".")
+
+
+def largest_n() -> str:
+    """The ``largest-n`` block: at the largest n of the full preset's data, per width its
+    seeds, outcomes and mean per-seed gap slope with its Student-t interval
+    (:func:`numerics.width_analysis.cells`), the per-doubling change of that mean over the three
+    widest widths (a reading of the trend, not the verdict rule), and the widths of the preset
+    left to run with the cost model's estimate."""
+    stored = json.loads(width.DATA_FILE.read_text(encoding="utf-8"))
+    n = max(int(r["n"]) for r in stored["records"])
+    cs = cells([r for r in stored["records"] if int(r["n"]) == n])
+    lines = [f"n = {n} (T = {cs[0]['T']:g}, depths {cs[0]['depths']}; "
+             f"`{width._rel(width.DATA_FILE)}`):", "",
+             "| m | seeds | interpolate | 1/L-smooth | limit-smooth | mean gap slope [95%] |",
+             "|---|---|---|---|---|---|"]
+    for c in cs:
+        k = c["seeds"]
+        lines.append(f"| {c['m']} | {k} | " + " | ".join(
+            f"{round(c['fraction_' + o] * k)}" for o in ("interp", "ode", "limit"))
+            + f" | {fmt(c['gap_slope'], 3)} [{fmt(c['gap_slope_interval'][0], 3)}, "
+            f"{fmt(c['gap_slope_interval'][1], 3)}] |")
+    last = cs[-3:]
+    b, a = np.polyfit([math.log2(c["m"]) for c in last], [c["gap_slope"] for c in last], 1)
+    trend = (f"Over m = {', '.join(str(c['m']) for c in last)} the mean gap slope changes by "
+             f"{fmt(b, 2)} per doubling of m" + (
+                 f"; a line through them reaches the smoothness edge {SMOOTH_EDGE:g} near m = "
+                 f"{fmt(2.0 ** ((SMOOTH_EDGE - a) / b), 2)} (a reading of the trend, not the "
+                 "verdict rule)" if b < 0 else "") + ".")
+    seeds = {c["m"]: c["seeds"] for c in cs}
+    left = [p.config for p in preset("full").points
+            if p.config.n == n and seeds.get(p.config.m, 0) < len(p.config.seeds)]
+    if left:
+        trend += (f"  Left at n = {n}: m = " + ", ".join(f"{c.m} ({point_cost(c) / 3600:.3g} h)"
+                                                        for c in left)
+                  + ", single-core estimates of the cost model for the point's "
+                  f"{len(left[0].seeds)} seeds with the flow tracking (`python -m "
+                  "reports.sweep.width estimate`).")
+    return "\n".join(lines) + "\n\n" + trend
+
+
+BLOCKS: dict[Path, dict[str, Callable[[], str]]] = {
+    **{path: {"steps": functools.partial(steps, key)} for path, key in STEPS.items()},
+    FULL: {"tracking": tracking, "rounding": rounding, "largest-n": largest_n}}
+"""README -> its blocks' renderers."""
+
+
+def stale() -> list[str]:
+    """"README: block" for every block that differs from its rendering (or is missing)."""
+    out = []
+    for path, blocks in BLOCKS.items():
+        have = blocks_in(path.read_text())
+        out += [f"{path.relative_to(width.ROOT)}: {name}" for name, render in blocks.items()
+                if have.get(name) != render()]
+    return out
+
+
+def main() -> None:
+    for path, blocks in BLOCKS.items():
+        replace_blocks(path, {name: render() for name, render in blocks.items()})
+        print(f"{path.relative_to(width.ROOT)}: {', '.join(blocks)}")
+
+
+if __name__ == "__main__":
+    main()
