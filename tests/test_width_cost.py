@@ -20,6 +20,7 @@ def test_cost_model_by_hand() -> None:
     cost = {"c0": 1.0, "c1": 0.5}
     assert cost_model(8, 2, (4, 8), 5, cost) == pytest.approx(108 + 145.6)
     assert cost_model(8, 2, (4, 8), 1, cost) == pytest.approx(31.2 + 145.6)
+    assert cost_model(8, 2, (4, 8), 1, cost, tracking=False) == pytest.approx(31.2)
 
 
 def test_readme_quotes_the_full_presets_estimate() -> None:

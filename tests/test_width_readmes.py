@@ -16,6 +16,7 @@ import pytest
 from reports.readme import blocks_in, replace_blocks
 from reports.sections import width
 from reports.sweep import width_readmes
+from reports.sweep.width import COST
 
 
 def test_every_data_readme_block_is_its_rendering() -> None:
@@ -118,6 +119,16 @@ def test_the_largest_n_block_against_scipy_and_a_line_written_out() -> None:
     assert f"changes by {b:.2g} per doubling" in block
     found = float(re.search(r"edge -0.8 near m = ([\d.e+]+)", block).group(1))
     assert found == pytest.approx(crossing, rel=0.05)
+    # each unit's training wall over c0 + c1 n m k / 5 seconds per layer iteration, k seeds
+    units: dict[tuple[float, float], list[dict]] = {}
+    for r in records:
+        if r["n"] == n:
+            units.setdefault((r["m"], r["wall_s"]), []).append(r)
+    ratios = [w / (sum(rs[0]["depths"]) * (COST["c0"] + COST["c1"] * n * m * len(rs) / 5)
+                   * rs[0]["T"] / rs[0]["eta"]) for (m, w), rs in units.items()]
+    said = re.search(r"walls at n = \d+ are ([\d.]+) times .*? \((\d+) units", block)
+    assert float(said.group(1)) == pytest.approx(np.median(ratios), rel=0.01)  # 2 digits
+    assert int(said.group(2)) == len(ratios)
 
 
 def test_the_rounding_block_pairs_the_committed_records_with_their_reruns() -> None:

@@ -176,13 +176,13 @@ on this machine; see the module docstring)."""
 
 
 def cost_model(n: int, m: int, depths: Sequence[int], seeds: int = 5,
-               cost: Mapping[str, float] | None = None) -> float:
+               cost: Mapping[str, float] | None = None, tracking: bool = True) -> float:
     """Estimated seconds per training iteration of one point: every depth with ``seeds`` seeds,
-    and its flow tracking (one network at the deepest depth trained with eta, eta/2 and eta/4:
-    7 iterations per iteration at eta, :mod:`numerics.tracking`)."""
+    and (``tracking``) its flow tracking (one network at the deepest depth trained with eta,
+    eta/2 and eta/4: 7 iterations per iteration at eta, :mod:`numerics.tracking`)."""
     c = COST if cost is None else cost
     return (sum(depths) * (c["c0"] + c["c1"] * n * m * seeds / 5)
-            + 7 * max(depths) * (c["c0"] + c["c1"] * n * m / 5))
+            + tracking * 7 * max(depths) * (c["c0"] + c["c1"] * n * m / 5))
 
 
 def point_cost(c: Config, cost: Mapping[str, float] | None = None) -> float:

@@ -31,8 +31,9 @@ from numerics.width_analysis import analyze, cells, with_tracking
 from reports.readme import blocks_in, replace_blocks
 from reports.sections import width
 from reports.sections.base import Context
-from reports.sweep.width import point_cost, preset
+from reports.sweep.width import cost_model, point_cost, preset
 from reports.text import fmt
+from theory.config import Config
 
 DATA = width.ROOT / "reports" / "data"
 STEPS = {DATA / "width-flow" / "README.md": "n=32, eta=0.0025",
@@ -184,8 +185,9 @@ def largest_n() -> str:
     """The ``largest-n`` block: at the largest n of the full preset's data, per width its
     seeds, outcomes and mean per-seed gap slope with its Student-t interval
     (:func:`numerics.width_analysis.cells`), the per-doubling change of that mean over the three
-    widest widths (a reading of the trend, not the verdict rule), and the widths of the preset
-    left to run with the cost model's estimate."""
+    widest widths (a reading of the trend, not the verdict rule), how the measured training
+    walls compare with the cost model's training term, and the widths of the preset left to run
+    with the model's estimates."""
     stored = json.loads(width.DATA_FILE.read_text(encoding="utf-8"))
     n = max(int(r["n"]) for r in stored["records"])
     cs = cells([r for r in stored["records"] if int(r["n"]) == n])
@@ -206,15 +208,31 @@ def largest_n() -> str:
                  f"; a line through them reaches the smoothness edge {SMOOTH_EDGE:g} near m = "
                  f"{fmt(2.0 ** ((SMOOTH_EDGE - a) / b), 2)} (a reading of the trend, not the "
                  "verdict rule)" if b < 0 else "") + ".")
+    units: dict[tuple[int, float], list[dict[str, Any]]] = {}
+    for r in stored["records"]:
+        if int(r["n"]) == n:
+            units.setdefault((int(r["m"]), float(r["wall_s"])), []).append(r)
+    ratios = sorted(wall / (cost_model(n, m, rs[0]["depths"], len(rs), tracking=False)
+                            * round(float(rs[0]["T"]) / float(rs[0]["eta"])))
+                    for (m, wall), rs in units.items())
+    trend += (f"  The measured training walls at n = {n} are {fmt(float(np.median(ratios)), 2)} "
+              f"times the cost model's training term in the median ({len(ratios)} units, from "
+              f"{fmt(ratios[0], 2)} to {fmt(ratios[-1], 2)}; the walls of a loaded machine).")
     seeds = {c["m"]: c["seeds"] for c in cs}
     left = [p.config for p in preset("full").points
             if p.config.n == n and seeds.get(p.config.m, 0) < len(p.config.seeds)]
     if left:
-        trend += (f"  Left at n = {n}: m = " + ", ".join(f"{c.m} ({point_cost(c) / 3600:.3g} h)"
-                                                        for c in left)
-                  + ", single-core estimates of the cost model for the point's "
-                  f"{len(left[0].seeds)} seeds with the flow tracking (`python -m "
-                  "reports.sweep.width estimate`).")
+        ratio = float(np.median(ratios))
+
+        def seed_hours(c: Config) -> float:
+            return cost_model(c.n, c.m, c.depths, 1, tracking=False) * c.iterations / 3600
+
+        trend += (f"  Left at n = {n}: m = " + ", ".join(
+            f"{c.m} ({point_cost(c) / 3600:.3g} h per point with the flow tracking, "
+            f"{seed_hours(c):.2g} h per seed training alone, {ratio * seed_hours(c):.2g} h at "
+            "the median ratio)" for c in left)
+            + f", single-core estimates of the cost model (`python -m reports.sweep.width "
+            f"estimate`; {len(left[0].seeds)} seeds per point).")
     return "\n".join(lines) + "\n\n" + trend
 
 
