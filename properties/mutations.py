@@ -641,7 +641,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("sweep: checkpoints off", "numerics.flow:checkpointing",
              "the sweep task's trainings never checkpoint, so that a task killed midway starts "
              "over", _returns({}), ("tests/test_thresholds.py",)),
-    Mutation("width steps: edge of stability", "reports.sweep.width_readmes:DAMPING_EDGE",
+    Mutation("width readmes: edge of stability", "reports.sweep.width_readmes:DAMPING_EDGE",
              "the data READMEs count a step as damped up to eta lambda_max = 2 (the edge of "
              "stability), not 1 + W(1/e)", _constant(2.0), ("tests/test_width_readmes.py",),
              rebind=False),

@@ -363,6 +363,6 @@ def test_tasks_get_a_checkpoint_folder_only_where_the_workers_share_this_disk(
         engine.run_sweep(sweep, tmp_path / out, engine.Executor(spy, out, local=local),
                          figures=False, stream=io.StringIO())
     assert seen[:2] == [None, None]
-    near = tmp_path / "near" / engine.CHECKPOINTS
+    near = tmp_path / "near" / engine.CHECKPOINT_DIR
     assert len(set(seen[2:])) == 2 and {Path(s).parent for s in seen[2:]} == {near}  # type: ignore[arg-type]
     assert not near.exists()  # :func:`tiny` takes no checkpoint_dir: nothing is written

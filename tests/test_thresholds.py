@@ -281,7 +281,7 @@ def test_a_width_sweep_killed_inside_a_unit_resumes_inside_it(  # type: ignore[n
     uninterrupted = calls[0]
     with pytest.raises(Kill):
         run("killed", kill_at=kill_at)
-    saved = tmp_path / "killed" / engine.CHECKPOINTS
+    saved = tmp_path / "killed" / engine.CHECKPOINT_DIR
     assert sorted(p.name for p in saved.rglob("*.pt")) == files
     resumed = run("killed")
     assert calls[0] == uninterrupted - (kill_at - 1)

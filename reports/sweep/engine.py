@@ -16,10 +16,10 @@ alone).
 A task sees every draw seeded by its configuration, never by the worker, and runs with one
 intra-op thread in-process and on workers alike, so the numbers are bitwise the same wherever
 it runs.  A task whose function takes ``checkpoint_dir`` gets a folder for its trainings'
-checkpoints, ``DIR/.checkpoints/<group>`` (:data:`CHECKPOINTS`; named by the keys of the group's
-units, so a rerun of the same units finds it), so that a long task killed midway resumes inside
-its units (bitwise: :func:`numerics.flow.train`); the folder is removed once the group's records
-are saved.  Only where the workers share this machine's disk (in-process and the embedded
+checkpoints, ``DIR/.checkpoints/<group>`` (:data:`CHECKPOINT_DIR`; named by the keys of the
+group's units, so a rerun of the same units finds it), so that a long task killed midway resumes
+inside its units (bitwise: :func:`numerics.flow.train`); the folder is removed once the group's
+records are saved.  Only where the workers share this machine's disk (in-process and the embedded
 cluster); on a running scheduler's workers a task starts over.
 
 Executors: in-process (sequential), or Dask (:mod:`reports.cluster`, as the report): an embedded
@@ -60,7 +60,7 @@ from theory.config import Config
 from theory.errors import ConfigError
 
 Record = dict[str, Any]
-CHECKPOINTS = ".checkpoints"
+CHECKPOINT_DIR = ".checkpoints"
 """``DIR/.checkpoints/<group>/``: the training checkpoints of a task in progress."""
 FAILURES = "failures"
 """``DIR/failures/<key>.txt``: the full traceback of a failed configuration (``key``: its first
@@ -358,7 +358,7 @@ def run_sweep(sweep: Sweep, out: str | Path, on: Executor | None = None, figures
         failures: dict[str, Failure] = {}
         bar = Console("sweep", stream, program="")
         bar.units(len(todo), "config")
-        checkpoints = [folder / CHECKPOINTS / g.key for g in groups]
+        checkpoints = [folder / CHECKPOINT_DIR / g.key for g in groups]
         calls = [(sweep.task, g.config.to_dict(), str(c) if on.local else None)
                  for g, c in zip(groups, checkpoints, strict=True)]
         try:
