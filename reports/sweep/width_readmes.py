@@ -1,17 +1,22 @@
-"""The step comparisons of the width thresholds, as the data READMEs quote them (issue 29).
+"""The width data READMEs' numbers, rendered from the committed files (issue 29).
 
-A group "n=N, eta=ETA" of :data:`reports.sections.width.FACTORS_FILE` reruns the full preset's
-widths at n = N with a smaller step (``reports/data/width-flow*/sweep.json``).  Its README's
-``<!-- steps -->`` block is rendered here from the committed records alone: per width, how many
-seeds interpolate, are 1/L-smooth and limit-smooth at the preset's eta and at the smaller one,
-l(T)/l(0) and the gap slope per seed, the flow tracking per seed (max_t eta lambda_max, the
-step-halving ratio; :mod:`numerics.tracking`) and the wall times; below, both thresholds at
-both steps (as S15 fits them) and how many seeds' steps are inside the damping edge, track the
-flow, or halve to no first-order ratio.
+Each README under ``reports/data/width-*`` quotes its numbers in marked blocks
+(``<!-- name -->`` ... ``<!-- /name -->``, :func:`reports.readme.replace_blocks`) rendered here
+from the committed records alone:
 
-    python -m reports.sweep.width_readmes      # rewrites every README of :data:`READMES`
+- ``steps``, in the README of each group "n=N, eta=ETA" of
+  :data:`reports.sections.width.FACTORS_FILE` (the full preset's widths at n = N rerun with a
+  smaller step, ``reports/data/width-flow*/sweep.json``): per width, how many seeds interpolate,
+  are 1/L-smooth and limit-smooth at the preset's eta and at the smaller one, l(T)/l(0) and the
+  gap slope per seed, the flow tracking per seed (max_t eta lambda_max, the step-halving ratio;
+  :mod:`numerics.tracking`) and the wall times; below, both thresholds at both steps (as S15
+  fits them) and how many seeds' steps are inside the damping edge, track the flow, or halve to
+  no first-order ratio;
+- ``tracking``, ``rounding`` and ``largest-n`` in the full preset's README.
 
-tests/test_width_readmes.py fails when a README's block differs from this rendering.
+    python -m reports.sweep.width_readmes      # rewrites every block of :data:`BLOCKS`
+
+tests/test_width_readmes.py fails when a README's block differs from its rendering.
 """
 
 from __future__ import annotations
@@ -82,7 +87,7 @@ def steps(key: str) -> str:
     seed = Context("quick").seed
     fit = {k: analyze(v, reps=width.REPS, seed=seed, grid=width.FACTOR_GRID)
            for k, v in (("base", base), ("rerun", rs))}
-    cells = {k: {c["m"]: c for c in a["cells"]} for k, a in fit.items()}
+    by_m = {k: {c["m"]: c for c in a["cells"]} for k, a in fit.items()}
     eta0, eta = float(base[0]["eta"]), float(rs[0]["eta"])
     lines = [f"Rendered by `python -m reports.sweep.width_readmes` from "
              f"`{width._rel(width.FACTORS_FILE)}` (group \"{key}\") and the full preset at "
@@ -98,7 +103,7 @@ def steps(key: str) -> str:
              "|---|---|---|---|---|---|---|---|---|---|"]
     for m in sorted({int(r["m"]) for r in rs}):
         at = sorted((r for r in rs if int(r["m"]) == m), key=lambda r: float(r["seed_value"]))
-        b, c = cells["base"].get(m), cells["rerun"][m]
+        b, c = by_m["base"].get(m), by_m["rerun"][m]
         L = int(max(float(r["L_max"]) for r in at))
 
         def both(name: str, b: dict[str, Any] | None = b, c: dict[str, Any] = c) -> str:
@@ -160,7 +165,7 @@ def rounding() -> str:
     """The ``rounding`` block: S15's paragraph on :data:`reports.sections.width.ROUNDING_FILE`
     (:func:`reports.sections.width._rounding_note`), and per seed compared there the slopes of
     the committed full-preset record (the sweep's machine) beside those rerun with the labels as
-    drawn (this file's machine)."""
+    drawn (this file's machine; its steps are the point's eta and eta / step_divisor)."""
     stored = json.loads(width.ROUNDING_FILE.read_text(encoding="utf-8"))
     committed = {(int(r["n"]), int(r["m"]), int(r["seed"])): r for r in json.loads(
         width.DATA_FILE.read_text(encoding="utf-8"))["records"]}
@@ -168,10 +173,8 @@ def rounding() -> str:
     pairs = []
     for e in stored["entries"]:
         r = committed.get((int(e["n"]), int(e["m"]), int(e["seed"])))
-        if e["perturbed"] or float(e["eta"]) != eta0 or r is None:
-            continue
-        grid = width.FACTOR_GRID if len(e["depths"]) == len(width.FACTOR_GRID) else e["depths"]
-        if list(r["depths"]) != list(grid):
+        if (e["perturbed"] or float(e["eta"]) != eta0 or r is None
+                or list(r["depths"]) != list(e["depths"])):  # slopes on one depth grid
             continue
         pairs.append(f"n = {e['n']}, m = {e['m']}, seed {e['seed']}: gap slope "
                      f"{fmt(r['gap_slope'], 3)} / {fmt(e['gap_slope'], 3)}, limit slope "
