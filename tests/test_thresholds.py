@@ -50,6 +50,24 @@ def test_width_presets() -> None:
     assert e["total_s"] > 0 and len(e["points"]) == len(quick.points)
 
 
+def test_the_wide_sweep_file_is_the_full_presets_n_128() -> None:
+    """reports/data/width-thresholds-full/sweep-128-wide.json: the full preset's configurations
+    at n = 128 for its widths, run by the width task's trainings alone (point_records)."""
+    import dataclasses
+    from pathlib import Path
+
+    from reports.sweep import spec
+
+    path = Path(__file__).resolve().parents[1] / "reports" / "data" / "width-thresholds-full"
+    wide = spec.load_sweep(path / "sweep-128-wide.json", {"seeds": [1, 2]})
+    full = {p.config.m: p.config for p in spec.preset("width-thresholds", "full").points
+            if p.config.n == 128}
+    assert wide.task == "numerics.thresholds:point_records"
+    assert [p.config.m for p in wide.points] == [512, 1024, 2048]
+    for p in wide.points:
+        assert p.config == dataclasses.replace(full[p.config.m], seeds=(1, 2))
+
+
 def test_section_draws_a_collected_data_file(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A sweep's results folder -> collect -> the data file, which S15 draws (without training)
     and names, with both thresholds and exponents in its results."""
