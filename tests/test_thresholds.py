@@ -157,7 +157,8 @@ def _sweep_folder(folder, configs) -> None:  # type: ignore[no-untyped-def]
 
 def test_factor_groups(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """collect_factors names a folder by its n and the one base field it changes (and the step
-    where that differs too), refuses a folder of several groups or of no change, and S15's table
+    where that differs too), refuses a folder of several groups, of no change or of one width
+    (no logistic midpoint), and S15's table
     per group carries the fractions counted from the records themselves."""
     import json
 
@@ -174,10 +175,12 @@ def test_factor_groups(tmp_path, monkeypatch) -> None:  # type: ignore[no-untype
     assert list(data["groups"]) == ["n=8, d=2, eta=0.05"]
     records = json.loads(out.read_text())["groups"]["n=8, d=2, eta=0.05"]["records"]
     assert sorted((r["m"], r["seed"]) for r in records) == [(1, 0), (1, 1), (4, 0), (4, 1)]
-    _sweep_folder(tmp_path / "step", [th.study_base(**tiny | {"n": 4}, m=1)])
+    _sweep_folder(tmp_path / "step", [th.study_base(**tiny | {"n": 4}, m=m) for m in (1, 2)])
+    _sweep_folder(tmp_path / "one", [th.study_base(**tiny | {"n": 4}, m=2)])
     assert list(width.collect_factors([tmp_path / "step"], tmp_path / "step.json")["groups"]) \
         == ["n=4, eta=0.05"]  # the step alone: a rerun where gradient descent tracks the flow
-    for bad, why in (("mixed", "several groups"), ("base", "changed: none")):
+    for bad, why in (("mixed", "several groups"), ("base", "changed: none"),
+                     ("one", "one width only")):
         with pytest.raises(SystemExit, match=why):
             width.collect_factors([tmp_path / bad], out)
     monkeypatch.setattr(width, "FACTORS_FILE", out)

@@ -71,7 +71,7 @@ def test_the_damping_edge_and_first_order_counts(tmp_path: Path,
 
 def test_a_group_not_landed_says_so_and_blocks_are_rewritten(tmp_path: Path) -> None:
     text = width_readmes.steps("n=4096, eta=0.0025")
-    assert text.startswith("No point has landed yet")
+    assert "has no group \"n=4096, eta=0.0025\" yet" in text
     readme = tmp_path / "README.md"
     readme.write_text("top\n\n<!-- steps -->\n<!-- /steps -->\n\nbottom\n")
     replace_blocks(readme, {"steps": "a\nb"})

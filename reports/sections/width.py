@@ -286,7 +286,8 @@ def collect_factors(folders: list[Path], out: Path = FACTORS_FILE) -> dict[str, 
     width-thresholds --quick --set 'ns=[N]' --set FIELD=VALUE --out FOLDER``, or a sweep file
     with the preset's base at other widths) to ``out`` as the group "n=N, FIELD=VALUE"
     (:func:`_changed` against numerics.thresholds.study_base); the groups already in ``out``
-    stay."""
+    stay.  A folder with results at one width only is refused: one width cannot locate the
+    logistic's midpoint (its fraction fixes one point of the curve, not where it crosses 1/2)."""
     base = study_base().to_dict()
     data = (json.loads(out.read_text(encoding="utf-8")) if out.exists()
             else {"schema": 2, "groups": {}})
@@ -299,6 +300,11 @@ def collect_factors(folders: list[Path], out: Path = FACTORS_FILE) -> dict[str, 
             raise SystemExit(f"{folder}: results of several groups "
                              f"({'; '.join(f'n={n}, {c}' for n, c in sorted(names))})")
         n, changed = names.pop()
+        widths = sorted({int(cfg["m"]) for cfg, _, _ in units})
+        if len(widths) < 2:
+            raise SystemExit(f"{folder}: results at one width only (m = {widths[0]}): a logistic "
+                             "threshold needs at least two widths; add the folder when a second "
+                             "lands")
         data["groups"][f"n={n}, {changed}"] = {
             "n": n, "changed": changed,
             "provenance": _stamp(units, {"folder": _rel(folder)}),

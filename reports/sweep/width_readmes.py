@@ -80,8 +80,8 @@ def steps(key: str) -> str:
     """The ``steps`` block of the README of group ``key``."""
     groups = _groups()
     if key not in groups:
-        return (f"No point has landed yet: `{width._rel(width.FACTORS_FILE)}` has no group "
-                f"\"{key}\" (`python -m reports.sections.width factors FOLDER` adds it).")
+        return (f"`{width._rel(width.FACTORS_FILE)}` has no group \"{key}\" yet (`python -m "
+                "reports.sections.width factors FOLDER` adds it once two widths have landed).")
     n, changed, rs = groups[key]
     base = groups[f"n={n}, base"][2]
     seed = Context("quick").seed
