@@ -34,7 +34,7 @@ def test_the_rows_count_what_the_raw_result_files_say() -> None:
     step-halving ratios, read from `out/results/*.json` (not width-factors.json)."""
     folder = width_readmes.DATA / "width-flow-64" / "out" / "results"
     raw = [json.loads(p.read_text())["record"] for p in sorted(folder.glob("*.json"))]
-    block = width_readmes.steps("n=64, eta=0.0025")
+    block = width_readmes.steps(width_readmes.committed(), "n=64, eta=0.0025")
     for m in (2, 4, 8):
         rs = [r for r in raw if r["m"] == m]
         assert len(rs) == 5
@@ -63,14 +63,14 @@ def test_the_damping_edge_and_first_order_counts(tmp_path: Path,
     fake = tmp_path / "width-factors.json"
     fake.write_text(json.dumps(stored))
     monkeypatch.setattr(width, "FACTORS_FILE", fake)
-    text = width_readmes.steps("n=64, eta=0.0025")
+    text = width_readmes.steps(width_readmes.committed(), "n=64, eta=0.0025")
     assert re.search(r"inside the damping edge \(max_t eta lambda_max < 1\.28\) at 9 of 15 "
                      r"seeds measured, gradient descent tracks the flow at 3 of 15", text)
     assert "not first order (ratio outside [1.41, 2.83]) at 9 of 15, 6 of them" in text
 
 
 def test_a_group_not_landed_says_so_and_blocks_are_rewritten(tmp_path: Path) -> None:
-    text = width_readmes.steps("n=4096, eta=0.0025")
+    text = width_readmes.steps(width_readmes.committed(), "n=4096, eta=0.0025")
     assert "has no group \"n=4096, eta=0.0025\" yet" in text
     readme = tmp_path / "README.md"
     readme.write_text("top\n\n<!-- steps -->\n<!-- /steps -->\n\nbottom\n")
@@ -85,7 +85,7 @@ def test_the_tracking_block_applies_the_rule_to_the_raw_measurements() -> None:
     from each entry's measured numbers (not its stored verdict)."""
     stored = json.loads(width.TRACKING_FILE.read_text())
     edge = 1.0 + 0.2784645427610738
-    block = width_readmes.tracking()
+    block = width_readmes.tracking(width_readmes.committed())
     for n, T in {(e["n"], e["T"]) for e in stored["entries"]}:
         es = sorted((e for e in stored["entries"] if (e["n"], e["T"]) == (n, T)),
                     key=lambda e: e["m"])
@@ -103,7 +103,7 @@ def test_the_largest_n_block_against_scipy_and_a_line_written_out() -> None:
 
     records = json.loads(width.DATA_FILE.read_text())["records"]
     n = max(r["n"] for r in records)
-    block = width_readmes.largest_n()
+    block = width_readmes.largest_n(width_readmes.committed())
     means = {}
     for m in sorted({r["m"] for r in records if r["n"] == n}):
         g = np.array([r["gap_slope"] for r in records if (r["n"], r["m"]) == (n, m)])
@@ -135,7 +135,7 @@ def test_the_rounding_block_pairs_the_committed_records_with_their_reruns() -> N
     records = {(r["n"], r["m"], r["seed"]): r
                for r in json.loads(width.DATA_FILE.read_text())["records"]}
     stored = json.loads(width.ROUNDING_FILE.read_text())
-    block = width_readmes.rounding()
+    block = width_readmes.rounding(width_readmes.committed())
     drawn = [e for e in stored["entries"] if not e["perturbed"] and e["eta"] == 0.01]
     assert drawn
     for e in drawn:

@@ -21,6 +21,7 @@ tests/test_width_readmes.py fails when a README's block differs from its renderi
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -49,13 +50,28 @@ FULL = DATA / "width-thresholds-full" / "README.md"
 """The full preset's README: blocks ``tracking``, ``rounding`` and ``largest-n``."""
 
 
-def _groups() -> dict[str, tuple[int, str, list[dict[str, Any]]]]:
-    """:func:`reports.sections.width.factor_groups` of the committed files, the full preset's
-    records with their measured flow tracking (as S15 reads them)."""
-    stored = json.loads(width.DATA_FILE.read_text(encoding="utf-8"))
-    records = with_tracking(stored["records"], width._measured_tracking())
-    factors = json.loads(width.FACTORS_FILE.read_text(encoding="utf-8"))
-    return width.factor_groups(records, factors)
+@dataclasses.dataclass(frozen=True)
+class Committed:
+    """The committed files every block is rendered from, read once: the full preset's data file
+    (``full``), :func:`reports.sections.width.factor_groups` of its records with their measured
+    flow tracking (as S15 reads them) and of :data:`reports.sections.width.FACTORS_FILE`
+    (``groups``), :data:`reports.sections.width.TRACKING_FILE` and
+    :data:`reports.sections.width.ROUNDING_FILE`."""
+
+    full: dict[str, Any]
+    groups: dict[str, tuple[int, str, list[dict[str, Any]]]]
+    tracking: dict[str, Any]
+    rounding: dict[str, Any]
+
+
+def committed() -> Committed:
+    def read(path: Path) -> dict[str, Any]:
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    full = read(width.DATA_FILE)
+    records = with_tracking(full["records"], width._measured_tracking())
+    return Committed(full, width.factor_groups(records, read(width.FACTORS_FILE)),
+                     read(width.TRACKING_FILE), read(width.ROUNDING_FILE))
 
 
 def _values(rs: list[dict[str, Any]], key: str) -> list[float]:
@@ -76,9 +92,9 @@ def _walls(rs: list[dict[str, Any]], key: str) -> str:
     return f"{sum(walls):.0f}" if walls else "-"
 
 
-def steps(key: str) -> str:
+def steps(data: Committed, key: str) -> str:
     """The ``steps`` block of the README of group ``key``."""
-    groups = _groups()
+    groups = data.groups
     if key not in groups:
         return (f"`{width._rel(width.FACTORS_FILE)}` has no group \"{key}\" yet (`python -m "
                 "reports.sections.width factors FOLDER` adds it once two widths have landed).")
@@ -136,11 +152,11 @@ def steps(key: str) -> str:
     return "\n".join(lines)
 
 
-def tracking() -> str:
+def tracking(data: Committed) -> str:
     """The ``tracking`` block: per (n, T) of :data:`reports.sections.width.TRACKING_FILE`, the
     widths where gradient descent at the sweep's eta tracks the flow and where it does not, with
     the range of max_t eta lambda_max and of the step-halving ratio over the widths measured."""
-    stored = json.loads(width.TRACKING_FILE.read_text(encoding="utf-8"))
+    stored = data.tracking
     by: dict[tuple[int, float, float], list[dict[str, Any]]] = {}
     for e in stored["entries"]:
         by.setdefault((int(e["n"]), float(e["eta"]), float(e["T"])), []).append(e)
@@ -161,18 +177,17 @@ def tracking() -> str:
     return "\n".join(lines)
 
 
-def rounding() -> str:
+def rounding(data: Committed) -> str:
     """The ``rounding`` block: S15's paragraph on :data:`reports.sections.width.ROUNDING_FILE`
     (:func:`reports.sections.width._rounding_note`), and per seed compared there the slopes of
     the committed full-preset record (the sweep's machine) beside those rerun with the labels as
     drawn (this file's machine; its steps are the point's eta and eta / step_divisor)."""
-    stored = json.loads(width.ROUNDING_FILE.read_text(encoding="utf-8"))
-    committed = {(int(r["n"]), int(r["m"]), int(r["seed"])): r for r in json.loads(
-        width.DATA_FILE.read_text(encoding="utf-8"))["records"]}
+    stored = data.rounding
+    drawn = {(int(r["n"]), int(r["m"]), int(r["seed"])): r for r in data.full["records"]}
     eta0 = min(float(e["eta"]) for e in stored["entries"]) * stored["step_divisor"]
     pairs = []
     for e in stored["entries"]:
-        r = committed.get((int(e["n"]), int(e["m"]), int(e["seed"])))
+        r = drawn.get((int(e["n"]), int(e["m"]), int(e["seed"])))
         if (e["perturbed"] or float(e["eta"]) != eta0 or r is None
                 or list(r["depths"]) != list(e["depths"])):  # slopes on one depth grid
             continue
@@ -184,14 +199,14 @@ def rounding() -> str:
             f"labels as drawn on {stored['machine'].strip()}: " + "; ".join(pairs) + ".")
 
 
-def largest_n() -> str:
+def largest_n(data: Committed) -> str:
     """The ``largest-n`` block: at the largest n of the full preset's data, per width its
     seeds, outcomes and mean per-seed gap slope with its Student-t interval
     (:func:`numerics.width_analysis.cells`), the per-doubling change of that mean over the three
     widest widths (a reading of the trend, not the verdict rule), how the measured training
     walls compare with the cost model's training term, and the widths of the preset left to run
     with the model's estimates."""
-    stored = json.loads(width.DATA_FILE.read_text(encoding="utf-8"))
+    stored = data.full
     n = max(int(r["n"]) for r in stored["records"])
     cs = cells([r for r in stored["records"] if int(r["n"]) == n])
     lines = [f"n = {n} (T = {cs[0]['T']:g}, depths {cs[0]['depths']}; "
@@ -239,25 +254,26 @@ def largest_n() -> str:
     return "\n".join(lines) + "\n\n" + trend
 
 
-BLOCKS: dict[Path, dict[str, Callable[[], str]]] = {
-    **{path: {"steps": functools.partial(steps, key)} for path, key in STEPS.items()},
+BLOCKS: dict[Path, dict[str, Callable[[Committed], str]]] = {
+    **{path: {"steps": functools.partial(steps, key=key)} for path, key in STEPS.items()},
     FULL: {"tracking": tracking, "rounding": rounding, "largest-n": largest_n}}
 """README -> its blocks' renderers."""
 
 
 def stale() -> list[str]:
     """"README: block" for every block that differs from its rendering (or is missing)."""
-    out = []
+    data, out = committed(), []
     for path, blocks in BLOCKS.items():
         have = blocks_in(path.read_text())
         out += [f"{path.relative_to(width.ROOT)}: {name}" for name, render in blocks.items()
-                if have.get(name) != render()]
+                if have.get(name) != render(data)]
     return out
 
 
 def main() -> None:
+    data = committed()
     for path, blocks in BLOCKS.items():
-        replace_blocks(path, {name: render() for name, render in blocks.items()})
+        replace_blocks(path, {name: render(data) for name, render in blocks.items()})
         print(f"{path.relative_to(width.ROOT)}: {', '.join(blocks)}")
 
 
