@@ -35,6 +35,7 @@ property suite takes tens of minutes per mutation on 2 shared cores).
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import importlib
 import json
@@ -291,6 +292,12 @@ def _promote_any_check(original: Callable[..., dict[str, Any]]
         entry = check_pilots(PILOT_FILE if path is None else path).get(n)
         return original(n, path) if entry is None else dict(entry)
     return promotable
+
+
+def _plain_imports_only(original: Callable[..., list[str]]) -> Callable[..., list[str]]:
+    def imported(node: Any, package: tuple[str, ...]) -> list[str]:
+        return original(node, package) if isinstance(node, ast.Import) else []
+    return imported
 
 
 def _times(factor: Any) -> Factory:
@@ -641,6 +648,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("sweep: checkpoints off", "numerics.flow:checkpointing",
              "the sweep task's trainings never checkpoint, so that a task killed midway starts "
              "over", _returns({}), ("tests/test_thresholds.py",)),
+    Mutation("resume: from-imports not followed", "reports.resume:_imported",
+             "a sweep task's code version leaves out the modules it imports with 'from a import "
+             "b', so that an edit of them keeps stale results and checkpoints",
+             _plain_imports_only, ("tests/test_module_sources.py",)),
     Mutation("width readmes: edge of stability", "reports.sweep.width_readmes:DAMPING_EDGE",
              "the data READMEs count a step as damped up to eta lambda_max = 2 (the edge of "
              "stability), not 1 + W(1/e)", _constant(2.0), ("tests/test_width_readmes.py",),

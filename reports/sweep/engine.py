@@ -2,7 +2,7 @@
 
 The unit of results is one configuration and one seed of its ``seeds``.  Its key is the sha256 of
 (task, the configuration with ``seeds = (seed,)``, seed, code version, engine), the code version
-being :func:`reports.resume.code_version` and the task module's source, the engine
+being that of the sources the task's module runs (:func:`reports.resume.module_version`), the engine
 :func:`numerics.native.engine` on the configuration's device (compiled sweeps with compiler, flags
 and CPU, or torch); its record is written
 atomically to ``DIR/results/<key>.json`` as soon as it arrives, so a killed sweep resumes where it
@@ -53,7 +53,7 @@ from numerics.device import cpu_threads
 from numerics.progress import Console
 from reports import cluster
 from reports.io import atomic_write_json, atomic_write_text, out_lock
-from reports.resume import code_version
+from reports.resume import module_version
 from reports.sweep import table
 from reports.sweep.spec import Sweep
 from theory.config import Config
@@ -128,13 +128,12 @@ def task_function(task: str) -> Callable[[Config], list[Record]]:
 
 
 def task_version(task: str) -> str:
-    """The code version of ``task``: theory/, numerics/, reports/ and the task's own module."""
-    module = importlib.import_module(task.partition(":")[0])
-    digest = hashlib.sha256(code_version().encode())
-    source = inspect.getsourcefile(module)
-    if source is not None:
-        digest.update(Path(source).read_bytes())
-    return digest.hexdigest()[:16]
+    """The code version of ``task``: :func:`reports.resume.module_version` of its module (the
+    sources it runs), so that an edit elsewhere (a report's text, a README renderer) keeps a
+    long sweep's results and checkpoints."""
+    name = task.partition(":")[0]
+    importlib.import_module(name)
+    return module_version(name)
 
 
 def unit_key(task: str, config: Config, seed: int, version: str) -> str:
