@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reports.sweep.width import cost_model, estimate
+from numerics.horizon import horizon
+from reports.sweep.width import COST, cost_model, estimate, estimate_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,3 +31,17 @@ def test_readme_quotes_the_full_presets_estimate() -> None:
     assert quoted is not None
     hours = estimate("full")["total_s"] / 3600
     assert hours == pytest.approx(float(quoted.group(1)), rel=0.05)
+
+
+def test_the_estimate_lines_longest_full_point_by_hand() -> None:
+    """The full preset's longest point, n = 128, m = 2048 (n m = 2^18), depths 4..32 (sum 60),
+    5 seeds, T(128) / 0.01 iterations: per iteration 60 (c0 + c1 2^18) for the trainings and
+    7 x 32 (c0 + c1 2^18 / 5) for the tracking, quoted in hours to three digits."""
+    c0, c1 = COST["c0"], COST["c1"]
+    iterations = round(horizon(128) / 0.01)
+    alone = 60 * (c0 + c1 * 2**18) * iterations / 3600
+    tracked = alone + 224 * (c0 + c1 * 2**18 / 5) * iterations / 3600
+    lines = {line.split(":")[0]: line for line in estimate_lines()}
+    assert f"longest point {tracked:.3g} h;" in lines["- full, with the flow tracking"]
+    assert f"longest point {alone:.3g} h;" in lines["- full, training alone"]
+    assert "45 points" in lines["- full, training alone"]

@@ -22,42 +22,36 @@ where the pilot measured afterwards (``python -m numerics.horizon check 128 --T 
 kept apart, ``reports/data/width-thresholds-full/results-T881``).  The knee grew 3.5-fold from
 n = 64 to 128, faster than n^1.10: measure rule pilots (``python -m numerics.horizon pilot N``)
 at n = 256, 512 before sweeping there, and expect longer horizons than these.
-Estimated single-core totals (:func:`estimate`; ``python -m reports.sweep.width estimate``
-prints them per n; measured wall times in the report's S15 and the results folder's data file;
-without the tracking, which those points did not run, the model is within 0.7-1.5x of the
-committed full-preset points' wall times up to n m = 2^11 and overestimates them 1.4-2.2x
-beyond):
 
-- quick: n = 8, 12, 16; m/n = 1/16 .. 4; 5 seeds; depths 4..32: 20 points, about 6.3 min
-  estimated (the slowest point, n = 16, m = 64, about 1.1 min); measured: 296 s in one process
-  (nice 5, beside the full sweep), the points 6-43 s each.
-- full: n = 8 .. 128 (doubling); m/n = 1/64 .. 4, and 8, 16 at n >= 32 (no seed is 1/L-smooth at
-  n = 32, m/n = 1); 5 seeds; depths 4..32, to 128 at n = 8, 16: 45 points, about 72 h (n = 8:
-  5 min, 16: 13 min, 32: 1.2 h, 64: 9 h, 128: 62 h; the longest point, n = 128, m = 2048, about
-  31 h), i.e. about 36 h of wall time on the 2-core machine at best.  Measured (2 Dask workers
-  at nice 19, the machine shared with other jobs, load 3-6): n = 8, 16, 32 at m/n <= 4 (21
-  points, 105 seed runs) in 15 min of wall time (summed task time 0.38 h); n = 64, 128 at m/n =
-  1/64 .. 1/8 (8 points) in about 20 min more; n = 64 at m = 32, 128, 256 in 310, 1221 and
-  2695 s per point (5 seeds batched on one worker, load 4), linear in m (about 10.5 s per unit
-  of m), and m = 512 seed by seed in about 975 s per seed; n = 128 (to T = 881) at m = 64,
-  128, 256 seed by seed in 435-482, 791-1007 and 1458-1542 s per seed (about 6 s per unit of m
-  per seed, so m = 2048 would take about 3.5 h per seed to 881, 7 h to 1760); to T = 1760, m =
-  256 seed by seed in 2807-3004 s per seed (two in-process lanes on the two CPUs of another
-  machine, an AMD EPYC).
-- cluster: n = 8 .. 512; m/n = 1/64 .. 4, and 8, 16, 32 at n >= 32; 8 seeds; depths 4..32 (to
-  128 at n <= 32): 72 points, about 1.3e4 h single-core; the longest point (n = 512, m = 16384)
-  about 5.5e3 h on one core, so on a cluster the wall time is that point's: it needs the CUDA
-  engine (``--set device=cuda``) or a cheaper criterion to be practical.
+The estimates per scale (:func:`estimate`, single core), with the flow tracking that each point
+records (:func:`numerics.thresholds.tracking_fields`: one network at the deepest depth trained
+with eta, eta/2 and eta/4, i.e. 7 L_max single-seed layer iterations per iteration) and for the
+trainings alone (the task ``numerics.thresholds:point_records``, as the e7feaaf records of the
+committed full preset): ``python -m reports.sweep.width estimate`` prints them, and the block
+``estimate`` of ``reports/data/width-thresholds-full/README.md`` quotes them
+(``python -m reports.sweep.width_readmes``).
 
-(The numbers are filled in by :func:`estimate` from :func:`cost_model`; the module's
-``python -m reports.sweep.width estimate`` prints them per point.  They predate the flow
-tracking that each point now records, :func:`numerics.thresholds.tracking_fields`: one network
-at the deepest depth, trained with eta, eta/2 and eta/4, i.e. 7 L_max single-seed layer
-iterations per iteration, which :func:`cost_model` includes; with it and the horizons above the
-estimates are: quick 20 min, full 236 h (n = 128: 217 h; its longest point, m = 2048, 108 h),
-cluster 3.6e4 h single-core (n = 512, m = 16384: 1.6e4 h).  Measured
-(``reports/data/width-tracking.json``, nice 19 under load 4-6): at n = 8, 16 (L = 128) the
-tracking took 23-191 s per point, 0.5 to 1.9 times the point's own committed sweep time.)
+Grids: quick, n = 8, 12, 16; m/n = 1/16 .. 4; 5 seeds; depths 4..32.  full, n = 8 .. 128
+(doubling); m/n = 1/64 .. 4, and 8, 16 at n >= 32 (no seed is 1/L-smooth at n = 32, m/n = 1);
+5 seeds; depths 4..32, to 128 at n = 8, 16.  cluster, n = 8 .. 512; m/n = 1/64 .. 4, and 8, 16,
+32 at n >= 32; 8 seeds; depths 4..32 (to 128 at n <= 32); on a cluster its wall time is that of
+its longest point, which needs the CUDA engine (``--set device=cuda``) or a cheaper criterion to
+be practical.  Against the measured walls the model is within 0.7-1.5x of the committed
+full-preset points' up to n m = 2^11 and overestimates them 1.4-2.2x beyond (the trainings
+alone; at n = 128 the largest-n block of ``reports/data/width-thresholds-full/README.md``
+renders the ratio).
+
+Measured (nice 19, the machine shared with other jobs): the quick preset in 296 s in one process
+(nice 5, beside the full sweep), the points 6-43 s each; the full preset's n = 8, 16, 32 at m/n
+<= 4 (21 points, 105 seed runs) in 15 min of wall time on 2 Dask workers (summed task time
+0.38 h); n = 64, 128 at m/n = 1/64 .. 1/8 (8 points) in about 20 min more; n = 64 at m = 32,
+128, 256 in 310, 1221 and 2695 s per point (5 seeds batched on one worker, load 4), linear in m
+(about 10.5 s per unit of m), and m = 512 seed by seed in about 975 s per seed; n = 128 (to
+T = 881) at m = 64, 128, 256 seed by seed in 435-482, 791-1007 and 1458-1542 s per seed; to
+T = 1760, m = 256 seed by seed in 2807-3004 s per seed (two in-process lanes on the two CPUs of
+another machine, an AMD EPYC).  The flow tracking (``reports/data/width-tracking.json``, nice 19
+under load 4-6) took 23-191 s per point at n = 8, 16 (L = 128), 0.5 to 1.9 times the point's
+own committed sweep time.
 """
 
 from __future__ import annotations
@@ -185,15 +179,18 @@ def cost_model(n: int, m: int, depths: Sequence[int], seeds: int = 5,
             + tracking * 7 * max(depths) * (c["c0"] + c["c1"] * n * m / 5))
 
 
-def point_cost(c: Config, cost: Mapping[str, float] | None = None) -> float:
-    return cost_model(c.n, c.m, c.depths, len(c.seeds), cost) * c.iterations
+def point_cost(c: Config, cost: Mapping[str, float] | None = None,
+               tracking: bool = True) -> float:
+    return cost_model(c.n, c.m, c.depths, len(c.seeds), cost, tracking) * c.iterations
 
 
-def estimate(scale: str, cost: Mapping[str, float] | None = None) -> dict[str, Any]:
-    """Per point and in total (single core), the estimated seconds of the preset at ``scale``."""
+def estimate(scale: str, cost: Mapping[str, float] | None = None,
+             tracking: bool = True) -> dict[str, Any]:
+    """Per point and in total (single core), the estimated seconds of the preset at ``scale``,
+    with (``tracking``) or without the flow tracking."""
     sweep = preset(scale)
     rows = [{"n": p.config.n, "m": p.config.m, "T": p.config.T,
-             "iterations": p.config.iterations, "seconds": point_cost(p.config, cost)}
+             "iterations": p.config.iterations, "seconds": point_cost(p.config, cost, tracking)}
             for p in sweep.points]
     by_n: dict[int, float] = {}
     for r in rows:
@@ -201,6 +198,19 @@ def estimate(scale: str, cost: Mapping[str, float] | None = None) -> dict[str, A
     return {"scale": scale, "points": rows, "by_n": by_n,
             "total_s": sum(r["seconds"] for r in rows),
             "longest_s": max(r["seconds"] for r in rows)}
+
+
+def estimate_lines() -> list[str]:
+    """One line per scale and tracking (with, then without): points, total, longest, per n."""
+    lines = []
+    for scale in GRIDS:
+        for tracking, what in ((True, "with the flow tracking"), (False, "training alone")):
+            e = estimate(scale, tracking=tracking)
+            lines.append(f"- {scale}, {what}: {len(e['points'])} points, total "
+                         f"{_hours(e['total_s'])} single-core, longest point "
+                         f"{_hours(e['longest_s'])}; per n: "
+                         + ", ".join(f"{n}: {_hours(s)}" for n, s in e["by_n"].items()))
+    return lines
 
 
 def measure(cases: Sequence[tuple[int, int]], depths: Sequence[int] = BASE_DEPTHS,
@@ -243,11 +253,7 @@ def _main(argv: Sequence[str]) -> None:
             print(json.dumps(r), flush=True)
         print(json.dumps(fit_cost(rows)))
     elif argv and argv[0] == "estimate":
-        for scale in GRIDS:
-            e = estimate(scale)
-            print(f"{scale}: {len(e['points'])} points, total {_hours(e['total_s'])} single-core, "
-                  f"longest point {_hours(e['longest_s'])}; per n: "
-                  + ", ".join(f"{n}: {_hours(s)}" for n, s in e["by_n"].items()))
+        print("\n".join(estimate_lines()))
     else:
         raise SystemExit("usage: python -m reports.sweep.width (cost [ITERATIONS] | estimate)")
 

@@ -12,7 +12,9 @@ from the committed records alone:
   :mod:`numerics.tracking`) and the wall times; below, both thresholds at both steps (as S15
   fits them) and how many seeds' steps are inside the damping edge, track the flow, or halve to
   no first-order ratio;
-- ``tracking``, ``rounding`` and ``largest-n`` in the full preset's README.
+- ``tracking``, ``rounding`` and ``largest-n`` in the full preset's README, and ``estimate``,
+  the cost model's estimates of each preset (:func:`reports.sweep.width.estimate_lines`: the
+  code and the committed pilots' horizons, no record).
 
     python -m reports.sweep.width_readmes      # rewrites every block of :data:`BLOCKS`
 
@@ -37,7 +39,7 @@ from numerics.width_analysis import analyze, cells, with_tracking
 from reports.readme import blocks_in, replace_blocks
 from reports.sections import width
 from reports.sections.base import Context
-from reports.sweep.width import cost_model, point_cost, preset
+from reports.sweep.width import cost_model, estimate_lines, point_cost, preset
 from reports.text import fmt
 from theory.config import Config
 
@@ -47,7 +49,8 @@ STEPS = {DATA / "width-flow" / "README.md": "n=32, eta=0.0025",
          DATA / "width-flow-128" / "README.md": "n=128, eta=0.0025"}
 """README -> its group of :data:`reports.sections.width.FACTORS_FILE` (block ``steps``)."""
 FULL = DATA / "width-thresholds-full" / "README.md"
-"""The full preset's README: blocks ``tracking``, ``rounding`` and ``largest-n``."""
+"""The full preset's README: blocks ``tracking``, ``rounding``, ``largest-n`` and
+``estimate``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -256,7 +259,8 @@ def largest_n(data: Committed) -> str:
 
 BLOCKS: dict[Path, dict[str, Callable[[Committed], str]]] = {
     **{path: {"steps": functools.partial(steps, key=key)} for path, key in STEPS.items()},
-    FULL: {"tracking": tracking, "rounding": rounding, "largest-n": largest_n}}
+    FULL: {"tracking": tracking, "rounding": rounding, "largest-n": largest_n,
+           "estimate": lambda data: "\n".join(estimate_lines())}}
 """README -> its blocks' renderers."""
 
 
