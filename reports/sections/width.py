@@ -13,7 +13,8 @@ exponents of m*(n) ~ a n^gamma come with intervals from the same bootstrap repli
 Data: the committed full-preset file :data:`DATA_FILE` when present (``resnet-ode sweep --preset
 width-thresholds --full --out reports/data/width-thresholds-full``, then ``python -m
 reports.sections.width collect``; its provenance is printed with the section), else the quick
-preset's grid computed here (:mod:`reports.sweep.width`, about 6 single-core minutes).
+preset's grid computed here (:mod:`reports.sweep.width`, with the flow tracking of each
+point; its cost: ``python -m reports.sweep.width estimate``).
 ``results.json`` carries both thresholds per n and both exponents with intervals under the
 section's ``results`` (docs/results-json.md).
 """

@@ -24,8 +24,10 @@ n = 64 to 128, faster than n^1.10: measure rule pilots (``python -m numerics.hor
 at n = 256, 512 before sweeping there, and expect longer horizons than these.
 
 The estimates per scale (:func:`estimate`, single core), with the flow tracking that each point
-records (:func:`numerics.thresholds.tracking_fields`: one network at the deepest depth trained
-with eta, eta/2 and eta/4, i.e. 7 L_max single-seed layer iterations per iteration) and for the
+records (:func:`numerics.thresholds.tracking_fields`: every seed at the deepest depth trained
+with eta, eta/2 and eta/4, batched, i.e. 7 L_max layer iterations of the batch per iteration;
+the committed points' tracking took 2.5-3.7 times their trainings, where the model says 3.7 at
+depths 4..32, tests/test_width_cost.py) and for the
 trainings alone (the task ``numerics.thresholds:point_records``, as the e7feaaf records of the
 committed full preset): ``python -m reports.sweep.width estimate`` prints them, and the block
 ``estimate`` of ``reports/data/width-thresholds-full/README.md`` quotes them
@@ -172,11 +174,12 @@ on this machine; see the module docstring)."""
 def cost_model(n: int, m: int, depths: Sequence[int], seeds: int = 5,
                cost: Mapping[str, float] | None = None, tracking: bool = True) -> float:
     """Estimated seconds per training iteration of one point: every depth with ``seeds`` seeds,
-    and (``tracking``) its flow tracking (one network at the deepest depth trained with eta,
-    eta/2 and eta/4: 7 iterations per iteration at eta, :mod:`numerics.tracking`)."""
+    and (``tracking``) its flow tracking (the same seeds at the deepest depth trained with eta,
+    eta/2 and eta/4: 7 iterations per iteration at eta, :mod:`numerics.tracking`), i.e.
+    (sum_L L + 7 max_L L) (c0 + c1 n m seeds / 5)."""
     c = COST if cost is None else cost
-    return (sum(depths) * (c["c0"] + c["c1"] * n * m * seeds / 5)
-            + tracking * 7 * max(depths) * (c["c0"] + c["c1"] * n * m / 5))
+    return ((sum(depths) + tracking * 7 * max(depths))
+            * (c["c0"] + c["c1"] * n * m * seeds / 5))
 
 
 def point_cost(c: Config, cost: Mapping[str, float] | None = None,
