@@ -300,6 +300,15 @@ def _plain_imports_only(original: Callable[..., list[str]]) -> Callable[..., lis
     return imported
 
 
+def _one_tracked(original: Callable[..., float]) -> Callable[..., float]:
+    def cost_model(n: int, m: int, depths: Any, seeds: int = 5, cost: Any = None,
+                   tracking: bool = True) -> float:
+        return (original(n, m, depths, seeds, cost, tracking=False)
+                + tracking * (original(n, m, depths, 1, cost)
+                              - original(n, m, depths, 1, cost, tracking=False)))
+    return cost_model
+
+
 def _times(factor: Any) -> Factory:
     """A number or sympy expression (or a tuple of them) multiplied by ``factor``."""
     def mutate(original: Any) -> Any:
@@ -652,6 +661,10 @@ MUTATIONS: tuple[Mutation, ...] = (
              "a sweep task's code version leaves out the modules it imports with 'from a import "
              "b', so that an edit of them keeps stale results and checkpoints",
              _plain_imports_only, ("tests/test_module_sources.py",)),
+    Mutation("width cost: one network tracked", "reports.sweep.width:cost_model",
+             "the cost model charges the flow tracking for one network, not every seed of the "
+             "point (the tracking term off up to 5x at large n m)", _one_tracked,
+             ("tests/test_width_cost.py",)),
     Mutation("width readmes: edge of stability", "reports.sweep.width_readmes:DAMPING_EDGE",
              "the data READMEs count a step as damped up to eta lambda_max = 2 (the edge of "
              "stability), not 1 + W(1/e)", _constant(2.0), ("tests/test_width_readmes.py",),
