@@ -8,6 +8,7 @@ sys.modules) must all be among the parsed closure.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,7 +78,7 @@ def _loaded(module: str) -> set[str]:
             and Path(f).resolve().relative_to(root).parts[0] in ("theory", "numerics", "reports")}
 
 
-@pytest.mark.parametrize("task", [WIDTH_TASK, PHASE_TASK, "numerics.thresholds:point_records"])
+@pytest.mark.parametrize("task", [WIDTH_TASK, PHASE_TASK])
 def test_a_tasks_closure_holds_every_module_it_loads(task: str) -> None:
     """Every package module that importing the task loads is in its closure (and the C engine
     with numerics.native); the report's sections, which no task imports, are not."""
@@ -88,5 +89,16 @@ def test_a_tasks_closure_holds_every_module_it_loads(task: str) -> None:
     assert not any(p.startswith("reports/sections/") for p in closure)
 
 
-def test_the_task_version_is_its_modules() -> None:
-    assert engine.task_version(WIDTH_TASK) == resume.module_version("numerics.thresholds")
+def test_a_report_edit_keeps_the_width_tasks_keys(tmp_path: Path, monkeypatch: Any) -> None:
+    """On a copy of the packages: editing S15's section or the README renderer keeps the width
+    task's version (so its results and checkpoints), editing the training code moves it."""
+    root = tmp_path / "root"
+    for package in ("theory", "numerics", "reports"):
+        shutil.copytree(resume._ROOT / package, root / package)
+    monkeypatch.setattr(resume, "_ROOT", root)
+    before = engine.task_version(WIDTH_TASK)
+    for name in ("reports/sections/width.py", "reports/sweep/width_readmes.py"):
+        (root / name).write_text((root / name).read_text() + "\n# edited\n")
+    assert engine.task_version(WIDTH_TASK) == before
+    (root / "numerics/flow.py").write_text((root / "numerics/flow.py").read_text() + "\n")
+    assert engine.task_version(WIDTH_TASK) != before
