@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from numerics.horizon import horizon
-from reports.sweep.width import COST, cost_model, estimate, estimate_lines
+from reports.sweep.width import COST, cost_model, estimate, estimate_lines, point_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,3 +69,5 @@ def test_the_estimate_lines_longest_full_point_by_hand() -> None:
     assert f"longest point {tracked:.3g} h;" in lines["- full, with the flow tracking"]
     assert f"longest point {alone:.3g} h;" in lines["- full, training alone"]
     assert "45 points" in lines["- full, training alone"]
+    assert (f"n = 128, m = 2048, T = {horizon(128):g}, {iterations} iterations: {tracked:.3g} h "
+            f"with the flow tracking, {alone:.3g} h training alone") in point_lines("full")

@@ -29,8 +29,8 @@ with eta, eta/2 and eta/4, batched, i.e. 7 L_max layer iterations of the batch p
 the committed points' measured ratios of tracking to training time agree with the model's
 within a factor 1.6, tests/test_width_cost.py) and for the trainings alone (the task
 ``numerics.thresholds:point_records``, as the e7feaaf records of the committed full preset):
-``python -m reports.sweep.width estimate`` prints them, and the block ``estimate`` of
-``reports/data/width-thresholds-full/README.md`` quotes them (``python -m
+``python -m reports.sweep.width estimate`` prints them (``estimate SCALE``: per point), and the
+block ``estimate`` of ``reports/data/width-thresholds-full/README.md`` quotes them (``python -m
 reports.sweep.width_readmes``).
 
 Grids: quick, n = 8, 12, 16; m/n = 1/16 .. 4; 5 seeds; depths 4..32.  full, n = 8 .. 128
@@ -216,6 +216,15 @@ def estimate_lines() -> list[str]:
     return lines
 
 
+def point_lines(scale: str) -> list[str]:
+    """One line per point of the preset at ``scale``: n, m, T, iterations and its estimated
+    single-core hours with the flow tracking and for the trainings alone."""
+    return [f"n = {p.config.n}, m = {p.config.m}, T = {p.config.T:g}, {p.config.iterations} "
+            f"iterations: {point_cost(p.config) / 3600:.3g} h with the flow tracking, "
+            f"{point_cost(p.config, tracking=False) / 3600:.3g} h training alone"
+            for p in preset(scale).points]
+
+
 def measure(cases: Sequence[tuple[int, int]], depths: Sequence[int] = BASE_DEPTHS,
             iterations: int = 100) -> list[dict[str, float]]:
     """Seconds per iteration of a point at each (n, m) of ``cases`` (5 seeds, ``depths``), from
@@ -255,10 +264,11 @@ def _main(argv: Sequence[str]) -> None:
         for r in rows:
             print(json.dumps(r), flush=True)
         print(json.dumps(fit_cost(rows)))
-    elif argv and argv[0] == "estimate":
-        print("\n".join(estimate_lines()))
+    elif argv[:1] == ["estimate"] and (len(argv) == 1 or len(argv) == 2 and argv[1] in GRIDS):
+        print("\n".join(estimate_lines() if len(argv) == 1 else point_lines(argv[1])))
     else:
-        raise SystemExit("usage: python -m reports.sweep.width (cost [ITERATIONS] | estimate)")
+        raise SystemExit("usage: python -m reports.sweep.width (cost [ITERATIONS] | estimate "
+                         "[quick|full|cluster])")
 
 
 if __name__ == "__main__":
